@@ -1,0 +1,52 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from twofold import __version__
+from twofold.api import errors
+from twofold.api.middleware import RequestContextMiddleware
+from twofold.api.v3 import applications, audit, health, management_token, mfa, users
+from twofold.config import Settings
+from twofold.services.container import Services, build_services
+
+log = logging.getLogger("twofold")
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app.  Given ``services`` (tests), the caller owns them; otherwise they live with the app."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if services is not None:
+            app.state.services = services
+            yield
+            return
+        built = await build_services(settings)
+        app.state.services = built
+        try:
+            yield
+        finally:
+            await built.close()
+
+    app = FastAPI(
+        title="Twofold",
+        version=__version__,
+        description="Self-hosted MFA management, wire-compatible with the GenAuth management API (/api/v3).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if services is not None:
+        app.state.services = services
+    app.add_middleware(RequestContextMiddleware)
+    errors.install(app)
+    app.include_router(health.router)
+    for module in (management_token, users, mfa, applications, audit):
+        app.include_router(module.router, prefix="/api/v3")
+    return app

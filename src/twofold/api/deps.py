@@ -1,0 +1,44 @@
+"""Annotated dependencies, so a route reads like its intent."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from twofold.api.context import current_request_id
+from twofold.errors import AuthenticationFailed
+from twofold.services.container import Services
+from twofold.services.context import Caller
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def authenticate(request: Request, services: ServicesDep) -> Caller:
+    """Management authentication: ``Bearer <token>`` or ``authing|genauth <AK>:<signature>``."""
+    authorization = request.headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        principal = await services.keys.authenticate_bearer(authorization[7:].strip(), request.headers)
+    elif authorization.startswith(("authing ", "genauth ")):
+        body = await request.body() if request.method != "GET" else b""
+        principal = await services.keys.authenticate_signature(
+            authorization,
+            request.method,
+            request.headers,
+            request.scope["path"],
+            request.scope["query_string"].decode("latin-1"),
+            body,
+        )
+    else:
+        raise AuthenticationFailed("no recognised authorization scheme")
+    client = request.client.host if request.client else "-"
+    return Caller(principal, current_request_id(), client)
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]

@@ -1,0 +1,69 @@
+"""Map every exception to the envelope, in one place.  Routes never catch domain errors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from twofold.api.context import current_lang
+from twofold.api.envelope import render
+from twofold.errors import AuthenticationFailed, InvalidParameter, RouteNotFound, TwofoldError
+
+log = logging.getLogger("twofold.errors")
+
+
+def render_error(error: TwofoldError) -> Response:
+    return render(error.status_code, error.message(current_lang()), None, error.api_code)
+
+
+async def on_twofold_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TwofoldError)
+    if isinstance(exc, AuthenticationFailed):
+        log.warning("authentication failed: %s", exc.reason)
+    elif exc.status_code >= 500:
+        log.error("internal error: %r", exc)
+    return render_error(exc)
+
+
+def field_name(loc: tuple[Any, ...]) -> str:
+    """('body', 'mfaTriggerData', 'applicationMfa', 0, 'status') -> mfaTriggerData.applicationMfa[0].status"""
+    text = ""
+    for part in loc:
+        if part in ("body", "query") and not text:
+            continue
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, str) and not part.startswith(("function-", "union[")):
+            text += f".{part}" if text else part
+    return text or "body"
+
+
+async def on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": ("body",), "msg": "invalid"}
+    return render_error(InvalidParameter(field_name(tuple(first.get("loc", ()))), str(first.get("msg", ""))))
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (404, 405):
+        return render_error(RouteNotFound())
+    return render(exc.status_code, str(exc.detail), None, 40000 + exc.status_code)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error")
+    return render_error(TwofoldError())
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(TwofoldError, on_twofold_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,57 @@
+"""Query strings as the GenAuth SDKs send them (wire traps 1, 2, 4, 5, 16).
+
+* ``k[]=a&k[]=b``, ``k%5B%5D=a``, ``k=a&k=b`` and (for id lists) ``k=a,b`` all give a list;
+* an empty value means "absent"; booleans are ``true``/``True``/``false``/``False`` (see ``Flag``);
+* ``+`` is a space (Starlette form-decodes the query).
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from twofold.api.errors import field_name
+from twofold.errors import InvalidParameter
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _list_fields(model: type[BaseModel]) -> set[str]:
+    names = set()
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        origins = {typing.get_origin(a) for a in typing.get_args(annotation)} | {typing.get_origin(annotation)}
+        if list in origins:
+            names.add(info.alias or name)
+    return names
+
+
+def parse_query(model: type[M], items: list[tuple[str, str]]) -> M:
+    lists = _list_fields(model)
+    data: dict[str, Any] = {}
+    for raw_key, value in items:
+        key = raw_key[:-2] if raw_key.endswith("[]") else raw_key
+        if value == "":
+            continue
+        if key in lists:
+            data.setdefault(key, []).extend(v for v in value.split(",") if v)
+        else:
+            data[key] = value
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidParameter(field_name(tuple(first["loc"])), first["msg"]) from None
+
+
+def query(model: type[M]) -> Callable[[Request], Coroutine[Any, Any, M]]:
+    """A FastAPI dependency that parses the query string into ``model``."""
+
+    async def dependency(request: Request) -> M:
+        return parse_query(model, request.query_params.multi_items())
+
+    return dependency

@@ -1,0 +1,7 @@
+"""applications endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["applications"])

@@ -1,0 +1,30 @@
+"""Liveness and readiness probes (not part of the GenAuth API, no envelope)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from twofold.storage.migrate import is_at_head
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    checks = {"database": False, "migrations": False}
+    try:
+        checks["database"] = await request.app.state.services.db.ping()
+        url = request.app.state.settings.resolved_database_url
+        checks["migrations"] = await asyncio.to_thread(is_at_head, url)
+    except Exception:  # noqa: BLE001 - a probe reports, it does not raise
+        pass
+    ready = all(checks.values())
+    return JSONResponse({"status": "ready" if ready else "unavailable", **checks}, status_code=200 if ready else 503)

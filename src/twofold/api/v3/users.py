@@ -1,0 +1,146 @@
+"""User directory endpoints (wire spec §3.2, U1-U14).  Thin: parse, call the service, render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends
+from starlette.responses import Response
+
+from twofold.api import envelope
+from twofold.api.deps import CallerDep, ServicesDep
+from twofold.api.query import query
+from twofold.api.v3.dto import identity_dto, user_dto
+from twofold.schemas.common import ShortText, WireModel
+from twofold.schemas.users import (
+    CreateUserRequest,
+    CreateUsersBatchRequest,
+    DeleteUsersBatchRequest,
+    GetUserBatchQuery,
+    GetUserQuery,
+    IsUserExistsRequest,
+    LinkIdentityRequest,
+    ListUsersQuery,
+    ListUsersRequest,
+    LoginHistoryQuery,
+    UnlinkIdentityRequest,
+    UpdateUserRequest,
+    UpdateUsersBatchRequest,
+    UserRefQuery,
+)
+
+router = APIRouter(tags=["users"])
+
+
+@router.post("/create-user")
+async def create_user(body: CreateUserRequest, caller: CallerDep, services: ServicesDep) -> Response:
+    views = await services.users.create_users(caller, [body], body.options)
+    return envelope.ok(user_dto(views[0]))
+
+
+@router.post("/create-users-batch")
+async def create_users_batch(body: CreateUsersBatchRequest, caller: CallerDep, services: ServicesDep) -> Response:
+    views = await services.users.create_users(caller, body.items, body.options, field_prefix="list")
+    return envelope.ok([user_dto(v) for v in views])
+
+
+@router.get("/get-user")
+async def get_user(q: Annotated[GetUserQuery, Depends(query(GetUserQuery))], caller: CallerDep,
+                   services: ServicesDep) -> Response:
+    view = await services.users.get_user(caller.pool_id, q.user_id, q.user_id_type, bool(q.with_identities))
+    return envelope.ok(user_dto(view, bool(q.with_custom_data), bool(q.flat_custom_data)))
+
+
+@router.get("/get-user-batch")
+async def get_user_batch(q: Annotated[GetUserBatchQuery, Depends(query(GetUserBatchQuery))], caller: CallerDep,
+                         services: ServicesDep) -> Response:
+    views = await services.users.get_users(caller.pool_id, q.user_ids, q.user_id_type, bool(q.with_identities))
+    return envelope.ok([user_dto(v, bool(q.with_custom_data), bool(q.flat_custom_data)) for v in views])
+
+
+@router.post("/list-users")
+async def list_users(caller: CallerDep, services: ServicesDep,
+                     body: Annotated[ListUsersRequest | None, Body()] = None) -> Response:
+    request = body or ListUsersRequest()
+    total, views = await services.users.list_users(caller.pool_id, request)
+    options = request.options
+    custom = bool(options and options.with_custom_data)
+    flat = bool(options and options.flat_custom_data)
+    return envelope.page([user_dto(v, custom, flat) for v in views], total)
+
+
+@router.get("/list-users")
+async def list_users_legacy(q: Annotated[ListUsersQuery, Depends(query(ListUsersQuery))], caller: CallerDep,
+                            services: ServicesDep) -> Response:
+    total, views = await services.users.list_users_legacy(
+        caller.pool_id, q.page, q.limit, q.status, q.updated_at_start, q.updated_at_end, bool(q.with_identities)
+    )
+    return envelope.page([user_dto(v, bool(q.with_custom_data)) for v in views], total)
+
+
+@router.post("/update-user")
+async def update_user(body: UpdateUserRequest, caller: CallerDep, services: ServicesDep) -> Response:
+    id_type = body.options.user_id_type if body.options else None
+    view = await services.users.update_user(caller, body, id_type)
+    return envelope.ok(user_dto(view))
+
+
+@router.post("/update-user-batch")
+async def update_user_batch(body: UpdateUsersBatchRequest, caller: CallerDep, services: ServicesDep) -> Response:
+    views = await services.users.update_users(caller, body.items, None, prefix="list.")
+    return envelope.ok([user_dto(v) for v in views])
+
+
+@router.post("/delete-users-batch")
+async def delete_users_batch(body: DeleteUsersBatchRequest, caller: CallerDep, services: ServicesDep) -> Response:
+    id_type = body.options.user_id_type if body.options else None
+    await services.users.delete_users(caller, body.user_ids, id_type)
+    return envelope.ok({"success": True})
+
+
+@router.post("/is-user-exists")
+async def is_user_exists(body: IsUserExistsRequest, caller: CallerDep, services: ServicesDep) -> Response:
+    exists = await services.users.is_user_exists(caller.pool_id, body.username, body.email, body.phone,
+                                                 body.external_id)
+    return envelope.ok({"exists": exists})
+
+
+@router.post("/link-identity")
+async def link_identity(body: LinkIdentityRequest, caller: CallerDep, services: ServicesDep) -> Response:
+    await services.users.link_identity(caller, body.user_id, body.ext_idp_id, body.user_id_in_idp, body.type)
+    return envelope.ok({"success": True})
+
+
+@router.post("/unlink-identity")
+async def unlink_identity(body: UnlinkIdentityRequest, caller: CallerDep, services: ServicesDep) -> Response:
+    await services.users.unlink_identity(caller, body.user_id, body.ext_idp_id)
+    return envelope.ok({"success": True})
+
+
+@router.get("/get-user-identities")
+async def get_user_identities(q: Annotated[UserRefQuery, Depends(query(UserRefQuery))], caller: CallerDep,
+                              services: ServicesDep) -> Response:
+    identities = await services.users.get_identities(caller.pool_id, q.user_id, q.user_id_type)
+    return envelope.ok([identity_dto(i) for i in identities])
+
+
+@router.get("/get-user-login-history")
+async def get_user_login_history(q: Annotated[LoginHistoryQuery, Depends(query(LoginHistoryQuery))],
+                                 caller: CallerDep, services: ServicesDep) -> Response:
+    await services.users.get_user(caller.pool_id, q.user_id, q.user_id_type)  # 400/404 like GenAuth
+    return envelope.page([], 0)  # sign-in does not exist yet, so there is no history to show
+
+
+class SyncRelationRequest(WireModel):
+    user_id: ShortText
+    user_id_type: ShortText | None = None
+    provider: ShortText
+    user_id_in_idp: ShortText
+
+
+@router.post("/twofold/set-sync-relation", tags=["twofold"])
+async def set_sync_relation(body: SyncRelationRequest, caller: CallerDep, services: ServicesDep) -> Response:
+    """Twofold extension: bind ``<provider>:<userIdInIdp>`` to a user, for ``userIdType=sync_relation``."""
+    await services.users.set_sync_relation(caller, body.user_id, body.user_id_type, body.provider,
+                                           body.user_id_in_idp)
+    return envelope.ok({"success": True})

@@ -1,0 +1,74 @@
+"""The ``twofold`` command."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from twofold.cli import db, keys
+from twofold.cli.runtime import console, print_json, run_local
+from twofold.config import Settings
+from twofold.logs import configure_logging
+from twofold.services.container import Services, bootstrap
+
+app = typer.Typer(help="Twofold: self-hosted MFA management (GenAuth-compatible API).", no_args_is_help=True)
+app.add_typer(keys.app, name="keys")
+app.add_typer(db.app, name="db")
+
+
+def _show_first_key(created: tuple[str, str, str] | None, as_json: bool) -> None:
+    if created is None:
+        return
+    pool_id, key_id, secret = created
+    if as_json:
+        print_json({"userPoolId": pool_id, "accessKeyId": key_id, "accessKeySecret": secret})
+        return
+    console.print("[bold]Created the default user pool and a first access key:[/bold]")
+    console.print(f"  user pool id:      {pool_id}")
+    console.print(f"  access key id:     {key_id}")
+    console.print(f"  access key secret: {secret}")
+    console.print("[yellow]The secret is shown only once; store it now.[/yellow]")
+
+
+@app.command()
+def init(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Create the database, the default user pool and a first access key (printed once)."""
+
+    async def action(services: Services, settings: Settings) -> None:
+        created = await bootstrap(services, settings)
+        if created is None and not as_json:
+            console.print("already initialised (keys exist); use `twofold keys create` for another key")
+        elif created is None:
+            print_json({})
+        _show_first_key(created, as_json)
+
+    run_local(action)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (TWOFOLD_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (TWOFOLD_PORT).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (TWOFOLD_WORKERS).")] = None,
+) -> None:
+    """Migrate the database and run the API server."""
+
+    async def action(services: Services, settings: Settings) -> None:
+        _show_first_key(await bootstrap(services, settings), as_json=False)
+
+    run_local(action)
+    settings = Settings()
+    configure_logging(settings.log_level)
+    logging.getLogger("twofold").info("serving on http://%s:%s", host or settings.host, port or settings.port)
+    uvicorn.run(
+        "twofold.api.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )

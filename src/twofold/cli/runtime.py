@@ -1,0 +1,49 @@
+"""Helpers the CLI commands share: settings, services on the local database, output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from twofold.auth.vault import MasterKeyError
+from twofold.config import Settings
+from twofold.errors import TwofoldError
+from twofold.services.container import Services, build_services
+from twofold.storage.migrate import upgrade_to_head
+
+T = TypeVar("T")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def run_local(action: Callable[[Services, Settings], Awaitable[T]]) -> T:
+    """Migrate the local database, build the services, run ``action`` and close them.
+
+    User mistakes (domain errors, a bad master key) print one line and exit 1, never a traceback.
+    """
+    settings = Settings()
+
+    async def main() -> T:
+        services = await build_services(settings)
+        try:
+            return await action(services, settings)
+        finally:
+            await services.close()
+
+    try:
+        upgrade_to_head(settings.resolved_database_url)
+        return asyncio.run(main())
+    except (TwofoldError, MasterKeyError, ValueError) as exc:
+        message = exc.message("en-US") if isinstance(exc, TwofoldError) else str(exc)
+        err_console.print(f"[red]error:[/red] {message}")
+        raise typer.Exit(1) from None
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,47 @@
+"""All configuration in one place (environment prefix ``TWOFOLD_``).
+
+Settings are built once by the caller (the app factory or a CLI command), never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TWOFOLD_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(
+        default=None,
+        description="sqlite:///path/file.db or postgresql://user:pass@host:port/db; default: SQLite in data_dir",
+    )
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    bootstrap_access_key_id: str | None = None
+    bootstrap_access_key_secret: SecretStr | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    log_level: str = "INFO"
+
+    management_token_ttl_seconds: int = Field(default=7200, ge=60, le=86400)
+    management_token_grace_seconds: int = Field(default=30, ge=0, le=600)
+    signature_max_skew_seconds: int = Field(default=900, ge=1, le=3600)
+    postgres_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("database_url")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'twofold.db').resolve()}"

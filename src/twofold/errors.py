@@ -1,0 +1,179 @@
+"""Every Twofold error, defined once.
+
+Each class fixes its ``api_code`` (unique, documented in ``docs/errors.md``), the business
+``status_code`` put into the envelope, and an English and a Chinese message.  Services raise these;
+one handler in ``api/errors.py`` turns them into the envelope.  Messages may carry ``{field}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class TwofoldError(Exception):
+    api_code: ClassVar[int] = 50000
+    status_code: ClassVar[int] = 500
+    message_en: ClassVar[str] = "Internal server error"
+    message_zh: ClassVar[str] = "服务器内部错误"
+
+    def __init__(self, detail: str | None = None, **params: Any) -> None:
+        self.detail = detail
+        self.params = params
+        super().__init__(detail or type(self).__name__)
+
+    def message(self, lang: str) -> str:
+        template = self.message_zh if lang == "zh-CN" else self.message_en
+        try:
+            text = template.format(**self.params)
+        except (KeyError, IndexError):
+            text = template
+        if self.detail and lang != "zh-CN":
+            return f"{text}: {self.detail}"
+        return text
+
+
+# --- 400 -------------------------------------------------------------------------------------------
+class InvalidParameter(TwofoldError):
+    """A request field is missing, malformed or out of range; ``field`` names it."""
+
+    api_code = 40001
+    status_code = 400
+    message_en = "Invalid parameter {field}"
+    message_zh = "参数 {field} 格式错误"
+
+    def __init__(self, field: str, detail: str | None = None) -> None:
+        super().__init__(detail, field=field)
+        self.field = field
+
+
+class MissingUserIdentifier(TwofoldError):
+    api_code = 40002
+    status_code = 400
+    message_en = "Must contain one of the following fields: username, phone, email"
+    message_zh = "Must contain one of the following fields: username, phone, email"
+
+
+class InvalidMfaPolicy(InvalidParameter):
+    api_code = 40003
+
+
+class InvalidOtpSecret(InvalidParameter):
+    api_code = 40004
+
+
+class MalformedBody(TwofoldError):
+    api_code = 40005
+    status_code = 400
+    message_en = "Request body is not valid JSON"
+    message_zh = "请求体不是合法的 JSON"
+
+
+# --- 401 / 403 -------------------------------------------------------------------------------------
+class AuthenticationFailed(TwofoldError):
+    """Every authentication failure looks like this on the wire; the reason goes to the log only."""
+
+    api_code = 40100
+    status_code = 401
+    message_en = "Authentication failed"
+    message_zh = "认证失败"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class PermissionDenied(TwofoldError):
+    api_code = 40300
+    status_code = 403
+    message_en = "This access key is not allowed to perform this operation"
+    message_zh = "该访问密钥无权执行此操作"
+
+
+# --- 404 -------------------------------------------------------------------------------------------
+class NotFound(TwofoldError):
+    api_code = 40400
+    status_code = 404
+    message_en = "Resource not found"
+    message_zh = "资源不存在"
+
+
+class UserNotFound(NotFound):
+    api_code = 40401
+    message_en = "User does not exist"
+    message_zh = "用户不存在"
+
+
+class ApplicationNotFound(NotFound):
+    api_code = 40402
+    message_en = "Application does not exist"
+    message_zh = "应用不存在"
+
+
+class AccessKeyNotFound(NotFound):
+    api_code = 40403
+    message_en = "Access key does not exist"
+    message_zh = "访问密钥不存在"
+
+
+class OtpNotBound(NotFound):
+    api_code = 40404
+    message_en = "The user has no OTP authenticator bound"
+    message_zh = "用户未绑定 OTP"
+
+
+class RouteNotFound(NotFound):
+    api_code = 40405
+    message_en = "No such endpoint"
+    message_zh = "接口不存在"
+
+
+# --- 409 -------------------------------------------------------------------------------------------
+class Conflict(TwofoldError):
+    api_code = 40900
+    status_code = 409
+    message_en = "Conflict"
+    message_zh = "数据冲突"
+
+
+class UserAlreadyExists(Conflict):
+    api_code = 40901
+    message_en = "A user with this {field} already exists"
+    message_zh = "{field} 已被占用"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field=field)
+        self.field = field
+
+
+class IdentityAlreadyLinked(Conflict):
+    api_code = 40902
+    message_en = "This external identity is already linked to a user"
+    message_zh = "该外部身份已绑定用户"
+
+
+class VersionConflict(Conflict):
+    api_code = 40903
+    message_en = "The record was changed by someone else (version mismatch)"
+    message_zh = "记录已被修改（版本不匹配）"
+
+
+ALL_ERRORS: tuple[type[TwofoldError], ...] = (
+    TwofoldError,
+    InvalidParameter,
+    MissingUserIdentifier,
+    InvalidMfaPolicy,
+    InvalidOtpSecret,
+    MalformedBody,
+    AuthenticationFailed,
+    PermissionDenied,
+    NotFound,
+    UserNotFound,
+    ApplicationNotFound,
+    AccessKeyNotFound,
+    OtpNotBound,
+    RouteNotFound,
+    Conflict,
+    UserAlreadyExists,
+    IdentityAlreadyLinked,
+    VersionConflict,
+)

@@ -1,0 +1,197 @@
+"""User pools, access keys and management authentication (token and per-request signature)."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import random
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import jwt
+
+from twofold.auth import signing, tokens
+from twofold.auth.vault import SecretBox
+from twofold.config import Settings
+from twofold.errors import AccessKeyNotFound, AuthenticationFailed, InvalidParameter
+from twofold.services.context import PERMISSIONS, Clock, Principal, new_id
+from twofold.storage.database import Database
+from twofold.storage.repositories import access_keys as keys_repo
+from twofold.storage.repositories import pools as pools_repo
+from twofold.storage.repositories.access_keys import AccessKeyRecord
+from twofold.storage.repositories.pools import PoolRecord
+
+log = logging.getLogger("twofold.auth")
+DEFAULT_POOL_NAME = "default"
+_NONCE_HEADERS = ("x-authing-signature-nonce", "x-genauth-signature-nonce")
+_POOL_HEADERS = ("x-genauth-userpool-id", "x-authing-userpool-id")
+
+
+@dataclass(frozen=True)
+class NewAccessKey:
+    """A freshly created key; ``secret`` is shown once and never stored in plaintext."""
+
+    id: str
+    pool_id: str
+    secret: str
+    permissions: list[str]
+
+
+@dataclass(frozen=True)
+class ManagementToken:
+    access_token: str
+    expires_in: int
+
+
+class AccessKeyService:
+    def __init__(self, db: Database, box: SecretBox, token_key: bytes, settings: Settings, clock: Clock) -> None:
+        self._db = db
+        self._box = box
+        self._token_key = token_key
+        self._settings = settings
+        self._clock = clock
+
+    # ------------------------------------------------------------------------------ pools and keys
+    async def ensure_default_pool(self) -> tuple[PoolRecord, bool]:
+        """Return the default (first) pool, creating it when the database has none."""
+        async with self._db.transaction() as conn:
+            pool = await pools_repo.first(conn)
+            if pool is not None:
+                return pool, False
+            pool = PoolRecord(new_id(), DEFAULT_POOL_NAME, [], self._clock())
+            await pools_repo.insert(conn, pool)
+            return pool, True
+
+    async def create_key(
+        self, pool_id: str, description: str = "", permissions: Iterable[str] = ()
+    ) -> NewAccessKey:
+        perms = self._check_permissions(permissions)
+        secret = secrets.token_hex(24)
+        record = AccessKeyRecord(new_id(), pool_id, self._box.encrypt(secret), description[:200], perms,
+                                 self._clock(), None)
+        async with self._db.transaction() as conn:
+            if await pools_repo.get(conn, pool_id) is None:
+                raise InvalidParameter("poolId", "no such user pool")
+            await keys_repo.insert(conn, record)
+        return NewAccessKey(record.id, pool_id, secret, perms)
+
+    async def ensure_key(self, pool_id: str, key_id: str, secret: str, permissions: Iterable[str]) -> bool:
+        """Make sure ``key_id`` exists with ``secret`` (bootstrap; idempotent). True when created."""
+        if len(secret) < 16:
+            raise InvalidParameter("accessKeySecret", "bootstrap secrets must be at least 16 characters")
+        perms = self._check_permissions(permissions)
+        async with self._db.transaction() as conn:
+            existing = await keys_repo.get(conn, key_id)
+            if existing is not None:
+                if existing.pool_id != pool_id:
+                    raise InvalidParameter("accessKeyId", "this key id belongs to another user pool")
+                if not hmac.compare_digest(self._box.decrypt(existing.secret_ciphertext), secret):
+                    await conn.execute(
+                        "UPDATE access_keys SET secret_ciphertext = :s WHERE id = :id",
+                        {"s": self._box.encrypt(secret), "id": key_id},
+                    )
+                return False
+            await keys_repo.insert(
+                conn, AccessKeyRecord(key_id, pool_id, self._box.encrypt(secret), "bootstrap", perms,
+                                      self._clock(), None)
+            )
+            return True
+
+    async def list_keys(self, pool_id: str | None = None) -> list[AccessKeyRecord]:
+        async with self._db.read() as conn:
+            return await keys_repo.list_all(conn, pool_id)
+
+    async def count_keys(self) -> int:
+        async with self._db.read() as conn:
+            return await keys_repo.count(conn)
+
+    async def revoke_key(self, key_id: str) -> None:
+        async with self._db.transaction() as conn:
+            if await keys_repo.get(conn, key_id) is None:
+                raise AccessKeyNotFound()
+            await keys_repo.revoke(conn, key_id, self._clock())
+
+    @staticmethod
+    def _check_permissions(permissions: Iterable[str]) -> list[str]:
+        perms = sorted(set(permissions))
+        unknown = set(perms) - PERMISSIONS
+        if unknown:
+            raise InvalidParameter("permissions", f"unknown permission(s): {', '.join(sorted(unknown))}")
+        return perms
+
+    # -------------------------------------------------------------------------------- token scheme
+    async def issue_token(self, access_key_id: object, access_key_secret: object) -> ManagementToken:
+        if not isinstance(access_key_id, str) or not isinstance(access_key_secret, str):
+            raise AuthenticationFailed("token request without string accessKeyId/accessKeySecret")
+        key = await self._active_key(access_key_id)
+        stored = self._box.decrypt(key.secret_ciphertext) if key else secrets.token_hex(24)
+        if not hmac.compare_digest(stored.encode(), access_key_secret.encode()) or key is None:
+            raise AuthenticationFailed(f"wrong secret or unknown/revoked key {access_key_id[:64]!r}")
+        ttl = self._settings.management_token_ttl_seconds
+        token = tokens.mint_management_token(self._token_key, key.pool_id, key.id, self._clock() // 1000, ttl)
+        return ManagementToken(token, ttl)
+
+    async def authenticate_bearer(self, token: str, headers: Mapping[str, str]) -> Principal:
+        try:
+            claims = tokens.decode_management_token(
+                self._token_key, token, self._clock() // 1000, self._settings.management_token_grace_seconds
+            )
+        except jwt.InvalidTokenError as exc:
+            raise AuthenticationFailed(f"bad management token: {type(exc).__name__}") from None
+        for name in _POOL_HEADERS:
+            claimed = headers.get(name)
+            if claimed and claimed != claims.pool_id:
+                raise AuthenticationFailed(f"{name} disagrees with the token's pool")
+        key = await self._active_key(claims.access_key_id)
+        if key is None or key.pool_id != claims.pool_id:
+            raise AuthenticationFailed("token of a revoked or unknown access key")
+        return Principal(key.pool_id, key.id, frozenset(key.permissions))
+
+    # ---------------------------------------------------------------------------- signature scheme
+    async def authenticate_signature(
+        self, authorization: str, method: str, headers: Mapping[str, str], path: str, query: str, body: bytes
+    ) -> Principal:
+        parsed = signing.parse_authorization(authorization)
+        if parsed is None:
+            raise AuthenticationFailed("malformed signature authorization")
+        key = await self._active_key(parsed.access_key_id)
+        secret = self._box.decrypt(key.secret_ciphertext) if key else secrets.token_hex(24)
+        candidates = signing.candidate_strings(method, headers, path, query, body)
+        if not signing.is_signature_valid(candidates, secret, parsed.signature) or key is None:
+            raise AuthenticationFailed(f"bad signature or unknown/revoked key {parsed.access_key_id[:64]!r}")
+        now_ms = self._clock()
+        self._check_date(headers.get("date"), now_ms)
+        nonce = next((headers[h] for h in _NONCE_HEADERS if headers.get(h)), None)
+        if not nonce or len(nonce) > 128:
+            raise AuthenticationFailed("signed request without a usable nonce")
+        window_ms = self._settings.signature_max_skew_seconds * 1000
+        async with self._db.transaction() as conn:
+            if not await keys_repo.remember_nonce(conn, key.id, nonce, now_ms + 2 * window_ms):
+                raise AuthenticationFailed("replayed signature nonce")
+            if random.random() < 0.001:  # noqa: S311 - housekeeping, not security
+                await keys_repo.forget_expired_nonces(conn, now_ms)
+        return Principal(key.pool_id, key.id, frozenset(key.permissions))
+
+    def _check_date(self, value: str | None, now_ms: int) -> None:
+        if not value:
+            raise AuthenticationFailed("signed request without a date header")
+        try:
+            sent = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            raise AuthenticationFailed("unparseable date header") from None
+        if sent.tzinfo is None:
+            raise AuthenticationFailed("date header without a time zone")
+        skew = abs(sent.timestamp() * 1000 - now_ms) / 1000
+        if skew > self._settings.signature_max_skew_seconds:
+            raise AuthenticationFailed(f"date header {skew:.0f}s away from server time")
+
+    async def _active_key(self, key_id: str) -> AccessKeyRecord | None:
+        if not key_id or len(key_id) > 64:
+            return None
+        async with self._db.read() as conn:
+            key = await keys_repo.get(conn, key_id)
+        if key is None or key.revoked_at is not None:
+            return None
+        return key

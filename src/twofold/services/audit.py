@@ -1,0 +1,78 @@
+"""The audit trail: who changed what, from where, with the state before and after (secrets redacted)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from twofold.services.context import Caller, Clock
+from twofold.storage.database import Connection, Database
+from twofold.storage.repositories import audit as audit_repo
+
+REDACTED = "[redacted]"
+_SECRET_KEYS = {"password", "passwordHash", "secret", "recoveryCode", "accessKeySecret", "mfaToken", "salt"}
+
+
+def redact(value: Any) -> Any:
+    """Replace every secret-bearing member, at any depth, with a marker."""
+    if isinstance(value, Mapping):
+        return {k: (REDACTED if k in _SECRET_KEYS and v is not None else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    pool_id: str
+    at: int
+    actor: str
+    request_id: str
+    client_ip: str
+    target_user_id: str | None
+    action: str
+    before: Any
+    after: Any
+
+
+async def record(
+    conn: Connection, clock: Clock, caller: Caller, action: str, target_user_id: str | None,
+    before: Any = None, after: Any = None,
+) -> None:
+    await audit_repo.insert(
+        conn,
+        pool_id=caller.pool_id,
+        at=clock(),
+        actor=caller.principal.access_key_id,
+        request_id=caller.request_id,
+        client_ip=caller.client_ip,
+        target_user_id=target_user_id,
+        action=action,
+        before=None if before is None else json.dumps(redact(before), ensure_ascii=False),
+        after=None if after is None else json.dumps(redact(after), ensure_ascii=False),
+    )
+
+
+class AuditService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def list_events(
+        self, pool_id: str, user_id: str | None = None, action: str | None = None,
+        before_id: int | None = None, limit: int = 50,
+    ) -> list[AuditEvent]:
+        """Newest first; ``before_id`` pages backwards."""
+        async with self._db.read() as conn:
+            rows = await audit_repo.list_events(conn, pool_id, user_id, action, before_id, max(1, min(limit, 500)))
+        return [
+            AuditEvent(
+                id=r["id"], pool_id=r["pool_id"], at=r["at"], actor=r["actor"], request_id=r["request_id"],
+                client_ip=r["client_ip"], target_user_id=r["target_user_id"], action=r["action"],
+                before=None if r["before"] is None else json.loads(r["before"]),
+                after=None if r["after"] is None else json.loads(r["after"]),
+            )
+            for r in rows
+        ]

@@ -1,0 +1,56 @@
+"""Builds the services once per process from settings: the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twofold.auth.vault import SecretBox, derive_key, load_master_key
+from twofold.config import Settings
+from twofold.services.access_keys import AccessKeyService
+from twofold.services.audit import AuditService
+from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
+from twofold.services.users import UserService
+from twofold.storage.database import Database, open_database
+
+
+@dataclass
+class Services:
+    db: Database
+    keys: AccessKeyService
+    users: UserService
+    audit: AuditService
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
+    master = load_master_key(settings)
+    box = SecretBox(master)
+    db = await open_database(settings.resolved_database_url, settings.postgres_pool_size)
+    return Services(
+        db=db,
+        keys=AccessKeyService(db, box, derive_key(master, "twofold/management-jwt/v1"), settings, clock),
+        users=UserService(db, box, clock),
+        audit=AuditService(db),
+    )
+
+
+async def bootstrap(services: Services, settings: Settings) -> tuple[str, str, str] | None:
+    """Make sure a default pool exists, and the bootstrap key if configured.
+
+    Returns ``(pool_id, key_id, secret)`` when a first key was generated (to be shown once).
+    """
+    pool, _ = await services.keys.ensure_default_pool()
+    if settings.bootstrap_access_key_id and settings.bootstrap_access_key_secret:
+        await services.keys.ensure_key(
+            pool.id,
+            settings.bootstrap_access_key_id,
+            settings.bootstrap_access_key_secret.get_secret_value(),
+            [OTP_SECRET_READ],
+        )
+        return None
+    if await services.keys.count_keys() == 0:
+        key = await services.keys.create_key(pool.id, "first key", [OTP_SECRET_READ])
+        return pool.id, key.id, key.secret
+    return None

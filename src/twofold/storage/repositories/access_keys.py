@@ -1,0 +1,88 @@
+"""Access keys: the secret is stored encrypted (Fernet with the master key), never in plaintext."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from twofold.storage.database import Connection
+
+
+@dataclass(frozen=True)
+class AccessKeyRecord:
+    id: str
+    pool_id: str
+    secret_ciphertext: str
+    description: str
+    permissions: list[str]
+    created_at: int
+    revoked_at: int | None
+
+
+async def insert(conn: Connection, key: AccessKeyRecord) -> None:
+    await conn.execute(
+        "INSERT INTO access_keys (id, pool_id, secret_ciphertext, description, permissions, created_at, revoked_at)"
+        " VALUES (:id, :pool_id, :secret, :description, :permissions, :created_at, NULL)",
+        {
+            "id": key.id,
+            "pool_id": key.pool_id,
+            "secret": key.secret_ciphertext,
+            "description": key.description,
+            "permissions": json.dumps(key.permissions),
+            "created_at": key.created_at,
+        },
+    )
+
+
+async def get(conn: Connection, key_id: str) -> AccessKeyRecord | None:
+    row = await conn.fetch_one("SELECT * FROM access_keys WHERE id = :id", {"id": key_id})
+    return None if row is None else _record(row)
+
+
+async def list_all(conn: Connection, pool_id: str | None = None) -> list[AccessKeyRecord]:
+    if pool_id is None:
+        rows = await conn.fetch_all("SELECT * FROM access_keys ORDER BY created_at, id")
+    else:
+        rows = await conn.fetch_all(
+            "SELECT * FROM access_keys WHERE pool_id = :p ORDER BY created_at, id", {"p": pool_id}
+        )
+    return [_record(r) for r in rows]
+
+
+async def count(conn: Connection) -> int:
+    return int(await conn.fetch_value("SELECT COUNT(*) FROM access_keys"))
+
+
+async def revoke(conn: Connection, key_id: str, at: int) -> bool:
+    changed = await conn.execute(
+        "UPDATE access_keys SET revoked_at = :at WHERE id = :id AND revoked_at IS NULL", {"at": at, "id": key_id}
+    )
+    return changed > 0
+
+
+async def remember_nonce(conn: Connection, key_id: str, nonce: str, expires_at: int) -> bool:
+    """Record a signature nonce; False when it was already seen (a replay)."""
+    inserted = await conn.execute(
+        "INSERT INTO signature_nonces (access_key_id, nonce, expires_at) VALUES (:k, :n, :e)"
+        " ON CONFLICT (access_key_id, nonce) DO NOTHING",
+        {"k": key_id, "n": nonce, "e": expires_at},
+    )
+    return inserted > 0
+
+
+async def forget_expired_nonces(conn: Connection, now: int) -> int:
+    return await conn.execute("DELETE FROM signature_nonces WHERE expires_at < :now", {"now": now})
+
+
+def _record(row: Mapping[str, Any]) -> AccessKeyRecord:
+    return AccessKeyRecord(
+        id=row["id"],
+        pool_id=row["pool_id"],
+        secret_ciphertext=row["secret_ciphertext"],
+        description=row["description"],
+        permissions=json.loads(row["permissions"]),
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )

@@ -1,0 +1,218 @@
+"""Users, their external identities and sync relations.  Every query is scoped to one pool."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from twofold.domain.identifiers import UserIdType, UserRef
+from twofold.domain.users import Identity, User, UserStatus
+from twofold.storage.database import Connection
+
+_COLUMNS = (
+    "id, pool_id, username, email, phone, phone_country_code, external_id, status, name, nickname,"
+    " password_hash, profile, custom_data, logins_count, created_at, updated_at"
+)
+_INSERT = (
+    f"INSERT INTO users ({_COLUMNS}) VALUES (:id, :pool_id, :username, :email, :phone, :phone_country_code,"
+    " :external_id, :status, :name, :nickname, :password_hash, :profile, :custom_data, :logins_count,"
+    " :created_at, :updated_at)"
+)
+_UPDATE = (
+    "UPDATE users SET username = :username, email = :email, phone = :phone,"
+    " phone_country_code = :phone_country_code, external_id = :external_id, status = :status, name = :name,"
+    " nickname = :nickname, password_hash = :password_hash, profile = :profile, custom_data = :custom_data,"
+    " logins_count = :logins_count, updated_at = :updated_at WHERE pool_id = :pool_id AND id = :id"
+)
+_SELECT = f"SELECT {_COLUMNS} FROM users"
+_U = "SELECT u.id, u.pool_id, u.username, u.email, u.phone, u.phone_country_code, u.external_id, u.status," \
+    " u.name, u.nickname, u.password_hash, u.profile, u.custom_data, u.logins_count, u.created_at," \
+    " u.updated_at FROM users u"
+
+_LOOKUPS: dict[UserIdType, str] = {
+    UserIdType.USER_ID: f"{_SELECT} WHERE pool_id = :pool AND id = :key",
+    UserIdType.USERNAME: f"{_SELECT} WHERE pool_id = :pool AND username = :key",
+    UserIdType.EMAIL: f"{_SELECT} WHERE pool_id = :pool AND email = :key",
+    UserIdType.EXTERNAL_ID: f"{_SELECT} WHERE pool_id = :pool AND external_id = :key",
+    UserIdType.IDENTITY: f"{_U} JOIN identities i ON i.user_id = u.id"
+    " WHERE i.pool_id = :pool AND i.ext_idp_id = :key AND i.user_id_in_idp = :sub LIMIT 1",
+    UserIdType.SYNC_RELATION: f"{_U} JOIN sync_relations s ON s.user_id = u.id"
+    " WHERE s.pool_id = :pool AND s.provider = :key AND s.user_id_in_idp = :sub",
+}
+_PHONE_ANY = f"{_SELECT} WHERE pool_id = :pool AND phone = :key LIMIT 2"
+_PHONE_CC = f"{_SELECT} WHERE pool_id = :pool AND phone = :key AND phone_country_code = :sub"
+
+
+def _params(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "pool_id": user.pool_id,
+        "username": user.username,
+        "email": user.email,
+        "phone": user.phone,
+        "phone_country_code": user.phone_country_code,
+        "external_id": user.external_id,
+        "status": str(user.status),
+        "name": user.name,
+        "nickname": user.nickname,
+        "password_hash": user.password_hash,
+        "profile": json.dumps(user.profile, ensure_ascii=False),
+        "custom_data": json.dumps(user.custom_data, ensure_ascii=False),
+        "logins_count": user.logins_count,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }
+
+
+def _user(row: Mapping[str, Any]) -> User:
+    return User(
+        id=row["id"],
+        pool_id=row["pool_id"],
+        username=row["username"],
+        email=row["email"],
+        phone=row["phone"],
+        phone_country_code=row["phone_country_code"],
+        external_id=row["external_id"],
+        status=UserStatus(row["status"]),
+        name=row["name"],
+        nickname=row["nickname"],
+        password_hash=row["password_hash"],
+        profile=json.loads(row["profile"]),
+        custom_data=json.loads(row["custom_data"]),
+        logins_count=row["logins_count"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def insert(conn: Connection, user: User) -> None:
+    await conn.execute(_INSERT, _params(user))
+
+
+async def insert_many(conn: Connection, users: Sequence[User]) -> None:
+    await conn.execute_many(_INSERT, [_params(u) for u in users])
+
+
+async def update(conn: Connection, user: User) -> None:
+    await conn.execute(_UPDATE, _params(user))
+
+
+async def find(conn: Connection, pool_id: str, ref: UserRef) -> list[User]:
+    """Users matching ``ref`` (at most one, except a phone number without country code: up to two)."""
+    if ref.id_type is UserIdType.PHONE:
+        sql = _PHONE_ANY if ref.sub_key is None else _PHONE_CC
+    else:
+        sql = _LOOKUPS[ref.id_type]
+    rows = await conn.fetch_all(sql, {"pool": pool_id, "key": ref.key, "sub": ref.sub_key})
+    return [_user(r) for r in rows]
+
+
+async def get_by_id(conn: Connection, pool_id: str, user_id: str) -> User | None:
+    row = await conn.fetch_one(_LOOKUPS[UserIdType.USER_ID], {"pool": pool_id, "key": user_id})
+    return None if row is None else _user(row)
+
+
+async def delete(conn: Connection, pool_id: str, user_ids: Sequence[str]) -> int:
+    deleted = 0
+    for user_id in user_ids:
+        for table in ("identities", "sync_relations", "otp_authenticators", "mfa_statuses"):
+            await conn.execute(f"DELETE FROM {table} WHERE pool_id = :pool AND user_id = :id",  # noqa: S608
+                               {"pool": pool_id, "id": user_id})
+        deleted += await conn.execute("DELETE FROM users WHERE pool_id = :pool AND id = :id",
+                                      {"pool": pool_id, "id": user_id})
+    return deleted
+
+
+# ------------------------------------------------------------------------------------------ listing
+@dataclass(frozen=True)
+class Condition:
+    """One SQL condition over whitelisted columns, built by ``services/user_queries.py``."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+async def list_page(
+    conn: Connection, pool_id: str, conditions: Sequence[Condition], order_by: str, offset: int, limit: int
+) -> tuple[int, list[User]]:
+    where = " AND ".join(["u.pool_id = :pool", *(c.sql for c in conditions)])
+    params: dict[str, Any] = {"pool": pool_id, "offset": offset, "limit": limit}
+    for condition in conditions:
+        params.update(condition.params)
+    total = int(await conn.fetch_value(f"SELECT COUNT(*) FROM users u WHERE {where}", params))  # noqa: S608
+    rows = await conn.fetch_all(
+        f"{_U} WHERE {where} ORDER BY {order_by} LIMIT :limit OFFSET :offset", params  # noqa: S608
+    )
+    return total, [_user(r) for r in rows]
+
+
+# ---------------------------------------------------------------------------------------- identities
+async def insert_identity(conn: Connection, pool_id: str, identity: Identity) -> None:
+    await conn.execute(
+        "INSERT INTO identities (id, pool_id, user_id, ext_idp_id, provider, type, user_id_in_idp,"
+        " user_info_in_idp, origin_conn_ids, created_at) VALUES (:id, :pool, :user_id, :ext_idp_id, :provider,"
+        " :type, :uid, :info, :conns, :at)",
+        {
+            "id": identity.id,
+            "pool": pool_id,
+            "user_id": identity.user_id,
+            "ext_idp_id": identity.ext_idp_id,
+            "provider": identity.provider,
+            "type": identity.type,
+            "uid": identity.user_id_in_idp,
+            "info": json.dumps(identity.user_info_in_idp, ensure_ascii=False),
+            "conns": json.dumps(identity.origin_conn_ids),
+            "at": identity.created_at,
+        },
+    )
+
+
+async def identity_owners(conn: Connection, pool_id: str, ext_idp_id: str, user_id_in_idp: str) -> set[str]:
+    rows = await conn.fetch_all(
+        "SELECT user_id FROM identities WHERE pool_id = :pool AND ext_idp_id = :idp AND user_id_in_idp = :uid",
+        {"pool": pool_id, "idp": ext_idp_id, "uid": user_id_in_idp},
+    )
+    return {r["user_id"] for r in rows}
+
+
+async def list_identities(conn: Connection, pool_id: str, user_ids: Sequence[str]) -> dict[str, list[Identity]]:
+    result: dict[str, list[Identity]] = {uid: [] for uid in user_ids}
+    for user_id in user_ids:
+        rows = await conn.fetch_all(
+            "SELECT * FROM identities WHERE pool_id = :pool AND user_id = :uid ORDER BY created_at, id",
+            {"pool": pool_id, "uid": user_id},
+        )
+        result[user_id] = [
+            Identity(
+                id=r["id"],
+                user_id=r["user_id"],
+                ext_idp_id=r["ext_idp_id"],
+                provider=r["provider"],
+                type=r["type"],
+                user_id_in_idp=r["user_id_in_idp"],
+                user_info_in_idp=json.loads(r["user_info_in_idp"]),
+                origin_conn_ids=json.loads(r["origin_conn_ids"]),
+                created_at=r["created_at"],
+            )
+            for r in rows
+        ]
+    return result
+
+
+async def delete_identities(conn: Connection, pool_id: str, user_id: str, ext_idp_id: str) -> int:
+    return await conn.execute(
+        "DELETE FROM identities WHERE pool_id = :pool AND user_id = :uid AND ext_idp_id = :idp",
+        {"pool": pool_id, "uid": user_id, "idp": ext_idp_id},
+    )
+
+
+async def upsert_sync_relation(
+    conn: Connection, pool_id: str, provider: str, user_id_in_idp: str, user_id: str, at: int
+) -> None:
+    await conn.execute(
+        "INSERT INTO sync_relations (pool_id, provider, user_id_in_idp, user_id, created_at)"
+        " VALUES (:pool, :provider, :uid, :user_id, :at)",
+        {"pool": pool_id, "provider": provider, "uid": user_id_in_idp, "user_id": user_id, "at": at},
+    )

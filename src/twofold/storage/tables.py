@@ -1,0 +1,175 @@
+"""The schema, as SQLAlchemy Core tables.  Alembic migrations create it; the request hot path uses
+hand-written SQL through ``database.py`` (see docs/architecture.md for why).
+
+Times are integer milliseconds since the epoch and JSON documents are TEXT, so the same SQL runs on
+SQLite and PostgreSQL without type adapters.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+user_pools = Table(
+    "user_pools",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("mfa_enabled_factors", Text, nullable=False, server_default="[]"),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("pool_id", String(32), ForeignKey("user_pools.id", ondelete="CASCADE"), nullable=False),
+    Column("secret_ciphertext", Text, nullable=False),
+    Column("description", String(200), nullable=False, server_default=""),
+    Column("permissions", Text, nullable=False, server_default="[]"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    Index(None, "pool_id"),
+)
+
+signature_nonces = Table(
+    "signature_nonces",
+    metadata,
+    Column("access_key_id", String(64), nullable=False),
+    Column("nonce", String(128), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("access_key_id", "nonce"),
+    Index(None, "expires_at"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("pool_id", String(32), ForeignKey("user_pools.id", ondelete="CASCADE"), nullable=False),
+    Column("username", String(200), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("phone", String(32), nullable=True),
+    Column("phone_country_code", String(8), nullable=True),
+    Column("external_id", String(200), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("nickname", String(200), nullable=True),
+    Column("password_hash", Text, nullable=True),
+    Column("profile", Text, nullable=False, server_default="{}"),
+    Column("custom_data", Text, nullable=False, server_default="{}"),
+    Column("logins_count", Integer, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index(None, "pool_id", "username", unique=True),
+    Index(None, "pool_id", "email", unique=True),
+    Index(None, "pool_id", "external_id", unique=True),
+    Index(None, "pool_id", "phone", "phone_country_code", unique=True),
+    Index(None, "pool_id", "created_at"),
+    Index(None, "pool_id", "updated_at"),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("pool_id", String(32), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("ext_idp_id", String(200), nullable=False),
+    Column("provider", String(32), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("user_id_in_idp", String(300), nullable=False),
+    Column("user_info_in_idp", Text, nullable=False, server_default="{}"),
+    Column("origin_conn_ids", Text, nullable=False, server_default="[]"),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "pool_id", "ext_idp_id", "user_id_in_idp", "type", unique=True),
+    Index(None, "user_id"),
+)
+
+sync_relations = Table(
+    "sync_relations",
+    metadata,
+    Column("pool_id", String(32), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("user_id_in_idp", String(300), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("pool_id", "provider", "user_id_in_idp"),
+    Index(None, "user_id"),
+)
+
+otp_authenticators = Table(
+    "otp_authenticators",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("pool_id", String(32), nullable=False),
+    Column("secret_ciphertext", Text, nullable=False),
+    Column("recovery_code_ciphertext", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+mfa_statuses = Table(
+    "mfa_statuses",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("pool_id", String(32), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("totp_enabled", Boolean, nullable=False),
+    Column("face_enabled", Boolean, nullable=False),
+    Column("any_enabled", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("pool_id", String(32), ForeignKey("user_pools.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("identifier", String(200), nullable=True),
+    Column("app_type", String(32), nullable=False),
+    Column("mfa_enabled_factors", Text, nullable=False, server_default="[]"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index(None, "pool_id", "identifier", unique=True),
+    Index(None, "pool_id", "created_at"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pool_id", String(32), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("client_ip", String(64), nullable=False),
+    Column("target_user_id", String(32), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Index(None, "pool_id", "id"),
+    Index(None, "pool_id", "target_user_id", "id"),
+    Index(None, "pool_id", "action", "id"),
+)

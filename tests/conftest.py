@@ -1,0 +1,144 @@
+"""Shared fixtures: every database-backed test runs on SQLite and, when configured, on PostgreSQL.
+
+``TWOFOLD_TEST_POSTGRES_URL`` names a PostgreSQL database the suite may wipe (its ``public`` schema is
+dropped and migrated once per session; tables are emptied before each test).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from twofold.api.app import create_app
+from twofold.config import Settings
+from twofold.services.container import Services, bootstrap, build_services
+from twofold.storage.migrate import upgrade_to_head
+from twofold.storage.tables import metadata
+
+POSTGRES_URL = os.environ.get("TWOFOLD_TEST_POSTGRES_URL")
+SECRET_KEY = "test-master-key-0123456789abcdef"
+BOOTSTRAP_KEY_ID = "bootstrapkey0000000000000"
+BOOTSTRAP_SECRET = "bootstrap-secret-0123456789abcdef"
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    not POSTGRES_URL, reason="TWOFOLD_TEST_POSTGRES_URL not set"))]
+
+
+def _psycopg_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> str:
+    assert POSTGRES_URL
+    with psycopg.connect(_psycopg_url(POSTGRES_URL), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    upgrade_to_head(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+def wipe_postgres(url: str) -> None:
+    tables = ", ".join(t.name for t in metadata.sorted_tables)
+    with psycopg.connect(_psycopg_url(url), autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "twofold.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_ready")
+    wipe_postgres(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        secret_key=SECRET_KEY,
+        bootstrap_access_key_id=BOOTSTRAP_KEY_ID,
+        bootstrap_access_key_secret=BOOTSTRAP_SECRET,
+    )
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    built = await build_services(settings)
+    await bootstrap(built, settings)
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+class Api:
+    """A management client over the in-process app: token auth, envelope checks."""
+
+    def __init__(self, client: httpx.AsyncClient, token: str | None = None) -> None:
+        self.client = client
+        self.token = token
+
+    async def login(self, key_id: str = BOOTSTRAP_KEY_ID, secret: str = BOOTSTRAP_SECRET) -> Api:
+        body = await self.raw("POST", "/api/v3/get-management-token",
+                              json={"accessKeyId": key_id, "accessKeySecret": secret}, auth=False)
+        assert body["statusCode"] == 200, body
+        return Api(self.client, body["data"]["access_token"])
+
+    async def raw(self, method: str, path: str, auth: bool = True, **kwargs: Any) -> dict[str, Any]:
+        headers = dict(kwargs.pop("headers", {}))
+        if auth and self.token:
+            headers["authorization"] = f"Bearer {self.token}"
+        response = await self.client.request(method, path, headers=headers, **kwargs)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        assert set(body) >= {"statusCode", "message", "requestId", "data"}, body
+        return body
+
+    async def get(self, path: str, **params: Any) -> dict[str, Any]:
+        return await self.raw("GET", f"/api/v3/{path}", params=params)
+
+    async def post(self, path: str, json: Any = None) -> dict[str, Any]:
+        return await self.raw("POST", f"/api/v3/{path}", json=json)
+
+    async def ok(self, method: str, path: str, payload: Any = None) -> Any:
+        body = await (self.get(path, **(payload or {})) if method == "GET" else self.post(path, payload))
+        assert body["statusCode"] == 200, body
+        return body["data"]
+
+
+@pytest.fixture
+async def client(settings: Settings, services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://twofold.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def api(client: httpx.AsyncClient) -> Api:
+    return await Api(client).login()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Iterator[Path]:
+    yield Path(__file__).resolve().parent.parent
