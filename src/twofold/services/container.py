@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from twofold.auth.vault import SecretBox, derive_key, load_master_key
 from twofold.config import Settings
 from twofold.services.access_keys import AccessKeyService
+from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
+from twofold.services.mfa import MfaService
 from twofold.services.users import UserService
 from twofold.storage.database import Database, open_database
 
@@ -18,6 +20,8 @@ class Services:
     db: Database
     keys: AccessKeyService
     users: UserService
+    mfa: MfaService
+    applications: ApplicationService
     audit: AuditService
 
     async def close(self) -> None:
@@ -28,10 +32,13 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
     master = load_master_key(settings)
     box = SecretBox(master)
     db = await open_database(settings.resolved_database_url, settings.postgres_pool_size)
+    users = UserService(db, box, clock)
     return Services(
         db=db,
         keys=AccessKeyService(db, box, derive_key(master, "twofold/management-jwt/v1"), settings, clock),
-        users=UserService(db, box, clock),
+        users=users,
+        mfa=MfaService(db, box, clock, users),
+        applications=ApplicationService(db, clock),
         audit=AuditService(db),
     )
 

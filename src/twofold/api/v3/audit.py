@@ -1,7 +1,35 @@
-"""audit endpoints."""
+"""Twofold extension: the audit trail, newest first."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter(tags=["audit"])
+from fastapi import APIRouter, Depends
+from pydantic import Field
+from starlette.responses import Response
+
+from twofold.api import envelope
+from twofold.api.deps import CallerDep, ServicesDep
+from twofold.api.query import query
+from twofold.api.v3.dto import iso
+from twofold.schemas.common import WireModel
+
+router = APIRouter(tags=["twofold"])
+
+
+class AuditQuery(WireModel):
+    user_id: str | None = None
+    action: str | None = None
+    before_id: int | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+@router.get("/twofold/list-audit-events")
+async def list_audit_events(q: Annotated[AuditQuery, Depends(query(AuditQuery))], caller: CallerDep,
+                            services: ServicesDep) -> Response:
+    events = await services.audit.list_events(caller.pool_id, q.user_id, q.action, q.before_id, q.limit)
+    return envelope.ok([
+        {"id": e.id, "at": iso(e.at), "actor": e.actor, "requestId": e.request_id, "clientIp": e.client_ip,
+         "userId": e.target_user_id, "action": e.action, "before": e.before, "after": e.after}
+        for e in events
+    ])

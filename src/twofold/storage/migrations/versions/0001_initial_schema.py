@@ -86,7 +86,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("identifier", sa.String(length=200), nullable=True),
         sa.Column("app_type", sa.String(length=32), nullable=False),
-        sa.Column("mfa_enabled_factors", sa.Text(), server_default="[]", nullable=False),
+        sa.Column("config", sa.Text(), server_default="{}", nullable=False),
+        sa.Column("mfa_enabled_factors", sa.Text(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(

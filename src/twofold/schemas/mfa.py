@@ -1,0 +1,99 @@
+"""Wire schemas of the MFA management endpoints (wire spec §3.1, Appendix A.1)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StrictBool, StrictInt
+
+from twofold.schemas.common import ShortText, WireModel
+
+Factors = Annotated[list[ShortText], Field(max_length=10)]
+
+
+class ApplicationMfaInput(WireModel):
+    mfa_policy: ShortText
+    status: StrictInt
+    sort: StrictInt
+
+
+class MfaTriggerDataInput(WireModel):
+    mfa_token: Annotated[str, Field(max_length=4000)]
+    application_mfa: Annotated[list[ApplicationMfaInput], Field(max_length=20)]
+    mfa_phone: ShortText | None = None
+    mfa_phone_country_code: ShortText | None = None
+    mfa_email: ShortText | None = None
+    nickname: ShortText | None = None
+    username: ShortText | None = None
+    phone: ShortText | None = None
+    phone_country_code: ShortText | None = None
+    face_mfa_enabled: StrictBool | None = None
+    totp_mfa_enabled: StrictBool | None = None
+
+
+class SetMfaStatusRequest(WireModel):
+    mfa_trigger_data: MfaTriggerDataInput
+    user_id: ShortText
+    user_id_type: ShortText | None = None
+    version: StrictInt | None = Field(default=None, description="Twofold extension: optimistic concurrency")
+
+
+class MfaStatusQuery(WireModel):
+    user_id: str | None = None
+    user_id_type: str | None = None
+
+
+class TriggerDataQuery(MfaStatusQuery):
+    app_id: str | None = None
+
+
+class UpdateApplicationMfaRequest(WireModel):
+    app_id: ShortText
+    enabled_factors: Factors | None = None
+    disabled_factors: Factors | None = None
+
+
+class UpdateGlobalMfaRequest(WireModel):
+    enabled_factors: Factors
+
+
+class DisableGlobalMfaRequest(WireModel):
+    disable_factors: Factors
+
+
+class OtpItemData(WireModel):
+    secret: ShortText
+    recovery_code: ShortText | None = None
+
+
+class OtpItem(WireModel):
+    user_id: ShortText
+    otp: OtpItemData
+
+
+class ImportOtpRequest(WireModel):
+    items: Annotated[list[OtpItem], Field(alias="list", max_length=1000)]
+
+
+class CreateApplicationRequest(WireModel):
+    app_name: ShortText
+    app_identifier: ShortText | None = None
+    app_logo: Annotated[str, Field(max_length=1000)] | None = None
+    app_description: Annotated[str, Field(max_length=1000)] | None = None
+    app_type: ShortText | None = None
+    default_protocol: ShortText | None = None
+    redirect_uris: list[Annotated[str, Field(max_length=1000)]] | None = None
+    logout_redirect_uris: list[Annotated[str, Field(max_length=1000)]] | None = None
+    init_login_uri: Annotated[str, Field(max_length=1000)] | None = None
+    template: ShortText | None = None
+    template_data: Any = None
+
+
+class AppIdQuery(WireModel):
+    app_id: str | None = None
+
+
+class ListApplicationsQuery(WireModel):
+    page: int = Field(default=1, ge=1)
+    limit: int = Field(default=10, ge=1, le=100)
+    keywords: str | None = None

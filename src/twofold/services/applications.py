@@ -1,0 +1,65 @@
+"""Applications, as far as application-level MFA needs them (wire spec §3.3)."""
+
+from __future__ import annotations
+
+from twofold.errors import ApplicationNotFound, Conflict, InvalidParameter
+from twofold.schemas.mfa import CreateApplicationRequest
+from twofold.services import audit
+from twofold.services.context import Caller, Clock, new_id
+from twofold.storage.database import Database, UniqueViolation
+from twofold.storage.repositories import applications as apps_repo
+from twofold.storage.repositories.applications import ApplicationRecord
+
+APP_TYPES = ("web", "spa", "native", "api", "mfa", "mini-program", "gateway-app", "gateway-agent")
+PROTOCOLS = ("oidc", "oauth", "saml", "cas", "asa")
+
+
+class ApplicationService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def create(self, caller: Caller, request: CreateApplicationRequest) -> ApplicationRecord:
+        if not request.app_name.strip():
+            raise InvalidParameter("appName")
+        app_type = request.app_type or "web"
+        if app_type not in APP_TYPES:
+            raise InvalidParameter("appType", f"expected one of {', '.join(APP_TYPES)}")
+        protocol = request.default_protocol or "oidc"
+        if protocol not in PROTOCOLS:
+            raise InvalidParameter("defaultProtocol", f"expected one of {', '.join(PROTOCOLS)}")
+        app_id = new_id()
+        config = {
+            "appLogo": request.app_logo or "",
+            "appDescription": request.app_description,
+            "defaultProtocol": protocol,
+            "redirectUris": request.redirect_uris or [],
+            "logoutRedirectUris": request.logout_redirect_uris or [],
+            "initLoginUri": request.init_login_uri or "",
+            "template": request.template,
+        }
+        now = self._clock()
+        record = ApplicationRecord(app_id, caller.pool_id, request.app_name.strip(),
+                                   (request.app_identifier or "").strip() or app_id, app_type, config, None, now, now)
+        try:
+            async with self._db.transaction() as conn:
+                await apps_repo.insert(conn, record)
+                await audit.record(conn, self._clock, caller, "application.create", None,
+                                   after={"appId": app_id, "appName": record.name})
+        except UniqueViolation:
+            raise Conflict("appIdentifier is already used in this user pool") from None
+        return record
+
+    async def get(self, pool_id: str, app_id: str | None) -> ApplicationRecord:
+        if not app_id:
+            raise InvalidParameter("appId")
+        async with self._db.read() as conn:
+            app = await apps_repo.get(conn, pool_id, app_id)
+        if app is None:
+            raise ApplicationNotFound()
+        return app
+
+    async def list(self, pool_id: str, page: int, limit: int, keywords: str | None
+                   ) -> tuple[int, list[ApplicationRecord]]:
+        async with self._db.read() as conn:
+            return await apps_repo.list_page(conn, pool_id, keywords, (page - 1) * limit, limit)

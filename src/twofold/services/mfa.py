@@ -1,0 +1,276 @@
+"""MFA management: set and read a user's MFA status, global and per-application factors, TOTP secrets.
+
+The rules for every field are in docs/mfa-status.md; the model itself is in ``domain/mfa.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from twofold.auth.vault import SecretBox
+from twofold.domain.contacts import normalize_email, normalize_phone
+from twofold.domain.identifiers import UserIdType, parse_user_id_type, parse_user_ref
+from twofold.domain.mfa import (
+    ALL_FACTORS,
+    Bindings,
+    Factor,
+    MfaStatus,
+    PolicyEntry,
+    Requirement,
+    bindings_for,
+    default_status,
+    evaluate,
+    factor_states,
+    for_application,
+)
+from twofold.domain.otp import normalize_totp_secret
+from twofold.domain.users import User
+from twofold.errors import (
+    ApplicationNotFound,
+    InvalidMfaPolicy,
+    InvalidParameter,
+    OtpNotBound,
+    PermissionDenied,
+    VersionConflict,
+)
+from twofold.schemas.mfa import MfaTriggerDataInput, OtpItem, SetMfaStatusRequest
+from twofold.services import audit
+from twofold.services.context import OTP_SECRET_READ, Caller, Clock
+from twofold.services.users import UserService
+from twofold.storage.database import Connection, Database
+from twofold.storage.repositories import applications as apps_repo
+from twofold.storage.repositories import mfa as mfa_repo
+from twofold.storage.repositories import otp as otp_repo
+from twofold.storage.repositories import pools as pools_repo
+
+MAX_SORT = 1_000_000
+_T = "mfaTriggerData."
+
+
+@dataclass(frozen=True)
+class UserMfa:
+    user: User
+    status: MfaStatus
+    has_totp_secret: bool
+
+
+def parse_factors(values: Sequence[str] | None, field: str) -> list[Factor]:
+    factors: list[Factor] = []
+    for index, value in enumerate(values or []):
+        try:
+            factor = Factor(value)
+        except ValueError:
+            raise InvalidMfaPolicy(f"{field}[{index}]", f"expected one of {', '.join(ALL_FACTORS)}") from None
+        if factor not in factors:
+            factors.append(factor)
+    return factors
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return None if value is None or not value.strip() else value.strip()
+
+
+class MfaService:
+    def __init__(self, db: Database, box: SecretBox, clock: Clock, users: UserService) -> None:
+        self._db = db
+        self._box = box
+        self._clock = clock
+        self._users = users
+
+    # ------------------------------------------------------------------------------ user status
+    def parse_status(self, data: MfaTriggerDataInput, user: User) -> MfaStatus:
+        """Validate trigger data against the rules of docs/mfa-status.md and build the new status."""
+        if not data.mfa_token.strip():
+            raise InvalidParameter(_T + "mfaToken")
+        policies: list[PolicyEntry] = []
+        for index, item in enumerate(data.application_mfa):
+            where = f"{_T}applicationMfa[{index}]"
+            try:
+                factor = Factor(item.mfa_policy)
+            except ValueError:
+                raise InvalidMfaPolicy(where + ".mfaPolicy", f"expected one of {', '.join(ALL_FACTORS)}") from None
+            if item.status not in (0, 1):
+                raise InvalidParameter(where + ".status", "expected 0 (off) or 1 (on)")
+            if not 0 <= item.sort <= MAX_SORT:
+                raise InvalidParameter(where + ".sort", f"expected an integer from 0 to {MAX_SORT}")
+            if any(p.factor is factor for p in policies):
+                raise InvalidMfaPolicy(where + ".mfaPolicy", f"{factor} is listed twice")
+            policies.append(PolicyEntry(factor, item.status == 1, item.sort))
+        switches = {}
+        for factor, given, name in ((Factor.OTP, data.totp_mfa_enabled, "totpMfaEnabled"),
+                                    (Factor.FACE, data.face_mfa_enabled, "faceMfaEnabled")):
+            entry = next((p for p in policies if p.factor is factor), None)
+            if given is not None and entry is not None and given != entry.enabled:
+                raise InvalidParameter(_T + name, f"contradicts the {factor} entry of applicationMfa")
+            switches[factor] = given if given is not None else (entry.enabled if entry else False)
+        phone = _blank_to_none(data.mfa_phone)
+        phone_cc = None
+        if phone is not None:
+            phone, phone_cc = normalize_phone(phone, _blank_to_none(data.mfa_phone_country_code), _T + "mfaPhone")
+        email = _blank_to_none(data.mfa_email)
+        if email is not None:
+            email = normalize_email(email, _T + "mfaEmail")
+        self._check_profile_echo(data, user)
+        return MfaStatus(tuple(policies), switches[Factor.OTP], switches[Factor.FACE], phone, phone_cc, email)
+
+    @staticmethod
+    def _check_profile_echo(data: MfaTriggerDataInput, user: User) -> None:
+        """The profile fields are the user's; set-mfa-status may repeat them, never change them."""
+        if _blank_to_none(data.phone) is not None:
+            number, code = normalize_phone(data.phone or "", _blank_to_none(data.phone_country_code)
+                                           or user.phone_country_code, _T + "phone")
+            if (number, code) != (user.phone, user.phone_country_code):
+                raise InvalidParameter(_T + "phone", "differs from the user's phone; change it with update-user")
+        for name, given, actual in (("username", data.username, user.username),
+                                    ("nickname", data.nickname, user.nickname)):
+            if _blank_to_none(given) is not None and given != actual:
+                raise InvalidParameter(_T + name, f"differs from the user's {name}; change it with update-user")
+
+    async def set_status(self, caller: Caller, request: SetMfaStatusRequest) -> int:
+        """Replace the user's MFA status atomically; returns the new version."""
+        ref = parse_user_ref(request.user_id, parse_user_id_type(request.user_id_type))
+        if request.version is not None and request.version < 0:
+            raise InvalidParameter("version")
+        async with self._db.transaction() as conn:
+            user = await self._users.resolve(conn, caller.pool_id, ref)
+            status = self.parse_status(request.mfa_trigger_data, user)
+            await mfa_repo.lock_user(conn, caller.pool_id, user.id)
+            before = await mfa_repo.get(conn, caller.pool_id, user.id)
+            version = await mfa_repo.put(conn, caller.pool_id, user.id, status, self._clock(), request.version)
+            if version is None:
+                raise VersionConflict()
+            await audit.record(conn, self._clock, caller, "mfa.status.set", user.id,
+                               None if before is None else before.to_document(), status.to_document())
+        return version
+
+    async def _load(self, conn: Connection, pool_id: str, user: User) -> UserMfa:
+        has_secret = await otp_repo.exists(conn, pool_id, user.id)
+        status = await mfa_repo.get(conn, pool_id, user.id)
+        if status is None:
+            pool = await pools_repo.get(conn, pool_id)
+            factors = parse_factors(pool.mfa_enabled_factors if pool else [], "enabledFactors")
+            status = default_status(factors, has_secret)
+        return UserMfa(user, status, has_secret)
+
+    async def get_status(self, pool_id: str, user_id: str | None, user_id_type: str | None) -> UserMfa:
+        ref = parse_user_ref(user_id, parse_user_id_type(user_id_type))
+        async with self._db.read() as conn:
+            user = await self._users.resolve(conn, pool_id, ref)
+            return await self._load(conn, pool_id, user)
+
+    async def get_info(self, pool_id: str, user_id: str | None, user_id_type: str | None) -> dict[Factor, bool]:
+        state = await self.get_status(pool_id, user_id, user_id_type)
+        return factor_states(state.status, self._bindings(state))
+
+    async def get_trigger_data(self, pool_id: str, app_id: str | None, user_id: str | None,
+                               user_id_type: str | None) -> UserMfa:
+        if not app_id:
+            raise InvalidParameter("appId")
+        ref = parse_user_ref(user_id, parse_user_id_type(user_id_type))
+        async with self._db.read() as conn:
+            app_factors = await self._app_factors(conn, pool_id, app_id)
+            user = await self._users.resolve(conn, pool_id, ref)
+            state = await self._load(conn, pool_id, user)
+        return UserMfa(user, for_application(state.status, app_factors), state.has_totp_secret)
+
+    async def requirement(self, pool_id: str, app_id: str, user: User) -> Requirement:
+        """What a sign-in of ``user`` to ``app_id`` must challenge, in order (for the sign-in flow)."""
+        async with self._db.read() as conn:
+            app_factors = await self._app_factors(conn, pool_id, app_id)
+            state = await self._load(conn, pool_id, user)
+        return evaluate(state.status, app_factors, self._bindings(state))
+
+    @staticmethod
+    def _bindings(state: UserMfa) -> Bindings:
+        user = state.user
+        return bindings_for(state.status, state.has_totp_secret, user.phone, user.phone_country_code, user.email)
+
+    # --------------------------------------------------------------------------------- settings
+    async def _app_factors(self, conn: Connection, pool_id: str, app_id: str) -> list[Factor]:
+        app = await apps_repo.get(conn, pool_id, app_id)
+        if app is None:
+            raise ApplicationNotFound()
+        if app.mfa_enabled_factors is not None:
+            return parse_factors(app.mfa_enabled_factors, "enabledFactors")
+        return await self._global_factors(conn, pool_id)
+
+    @staticmethod
+    async def _global_factors(conn: Connection, pool_id: str) -> list[Factor]:
+        pool = await pools_repo.get(conn, pool_id)
+        return parse_factors(pool.mfa_enabled_factors if pool else [], "enabledFactors")
+
+    async def get_global_factors(self, pool_id: str) -> list[Factor]:
+        async with self._db.read() as conn:
+            return await self._global_factors(conn, pool_id)
+
+    async def set_global_factors(self, caller: Caller, enabled: Sequence[str]) -> list[Factor]:
+        """``update-global-mfa-settings``: the pool's factor list becomes exactly ``enabled``."""
+        factors = parse_factors(enabled, "enabledFactors")
+        return await self._write_global(caller, lambda _: factors, "mfa.settings.global.update")
+
+    async def disable_global_factors(self, caller: Caller, disable: Sequence[str]) -> list[Factor]:
+        removed = set(parse_factors(disable, "disableFactors"))
+        return await self._write_global(caller, lambda cur: [f for f in cur if f not in removed],
+                                        "mfa.settings.global.disable")
+
+    async def _write_global(self, caller: Caller, change: Callable[[list[Factor]], list[Factor]],
+                            action: str) -> list[Factor]:
+        async with self._db.transaction() as conn:
+            current = await self._global_factors(conn, caller.pool_id)
+            new: list[Factor] = change(current)
+            await pools_repo.set_mfa_factors(conn, caller.pool_id, [str(f) for f in new])
+            await audit.record(conn, self._clock, caller, action, None,
+                               {"enabledFactors": [str(f) for f in current]}, {"enabledFactors": [str(f) for f in new]})
+        return new
+
+    async def update_application_factors(self, caller: Caller, app_id: str, enabled: Sequence[str] | None,
+                                         disabled: Sequence[str] | None) -> list[Factor]:
+        on = parse_factors(enabled, "enabledFactors")
+        off = set(parse_factors(disabled, "disabledFactors"))
+        both = [f for f in on if f in off]
+        if both:
+            raise InvalidMfaPolicy("disabledFactors", f"{both[0]} is both enabled and disabled")
+        async with self._db.transaction() as conn:
+            current = await self._app_factors(conn, caller.pool_id, app_id)
+            new = [f for f in current if f not in off] + [f for f in on if f not in current]
+            await apps_repo.set_mfa_factors(conn, caller.pool_id, app_id, [str(f) for f in new], self._clock())
+            await audit.record(conn, self._clock, caller, "mfa.settings.application.update", None,
+                               {"appId": app_id, "enabledFactors": [str(f) for f in current]},
+                               {"appId": app_id, "enabledFactors": [str(f) for f in new]})
+        return new
+
+    # ------------------------------------------------------------------------------- TOTP seeds
+    async def import_otp(self, caller: Caller, items: Sequence[OtpItem]) -> None:
+        """Bind existing TOTP secrets; all items or none."""
+        if not items:
+            raise InvalidParameter("list")
+        prepared = []
+        for index, item in enumerate(items):
+            ref = parse_user_ref(item.user_id, UserIdType.USER_ID, f"list[{index}].userId")
+            secret = normalize_totp_secret(item.otp.secret, f"list[{index}].otp.secret")
+            recovery = _blank_to_none(item.otp.recovery_code)
+            prepared.append((ref, self._box.encrypt(secret), None if recovery is None else self._box.encrypt(recovery)))
+        async with self._db.transaction() as conn:
+            for ref, secret_ct, recovery_ct in prepared:
+                user = await self._users.resolve(conn, caller.pool_id, ref)
+                had = await otp_repo.exists(conn, caller.pool_id, user.id)
+                await otp_repo.upsert(conn, caller.pool_id, user.id, secret_ct, recovery_ct, self._clock())
+                await audit.record(conn, self._clock, caller, "otp.import", user.id, {"otpBound": had},
+                                   {"otpBound": True, "recoveryCode": recovery_ct is not None})
+
+    async def read_otp_secret(self, caller: Caller, user_id: str | None, user_id_type: str | None) -> str:
+        """The most dangerous read: needs the ``otp:read-secret`` permission, and is always audited."""
+        if not caller.principal.has_permission(OTP_SECRET_READ):
+            async with self._db.transaction() as conn:
+                await audit.record(conn, self._clock, caller, "otp.secret.read.denied", None,
+                                   after={"userId": str(user_id)[:200], "userIdType": str(user_id_type)[:40]})
+            raise PermissionDenied()
+        ref = parse_user_ref(user_id, parse_user_id_type(user_id_type))
+        async with self._db.transaction() as conn:
+            user = await self._users.resolve(conn, caller.pool_id, ref)
+            row = await otp_repo.get(conn, caller.pool_id, user.id)
+            if row is None:
+                raise OtpNotBound()
+            await audit.record(conn, self._clock, caller, "otp.secret.read", user.id)
+        return self._box.decrypt(row["secret_ciphertext"])
