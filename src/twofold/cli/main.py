@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from twofold.cli import db, keys
+from twofold.cli import audit, db, keys
 from twofold.cli.runtime import console, print_json, run_local
 from twofold.config import Settings
 from twofold.logs import configure_logging
@@ -17,6 +17,7 @@ from twofold.services.container import Services, bootstrap
 app = typer.Typer(help="Twofold: self-hosted MFA management (GenAuth-compatible API).", no_args_is_help=True)
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
+app.add_typer(audit.app, name="audit")
 
 
 def _show_first_key(created: tuple[str, str, str] | None, as_json: bool) -> None:
