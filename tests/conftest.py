@@ -26,8 +26,12 @@ POSTGRES_URL = os.environ.get("TWOFOLD_TEST_POSTGRES_URL")
 SECRET_KEY = "test-master-key-0123456789abcdef"
 BOOTSTRAP_KEY_ID = "bootstrapkey0000000000000"
 BOOTSTRAP_SECRET = "bootstrap-secret-0123456789abcdef"
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not POSTGRES_URL, reason="TWOFOLD_TEST_POSTGRES_URL not set"))]
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql", marks=pytest.mark.skipif(not POSTGRES_URL, reason="TWOFOLD_TEST_POSTGRES_URL not set")
+    ),
+]
 
 
 def _psycopg_url(url: str) -> str:
@@ -99,8 +103,12 @@ class Api:
         self.token = token
 
     async def login(self, key_id: str = BOOTSTRAP_KEY_ID, secret: str = BOOTSTRAP_SECRET) -> Api:
-        body = await self.raw("POST", "/api/v3/get-management-token",
-                              json={"accessKeyId": key_id, "accessKeySecret": secret}, auth=False)
+        body = await self.raw(
+            "POST",
+            "/api/v3/get-management-token",
+            json={"accessKeyId": key_id, "accessKeySecret": secret},
+            auth=False,
+        )
         assert body["statusCode"] == 200, body
         return Api(self.client, body["data"]["access_token"])
 

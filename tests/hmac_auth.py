@@ -15,8 +15,9 @@ from twofold.auth.signing import build_string_to_sign, sign
 
 
 class NodeStyleSigner(httpx.Auth):
-    def __init__(self, key_id: str, secret: str, date: str | None = None, nonce: str | None = None,
-                 lang: str = "zh-CN") -> None:
+    def __init__(
+        self, key_id: str, secret: str, date: str | None = None, nonce: str | None = None, lang: str = "zh-CN"
+    ) -> None:
         self.key_id, self.secret, self.date, self.nonce, self.lang = key_id, secret, date, nonce, lang
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -41,8 +42,19 @@ class NodeStyleSigner(httpx.Auth):
         parts = []
         for key in sorted(params):
             value = params[key]
-            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False) if isinstance(value, dict | list) \
-                else ("true" if value is True else "false" if value is False else "null" if value is None else str(value))
+            text = (
+                json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+                if isinstance(value, dict | list)
+                else (
+                    "true"
+                    if value is True
+                    else "false"
+                    if value is False
+                    else "null"
+                    if value is None
+                    else str(value)
+                )
+            )
             parts.append(f"{key}={text}")
         resource = url.path + ("?" + "&".join(parts) if parts else "")
         string = build_string_to_sign(request.method, headers, resource)

@@ -14,8 +14,11 @@ from twofold.cli.main import app
 
 @pytest.fixture
 def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    env = {"TWOFOLD_DATABASE_URL": database_url, "TWOFOLD_DATA_DIR": str(tmp_path / "data"),
-           "TWOFOLD_SECRET_KEY": SECRET_KEY}
+    env = {
+        "TWOFOLD_DATABASE_URL": database_url,
+        "TWOFOLD_DATA_DIR": str(tmp_path / "data"),
+        "TWOFOLD_SECRET_KEY": SECRET_KEY,
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("TWOFOLD_BOOTSTRAP_ACCESS_KEY_ID", raising=False)

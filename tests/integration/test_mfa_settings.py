@@ -9,7 +9,13 @@ import pyotp
 from tests.conftest import Api
 from tests.factories import user_payload
 from tests.integration.test_mfa_status import trigger
-from twofold.errors import ApplicationNotFound, InvalidMfaPolicy, InvalidOtpSecret, OtpNotBound, PermissionDenied
+from twofold.errors import (
+    ApplicationNotFound,
+    InvalidMfaPolicy,
+    InvalidOtpSecret,
+    OtpNotBound,
+    PermissionDenied,
+)
 from twofold.services.container import Services
 
 
@@ -28,33 +34,65 @@ async def set_status(api: Api, user_id: str, **changes: Any) -> None:
 async def test_user_mfa_info_reports_enabled_and_bound_factors(api: Api) -> None:
     user = await make_user(api, email=None)
     info = await api.ok("GET", "get-user-mfa-info", {"userId": user["userId"]})
-    assert info == {"totpStatus": "disabled", "faceMfaStatus": "disabled", "smsMfaStatus": "disabled",
-                    "emailMfaStatus": "disabled"}
-    await set_status(api, user["userId"], totpMfaEnabled=True, faceMfaEnabled=False, applicationMfa=[
-        {"mfaPolicy": "SMS", "status": 1, "sort": 0}, {"mfaPolicy": "EMAIL", "status": 1, "sort": 1}])
+    assert info == {
+        "totpStatus": "disabled",
+        "faceMfaStatus": "disabled",
+        "smsMfaStatus": "disabled",
+        "emailMfaStatus": "disabled",
+    }
+    await set_status(
+        api,
+        user["userId"],
+        totpMfaEnabled=True,
+        faceMfaEnabled=False,
+        applicationMfa=[
+            {"mfaPolicy": "SMS", "status": 1, "sort": 0},
+            {"mfaPolicy": "EMAIL", "status": 1, "sort": 1},
+        ],
+    )
     info = await api.ok("GET", "get-user-mfa-info", {"userId": user["userId"]})
     # SMS goes to the user's phone; EMAIL has no address; TOTP is on but no secret is bound yet.
-    assert info == {"totpStatus": "disabled", "faceMfaStatus": "disabled", "smsMfaStatus": "enabled",
-                    "emailMfaStatus": "disabled"}
-    await api.ok("POST", "import-otp", {"list": [{"userId": user["userId"], "otp": {"secret": pyotp.random_base32()}}]})
-    await set_status(api, user["userId"], totpMfaEnabled=True, faceMfaEnabled=False, mfaEmail="mfa@example.com",
-                     applicationMfa=[{"mfaPolicy": "EMAIL", "status": 1, "sort": 0}])
+    assert info == {
+        "totpStatus": "disabled",
+        "faceMfaStatus": "disabled",
+        "smsMfaStatus": "enabled",
+        "emailMfaStatus": "disabled",
+    }
+    await api.ok(
+        "POST", "import-otp", {"list": [{"userId": user["userId"], "otp": {"secret": pyotp.random_base32()}}]}
+    )
+    await set_status(
+        api,
+        user["userId"],
+        totpMfaEnabled=True,
+        faceMfaEnabled=False,
+        mfaEmail="mfa@example.com",
+        applicationMfa=[{"mfaPolicy": "EMAIL", "status": 1, "sort": 0}],
+    )
     info = await api.ok("GET", "get-user-mfa-info", {"userId": user["userId"]})
-    assert info == {"totpStatus": "enabled", "faceMfaStatus": "disabled", "smsMfaStatus": "disabled",
-                    "emailMfaStatus": "enabled"}
+    assert info == {
+        "totpStatus": "enabled",
+        "faceMfaStatus": "disabled",
+        "smsMfaStatus": "disabled",
+        "emailMfaStatus": "enabled",
+    }
 
 
 async def test_user_mfa_info_errors(api: Api) -> None:
-    body = await api.raw("GET", "/api/v3/get-user-mfa-info", params={"userId": ""}, headers={"x-authing-lang": "zh-CN"})
+    body = await api.raw(
+        "GET", "/api/v3/get-user-mfa-info", params={"userId": ""}, headers={"x-authing-lang": "zh-CN"}
+    )
     assert (body["statusCode"], body["message"]) == (400, "参数 userId 格式错误")
 
 
 async def test_global_settings_update_and_disable(api: Api) -> None:
     assert await api.ok("GET", "get-global-mfa-settings") == {"enabledFactors": []}
-    assert await api.ok("POST", "update-global-mfa-settings", {"enabledFactors": ["OTP", "SMS", "EMAIL"]}) == {
-        "enabledFactors": ["OTP", "SMS", "EMAIL"]}
+    assert await api.ok(
+        "POST", "update-global-mfa-settings", {"enabledFactors": ["OTP", "SMS", "EMAIL"]}
+    ) == {"enabledFactors": ["OTP", "SMS", "EMAIL"]}
     assert await api.ok("POST", "disable-global-mfa-settings", {"disableFactors": ["SMS"]}) == {
-        "enabledFactors": ["OTP", "EMAIL"]}
+        "enabledFactors": ["OTP", "EMAIL"]
+    }
     assert await api.ok("GET", "get-global-mfa-settings") == {"enabledFactors": ["OTP", "EMAIL"]}
     bad = await api.post("update-global-mfa-settings", {"enabledFactors": ["OTP", "PUSH"]})
     assert (bad["statusCode"], bad["apiCode"]) == (400, InvalidMfaPolicy.api_code)
@@ -67,29 +105,48 @@ async def test_global_settings_update_and_disable(api: Api) -> None:
 async def test_application_settings_inherit_then_override(api: Api) -> None:
     await api.ok("POST", "update-global-mfa-settings", {"enabledFactors": ["OTP", "SMS"]})
     app = await make_app(api)
-    data = await api.ok("POST", "update-application-mfa-settings", {
-        "appId": app["appId"], "enabledFactors": ["EMAIL"], "disabledFactors": ["SMS"]})
+    data = await api.ok(
+        "POST",
+        "update-application-mfa-settings",
+        {"appId": app["appId"], "enabledFactors": ["EMAIL"], "disabledFactors": ["SMS"]},
+    )
     assert data == {"enabledFactors": ["OTP", "EMAIL"]}
-    both = await api.post("update-application-mfa-settings", {"appId": app["appId"], "enabledFactors": ["OTP"],
-                                                              "disabledFactors": ["OTP"]})
+    both = await api.post(
+        "update-application-mfa-settings",
+        {"appId": app["appId"], "enabledFactors": ["OTP"], "disabledFactors": ["OTP"]},
+    )
     assert both["statusCode"] == 400
     missing = await api.post("update-application-mfa-settings", {"appId": "nope", "enabledFactors": ["OTP"]})
     assert (missing["statusCode"], missing["apiCode"]) == (404, ApplicationNotFound.api_code)
-    assert (await api.ok("GET", "get-application", {"appId": app["appId"]}))["mfaEnabledFactors"] == ["OTP", "EMAIL"]
+    assert (await api.ok("GET", "get-application", {"appId": app["appId"]}))["mfaEnabledFactors"] == [
+        "OTP",
+        "EMAIL",
+    ]
 
 
 async def test_trigger_data_combines_app_factors_and_user_status(api: Api) -> None:
     await api.ok("POST", "update-global-mfa-settings", {"enabledFactors": ["OTP", "SMS", "EMAIL", "FACE"]})
     app = await make_app(api)
-    await api.ok("POST", "update-application-mfa-settings", {"appId": app["appId"], "disabledFactors": ["SMS"]})
+    await api.ok(
+        "POST", "update-application-mfa-settings", {"appId": app["appId"], "disabledFactors": ["SMS"]}
+    )
     user = await make_user(api)
-    await set_status(api, user["userId"], totpMfaEnabled=True, faceMfaEnabled=False, applicationMfa=[
-        {"mfaPolicy": "SMS", "status": 1, "sort": 0},
-        {"mfaPolicy": "EMAIL", "status": 1, "sort": 5},
-        {"mfaPolicy": "OTP", "status": 1, "sort": 3}])
+    await set_status(
+        api,
+        user["userId"],
+        totpMfaEnabled=True,
+        faceMfaEnabled=False,
+        applicationMfa=[
+            {"mfaPolicy": "SMS", "status": 1, "sort": 0},
+            {"mfaPolicy": "EMAIL", "status": 1, "sort": 5},
+            {"mfaPolicy": "OTP", "status": 1, "sort": 3},
+        ],
+    )
     data = await api.ok("GET", "get-mfa-trigger-data", {"appId": app["appId"], "userId": user["userId"]})
-    assert data["applicationMfa"] == [{"mfaPolicy": "OTP", "status": 1, "sort": 3},
-                                      {"mfaPolicy": "EMAIL", "status": 1, "sort": 5}]
+    assert data["applicationMfa"] == [
+        {"mfaPolicy": "OTP", "status": 1, "sort": 3},
+        {"mfaPolicy": "EMAIL", "status": 1, "sort": 5},
+    ]
     assert (data["totpMfaEnabled"], data["faceMfaEnabled"]) == (True, False)
     assert (await api.get("get-mfa-trigger-data", userId=user["userId"]))["statusCode"] == 400
     assert (await api.get("get-mfa-trigger-data", appId="nope", userId=user["userId"]))["statusCode"] == 404
@@ -97,15 +154,31 @@ async def test_trigger_data_combines_app_factors_and_user_status(api: Api) -> No
 
 async def test_sign_in_requirement_orders_factors_and_flags_enrolment(api: Api, services: Services) -> None:
     app = await make_app(api)
-    await api.ok("POST", "update-application-mfa-settings", {"appId": app["appId"],
-                                                             "enabledFactors": ["OTP", "EMAIL", "SMS"]})
+    await api.ok(
+        "POST",
+        "update-application-mfa-settings",
+        {"appId": app["appId"], "enabledFactors": ["OTP", "EMAIL", "SMS"]},
+    )
     user = await make_user(api, email=None)
-    await set_status(api, user["userId"], faceMfaEnabled=True, totpMfaEnabled=None, applicationMfa=[
-        {"mfaPolicy": "EMAIL", "status": 1, "sort": 2}, {"mfaPolicy": "OTP", "status": 1, "sort": 1},
-        {"mfaPolicy": "SMS", "status": 0, "sort": 0}])
-    view = await services.users.get_user((await services.keys.ensure_default_pool())[0].id, user["userId"], None)
+    await set_status(
+        api,
+        user["userId"],
+        faceMfaEnabled=True,
+        totpMfaEnabled=None,
+        applicationMfa=[
+            {"mfaPolicy": "EMAIL", "status": 1, "sort": 2},
+            {"mfaPolicy": "OTP", "status": 1, "sort": 1},
+            {"mfaPolicy": "SMS", "status": 0, "sort": 0},
+        ],
+    )
+    view = await services.users.get_user(
+        (await services.keys.ensure_default_pool())[0].id, user["userId"], None
+    )
     requirement = await services.mfa.requirement(view.user.pool_id, app["appId"], view.user)
-    assert [(str(c.factor), c.needs_enrolment) for c in requirement.challenges] == [("OTP", True), ("EMAIL", True)]
+    assert [(str(c.factor), c.needs_enrolment) for c in requirement.challenges] == [
+        ("OTP", True),
+        ("EMAIL", True),
+    ]
 
 
 async def test_list_users_filters_by_mfa_state(api: Api) -> None:
@@ -113,11 +186,20 @@ async def test_list_users_filters_by_mfa_state(api: Api) -> None:
     off = await make_user(api)
     await set_status(api, on["userId"], faceMfaEnabled=False, totpMfaEnabled=True, applicationMfa=[])
     await set_status(api, off["userId"], faceMfaEnabled=False, totpMfaEnabled=False, applicationMfa=[])
-    page = await api.ok("POST", "list-users", {"advancedFilter": [
-        {"field": "totpMfaEnabled", "operator": "EQUAL", "value": True}]})
+    page = await api.ok(
+        "POST",
+        "list-users",
+        {"advancedFilter": [{"field": "totpMfaEnabled", "operator": "EQUAL", "value": True}]},
+    )
     assert [u["userId"] for u in page["list"]] == [on["userId"]]
-    page = await api.ok("POST", "list-users", {"advancedFilter": [
-        {"field": "mfaEnabled", "operator": "EQUAL", "value": False}], "options": {"pagination": {"limit": 50}}})
+    page = await api.ok(
+        "POST",
+        "list-users",
+        {
+            "advancedFilter": [{"field": "mfaEnabled", "operator": "EQUAL", "value": False}],
+            "options": {"pagination": {"limit": 50}},
+        },
+    )
     ids = {u["userId"] for u in page["list"]}
     assert off["userId"] in ids and on["userId"] not in ids
 
@@ -125,9 +207,14 @@ async def test_list_users_filters_by_mfa_state(api: Api) -> None:
 async def test_import_otp_then_read_secret(api: Api) -> None:
     user = await make_user(api)
     secret = pyotp.random_base32()
-    await api.ok("POST", "import-otp", {"list": [{"userId": user["userId"],
-                                                  "otp": {"secret": secret.lower(), "recoveryCode": "rc-1"}}]})
-    data = await api.ok("GET", "get-otp-secret-by-user", {"userId": user["username"], "userIdType": "username"})
+    await api.ok(
+        "POST",
+        "import-otp",
+        {"list": [{"userId": user["userId"], "otp": {"secret": secret.lower(), "recoveryCode": "rc-1"}}]},
+    )
+    data = await api.ok(
+        "GET", "get-otp-secret-by-user", {"userId": user["username"], "userIdType": "username"}
+    )
     assert data == {"secret": secret}
     totp = pyotp.TOTP(data["secret"])
     assert totp.verify(totp.now())
@@ -136,12 +223,26 @@ async def test_import_otp_then_read_secret(api: Api) -> None:
 async def test_import_otp_is_validated_and_all_or_nothing(api: Api) -> None:
     a = await make_user(api)
     b = await make_user(api)
-    body = await api.post("import-otp", {"list": [{"userId": a["userId"], "otp": {"secret": pyotp.random_base32()}},
-                                                  {"userId": b["userId"], "otp": {"secret": "SHORT"}}]})
+    body = await api.post(
+        "import-otp",
+        {
+            "list": [
+                {"userId": a["userId"], "otp": {"secret": pyotp.random_base32()}},
+                {"userId": b["userId"], "otp": {"secret": "SHORT"}},
+            ]
+        },
+    )
     assert (body["statusCode"], body["apiCode"]) == (400, InvalidOtpSecret.api_code)
     assert "list[1].otp.secret" in body["message"]
-    body = await api.post("import-otp", {"list": [{"userId": a["userId"], "otp": {"secret": pyotp.random_base32()}},
-                                                  {"userId": "missing", "otp": {"secret": pyotp.random_base32()}}]})
+    body = await api.post(
+        "import-otp",
+        {
+            "list": [
+                {"userId": a["userId"], "otp": {"secret": pyotp.random_base32()}},
+                {"userId": "missing", "otp": {"secret": pyotp.random_base32()}},
+            ]
+        },
+    )
     assert body["statusCode"] == 404
     body = await api.get("get-otp-secret-by-user", userId=a["userId"])
     assert (body["statusCode"], body["apiCode"]) == (404, OtpNotBound.api_code)
@@ -176,9 +277,14 @@ async def test_audit_trail_records_changes_newest_first(api: Api) -> None:
 async def test_applications_create_get_list(api: Api) -> None:
     app = await make_app(api, appIdentifier="portal", appType="web")
     assert (app["appName"], app["appIdentifier"], app["appType"]) == ("Portal", "portal", "web")
-    assert (await api.post("create-application", {"appName": "Dup", "appIdentifier": "portal"}))["statusCode"] == 409
+    assert (await api.post("create-application", {"appName": "Dup", "appIdentifier": "portal"}))[
+        "statusCode"
+    ] == 409
     assert (await api.post("create-application", {"appName": "X", "appType": "desktop"}))["statusCode"] == 400
-    listed = await api.ok("GET", "list-applications", {"page": 1, "limit": 10, "isIntegrateApp": "false",
-                                                       "isSelfBuiltApp": "false", "ssoEnabled": "false"})
+    listed = await api.ok(
+        "GET",
+        "list-applications",
+        {"page": 1, "limit": 10, "isIntegrateApp": "false", "isSelfBuiltApp": "false", "ssoEnabled": "false"},
+    )
     assert listed["totalCount"] == 1 and listed["list"][0]["appId"] == app["appId"]
     assert (await api.get("get-application", appId="nope"))["statusCode"] == 404

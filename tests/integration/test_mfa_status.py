@@ -42,51 +42,90 @@ async def status_of(api: Api, user_id: str) -> dict[str, Any]:
 
 async def test_seed_sample_succeeds_as_written(api: Api) -> None:
     user = await make_user(api)
-    body = await api.post("set-mfa-status", {"userId": user["userId"], "userIdType": "user_id",
-                                             "mfaTriggerData": SEED_TRIGGER_DATA})
+    body = await api.post(
+        "set-mfa-status",
+        {"userId": user["userId"], "userIdType": "user_id", "mfaTriggerData": SEED_TRIGGER_DATA},
+    )
     assert body["statusCode"] == 200 and body["data"]["success"] is True
     assert body["message"] == "Operation successful"
 
 
 async def test_get_returns_exactly_what_set_stored(api: Api) -> None:
     user = await make_user(api)
-    data = trigger(mfaPhone="13900139000", mfaPhoneCountryCode="+86", mfaEmail="Codes@Example.com",
-                   applicationMfa=[{"mfaPolicy": "SMS", "status": 1, "sort": 2},
-                                   {"mfaPolicy": "EMAIL", "status": 0, "sort": 1}])
+    data = trigger(
+        mfaPhone="13900139000",
+        mfaPhoneCountryCode="+86",
+        mfaEmail="Codes@Example.com",
+        applicationMfa=[
+            {"mfaPolicy": "SMS", "status": 1, "sort": 2},
+            {"mfaPolicy": "EMAIL", "status": 0, "sort": 1},
+        ],
+    )
     await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "mfaTriggerData": data})
     got = await status_of(api, user["userId"])
     assert got["applicationMfa"] == data["applicationMfa"]
-    assert (got["mfaPhone"], got["mfaPhoneCountryCode"], got["mfaEmail"]) == ("13900139000", "+86",
-                                                                               "codes@example.com")
+    assert (got["mfaPhone"], got["mfaPhoneCountryCode"], got["mfaEmail"]) == (
+        "13900139000",
+        "+86",
+        "codes@example.com",
+    )
     assert (got["totpMfaEnabled"], got["faceMfaEnabled"]) == (True, True)
-    assert (got["username"], got["nickname"], got["phone"]) == (user["username"], user["nickname"], user["phone"])
+    assert (got["username"], got["nickname"], got["phone"]) == (
+        user["username"],
+        user["nickname"],
+        user["phone"],
+    )
     assert got["mfaToken"] == ""  # accepted, never stored
     assert got["version"] == 1
 
 
-@pytest.mark.parametrize("id_type,key", [("user_id", "userId"), ("username", "username"), ("email", "email"),
-                                         ("phone", "phone"), ("external_id", "externalId")])
+@pytest.mark.parametrize(
+    "id_type,key",
+    [
+        ("user_id", "userId"),
+        ("username", "username"),
+        ("email", "email"),
+        ("phone", "phone"),
+        ("external_id", "externalId"),
+    ],
+)
 async def test_set_and_get_by_every_id_type(api: Api, id_type: str, key: str) -> None:
     user = await make_user(api)
     data = trigger(applicationMfa=[{"mfaPolicy": "OTP", "status": 1, "sort": 0}], faceMfaEnabled=False)
-    await api.ok("POST", "set-mfa-status", {"userId": user[key], "userIdType": id_type, "mfaTriggerData": data})
+    await api.ok(
+        "POST", "set-mfa-status", {"userId": user[key], "userIdType": id_type, "mfaTriggerData": data}
+    )
     got = await api.ok("GET", "get-mfa-status", {"userId": user[key], "userIdType": id_type})
     assert got["applicationMfa"] == data["applicationMfa"] and got["totpMfaEnabled"] is True
 
 
 async def test_set_by_email_is_case_insensitive(api: Api) -> None:
     user = await make_user(api)
-    await api.ok("POST", "set-mfa-status", {"userId": user["email"].upper(), "userIdType": "email",
-                                            "mfaTriggerData": trigger()})
+    await api.ok(
+        "POST",
+        "set-mfa-status",
+        {"userId": user["email"].upper(), "userIdType": "email", "mfaTriggerData": trigger()},
+    )
     assert (await status_of(api, user["userId"]))["version"] == 1
 
 
 async def test_set_replaces_the_whole_status(api: Api) -> None:
     user = await make_user(api)
-    await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "mfaTriggerData": trigger(
-        mfaEmail="a@example.com", applicationMfa=[{"mfaPolicy": "SMS", "status": 1, "sort": 0}])})
-    await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "mfaTriggerData": {
-        "mfaToken": "t", "applicationMfa": []}})
+    await api.ok(
+        "POST",
+        "set-mfa-status",
+        {
+            "userId": user["userId"],
+            "mfaTriggerData": trigger(
+                mfaEmail="a@example.com", applicationMfa=[{"mfaPolicy": "SMS", "status": 1, "sort": 0}]
+            ),
+        },
+    )
+    await api.ok(
+        "POST",
+        "set-mfa-status",
+        {"userId": user["userId"], "mfaTriggerData": {"mfaToken": "t", "applicationMfa": []}},
+    )
     got = await status_of(api, user["userId"])
     assert got["applicationMfa"] == [] and got["mfaEmail"] is None
     assert got["totpMfaEnabled"] is False and got["faceMfaEnabled"] is False
@@ -96,8 +135,10 @@ async def test_never_set_user_gets_default_from_pool(api: Api) -> None:
     await api.ok("POST", "update-global-mfa-settings", {"enabledFactors": ["SMS", "OTP"]})
     user = await make_user(api)
     got = await status_of(api, user["userId"])
-    assert got["applicationMfa"] == [{"mfaPolicy": "SMS", "status": 0, "sort": 0},
-                                     {"mfaPolicy": "OTP", "status": 0, "sort": 1}]
+    assert got["applicationMfa"] == [
+        {"mfaPolicy": "SMS", "status": 0, "sort": 0},
+        {"mfaPolicy": "OTP", "status": 0, "sort": 1},
+    ]
     assert got["totpMfaEnabled"] is False and got["version"] == 0
 
 
@@ -110,35 +151,68 @@ BAD_INPUTS = [
     ({"mfaToken": None}, "mfaTriggerData.mfaToken", InvalidParameter),
     ({"mfaToken": ""}, "mfaTriggerData.mfaToken", InvalidParameter),
     ({"applicationMfa": None}, "mfaTriggerData.applicationMfa", InvalidParameter),
-    ({"applicationMfa": [{"mfaPolicy": "PUSH", "status": 1, "sort": 0}]},
-     "mfaTriggerData.applicationMfa[0].mfaPolicy", InvalidMfaPolicy),
-    ({"applicationMfa": [{"mfaPolicy": "OTP", "status": 2, "sort": 0}]},
-     "mfaTriggerData.applicationMfa[0].status", InvalidParameter),
-    ({"applicationMfa": [{"mfaPolicy": "OTP", "status": "1", "sort": 0}]},
-     "mfaTriggerData.applicationMfa[0].status", InvalidParameter),
-    ({"applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": -1}]},
-     "mfaTriggerData.applicationMfa[0].sort", InvalidParameter),
-    ({"applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 1.5}]},
-     "mfaTriggerData.applicationMfa[0].sort", InvalidParameter),
-    ({"applicationMfa": [{"mfaPolicy": "OTP", "status": 1}]},
-     "mfaTriggerData.applicationMfa[0].sort", InvalidParameter),
-    ({"applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 0}, {"mfaPolicy": "SMS", "status": 0, "sort": 1}]},
-     "mfaTriggerData.applicationMfa[1].mfaPolicy", InvalidMfaPolicy),
+    (
+        {"applicationMfa": [{"mfaPolicy": "PUSH", "status": 1, "sort": 0}]},
+        "mfaTriggerData.applicationMfa[0].mfaPolicy",
+        InvalidMfaPolicy,
+    ),
+    (
+        {"applicationMfa": [{"mfaPolicy": "OTP", "status": 2, "sort": 0}]},
+        "mfaTriggerData.applicationMfa[0].status",
+        InvalidParameter,
+    ),
+    (
+        {"applicationMfa": [{"mfaPolicy": "OTP", "status": "1", "sort": 0}]},
+        "mfaTriggerData.applicationMfa[0].status",
+        InvalidParameter,
+    ),
+    (
+        {"applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": -1}]},
+        "mfaTriggerData.applicationMfa[0].sort",
+        InvalidParameter,
+    ),
+    (
+        {"applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 1.5}]},
+        "mfaTriggerData.applicationMfa[0].sort",
+        InvalidParameter,
+    ),
+    (
+        {"applicationMfa": [{"mfaPolicy": "OTP", "status": 1}]},
+        "mfaTriggerData.applicationMfa[0].sort",
+        InvalidParameter,
+    ),
+    (
+        {
+            "applicationMfa": [
+                {"mfaPolicy": "SMS", "status": 1, "sort": 0},
+                {"mfaPolicy": "SMS", "status": 0, "sort": 1},
+            ]
+        },
+        "mfaTriggerData.applicationMfa[1].mfaPolicy",
+        InvalidMfaPolicy,
+    ),
     ({"mfaPhone": "12345"}, "mfaTriggerData.mfaPhone", InvalidParameter),
-    ({"mfaPhone": "2015550123", "mfaPhoneCountryCode": "+999"}, "mfaTriggerData.mfaPhoneCountryCode",
-     InvalidParameter),
+    (
+        {"mfaPhone": "2015550123", "mfaPhoneCountryCode": "+999"},
+        "mfaTriggerData.mfaPhoneCountryCode",
+        InvalidParameter,
+    ),
     ({"mfaEmail": "not-an-email"}, "mfaTriggerData.mfaEmail", InvalidParameter),
     ({"mfaEmail": "a" * 300 + "@example.com"}, "mfaTriggerData.mfaEmail", InvalidParameter),
     ({"username": "someone-else"}, "mfaTriggerData.username", InvalidParameter),
-    ({"totpMfaEnabled": False, "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}]},
-     "mfaTriggerData.totpMfaEnabled", InvalidParameter),
+    (
+        {"totpMfaEnabled": False, "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}]},
+        "mfaTriggerData.totpMfaEnabled",
+        InvalidParameter,
+    ),
     ({"totpMfaEnabled": "yes"}, "mfaTriggerData.totpMfaEnabled", InvalidParameter),
 ]
 
 
 @pytest.mark.parametrize("change,field,error", BAD_INPUTS, ids=[f for _, f, _ in BAD_INPUTS])
-async def test_rejected_write_names_the_field_and_changes_nothing(api: Api, change: dict, field: str,
-                                                                  error: type) -> None:
+async def test_rejected_write_names_the_field_and_changes_nothing(
+    api: Api, change: dict, field: str, error: type
+) -> None:
     user = await make_user(api)
     await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "mfaTriggerData": trigger()})
     before = await status_of(api, user["userId"])
@@ -150,7 +224,9 @@ async def test_rejected_write_names_the_field_and_changes_nothing(api: Api, chan
 
 
 async def test_unknown_id_type_and_unknown_user(api: Api) -> None:
-    body = await api.post("set-mfa-status", {"userId": "x", "userIdType": "custom_field", "mfaTriggerData": trigger()})
+    body = await api.post(
+        "set-mfa-status", {"userId": "x", "userIdType": "custom_field", "mfaTriggerData": trigger()}
+    )
     assert (body["statusCode"], body["apiCode"]) == (400, InvalidParameter.api_code)
     body = await api.post("set-mfa-status", {"userId": "nobody", "mfaTriggerData": trigger()})
     assert (body["statusCode"], body["apiCode"]) == (404, UserNotFound.api_code)
@@ -160,20 +236,30 @@ async def test_unknown_id_type_and_unknown_user(api: Api) -> None:
 
 async def test_matching_profile_echo_is_accepted(api: Api) -> None:
     user = await make_user(api)
-    data = trigger(username=user["username"], nickname=user["nickname"], phone=user["phone"],
-                   phoneCountryCode=user["phoneCountryCode"])
+    data = trigger(
+        username=user["username"],
+        nickname=user["nickname"],
+        phone=user["phone"],
+        phoneCountryCode=user["phoneCountryCode"],
+    )
     await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "mfaTriggerData": data})
 
 
 async def test_optimistic_concurrency(api: Api) -> None:
     user = await make_user(api)
-    first = await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "version": 0,
-                                                    "mfaTriggerData": trigger()})
+    first = await api.ok(
+        "POST", "set-mfa-status", {"userId": user["userId"], "version": 0, "mfaTriggerData": trigger()}
+    )
     assert first["version"] == 1
-    stale = await api.post("set-mfa-status", {"userId": user["userId"], "version": 0, "mfaTriggerData": trigger()})
+    stale = await api.post(
+        "set-mfa-status", {"userId": user["userId"], "version": 0, "mfaTriggerData": trigger()}
+    )
     assert (stale["statusCode"], stale["apiCode"]) == (409, VersionConflict.api_code)
-    second = await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "version": 1,
-                                                     "mfaTriggerData": trigger(faceMfaEnabled=False)})
+    second = await api.ok(
+        "POST",
+        "set-mfa-status",
+        {"userId": user["userId"], "version": 1, "mfaTriggerData": trigger(faceMfaEnabled=False)},
+    )
     assert second["version"] == 2
     assert (await status_of(api, user["userId"]))["faceMfaEnabled"] is False
 

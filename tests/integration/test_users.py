@@ -27,10 +27,16 @@ async def test_create_user_requires_a_login_identifier(api: Api) -> None:
     assert body["apiCode"] == MissingUserIdentifier.api_code
 
 
-@pytest.mark.parametrize("id_type,key", [
-    ("user_id", None), ("username", "username"), ("email", "email"), ("phone", "phone"),
-    ("external_id", "externalId"),
-])
+@pytest.mark.parametrize(
+    "id_type,key",
+    [
+        ("user_id", None),
+        ("username", "username"),
+        ("email", "email"),
+        ("phone", "phone"),
+        ("external_id", "externalId"),
+    ],
+)
 async def test_user_is_found_by_every_id_type(api: Api, id_type: str, key: str | None) -> None:
     created = await api.ok("POST", "create-user", user_payload())
     value = created["userId"] if key is None else created[key]
@@ -39,14 +45,31 @@ async def test_user_is_found_by_every_id_type(api: Api, id_type: str, key: str |
 
 
 async def test_lookup_by_identity_and_sync_relation(api: Api) -> None:
-    created = await api.ok("POST", "create-user", user_payload(identities=[{
-        "extIdpId": "62f20932716fbcc10d966ee5", "provider": "lark", "type": "openid",
-        "userIdInIdp": "ou_8bae746e", "userInfoInIdp": {}, "originConnIds": []}]))
-    found = await api.ok("GET", "get-user", {"userId": "62f20932716fbcc10d966ee5:ou_8bae746e",
-                                             "userIdType": "identity"})
+    created = await api.ok(
+        "POST",
+        "create-user",
+        user_payload(
+            identities=[
+                {
+                    "extIdpId": "62f20932716fbcc10d966ee5",
+                    "provider": "lark",
+                    "type": "openid",
+                    "userIdInIdp": "ou_8bae746e",
+                    "userInfoInIdp": {},
+                    "originConnIds": [],
+                }
+            ]
+        ),
+    )
+    found = await api.ok(
+        "GET", "get-user", {"userId": "62f20932716fbcc10d966ee5:ou_8bae746e", "userIdType": "identity"}
+    )
     assert found["userId"] == created["userId"]
-    await api.ok("POST", "twofold/set-sync-relation", {"userId": created["userId"], "provider": "lark",
-                                                        "userIdInIdp": "ou_sync:1"})
+    await api.ok(
+        "POST",
+        "twofold/set-sync-relation",
+        {"userId": created["userId"], "provider": "lark", "userIdInIdp": "ou_sync:1"},
+    )
     found = await api.ok("GET", "get-user", {"userId": "lark:ou_sync:1", "userIdType": "sync_relation"})
     assert found["userId"] == created["userId"]
 
@@ -57,15 +80,20 @@ async def test_email_lookup_is_case_insensitive_and_stored_lower_case(api: Api) 
     assert found["email"] == "mixed.case@example.com"
 
 
-@pytest.mark.parametrize("id_type,value,status", [
-    ("user_id", "test", 404),
-    ("email", "test#x.com", 400),
-    ("phone", "1234567890#", 400),
-    ("phone", "212-456-1111", 404),
-    ("identity", "no-colon", 400),
-    ("custom_field", "x", 400),
-])
-async def test_malformed_ids_get_400_and_unknown_ones_404(api: Api, id_type: str, value: str, status: int) -> None:
+@pytest.mark.parametrize(
+    "id_type,value,status",
+    [
+        ("user_id", "test", 404),
+        ("email", "test#x.com", 400),
+        ("phone", "1234567890#", 400),
+        ("phone", "212-456-1111", 404),
+        ("identity", "no-colon", 400),
+        ("custom_field", "x", 400),
+    ],
+)
+async def test_malformed_ids_get_400_and_unknown_ones_404(
+    api: Api, id_type: str, value: str, status: int
+) -> None:
     body = await api.get("get-user", userId=value, userIdType=id_type)
     assert body["statusCode"] == status
     expected = UserNotFound if status == 404 else InvalidParameter
@@ -73,9 +101,13 @@ async def test_malformed_ids_get_400_and_unknown_ones_404(api: Api, id_type: str
 
 
 async def test_chinese_messages_on_request(api: Api) -> None:
-    body = await api.raw("GET", "/api/v3/get-user", params={"userId": "test"}, headers={"x-authing-lang": "zh-CN"})
+    body = await api.raw(
+        "GET", "/api/v3/get-user", params={"userId": "test"}, headers={"x-authing-lang": "zh-CN"}
+    )
     assert body["message"] == "用户不存在"
-    body = await api.raw("GET", "/api/v3/get-user", params={"userId": ""}, headers={"x-genauth-lang": "zh-CN"})
+    body = await api.raw(
+        "GET", "/api/v3/get-user", params={"userId": ""}, headers={"x-genauth-lang": "zh-CN"}
+    )
     assert (body["statusCode"], body["message"]) == (400, "参数 userId 格式错误")
 
 
@@ -108,11 +140,15 @@ async def test_batch_validation_error_names_the_row(api: Api) -> None:
 async def test_get_user_batch_accepts_every_array_form(api: Api) -> None:
     a = await api.ok("POST", "create-user", user_payload())
     b = await api.ok("POST", "create-user", user_payload())
-    for query in (f"userIds={a['userId']}&userIds={b['userId']}",
-                  f"userIds[]={a['userId']}&userIds[]={b['userId']}",
-                  f"userIds%5B%5D={a['userId']}&userIds%5B%5D={b['userId']}",
-                  f"userIds={a['userId']}%2C{b['userId']}"):
-        body = await api.raw("GET", f"/api/v3/get-user-batch?{query}&withCustomData=False&withIdentities=True")
+    for query in (
+        f"userIds={a['userId']}&userIds={b['userId']}",
+        f"userIds[]={a['userId']}&userIds[]={b['userId']}",
+        f"userIds%5B%5D={a['userId']}&userIds%5B%5D={b['userId']}",
+        f"userIds={a['userId']}%2C{b['userId']}",
+    ):
+        body = await api.raw(
+            "GET", f"/api/v3/get-user-batch?{query}&withCustomData=False&withIdentities=True"
+        )
         assert body["statusCode"] == 200, query
         assert {u["userId"] for u in body["data"]} == {a["userId"], b["userId"]}
         assert all("identities" in u and "customData" not in u for u in body["data"])
@@ -126,8 +162,16 @@ async def test_get_user_batch_without_ids_is_400(api: Api) -> None:
 async def test_update_user_by_email_and_uniqueness(api: Api) -> None:
     a = await api.ok("POST", "create-user", user_payload())
     b = await api.ok("POST", "create-user", user_payload())
-    updated = await api.ok("POST", "update-user", {"userId": a["email"], "options": {"userIdType": "email"},
-                                                   "nickname": "Renamed", "customData": {"team": "blue"}})
+    updated = await api.ok(
+        "POST",
+        "update-user",
+        {
+            "userId": a["email"],
+            "options": {"userIdType": "email"},
+            "nickname": "Renamed",
+            "customData": {"team": "blue"},
+        },
+    )
     assert updated["nickname"] == "Renamed"
     body = await api.post("update-user", {"userId": a["userId"], "username": b["username"]})
     assert body["statusCode"] == 409
@@ -138,14 +182,20 @@ async def test_update_user_by_email_and_uniqueness(api: Api) -> None:
 async def test_update_user_batch_and_delete(api: Api) -> None:
     a = await api.ok("POST", "create-user", user_payload())
     b = await api.ok("POST", "create-user", user_payload())
-    data = await api.ok("POST", "update-user-batch", {"list": [{"userId": a["userId"], "name": "A"},
-                                                               {"userId": b["userId"], "name": "B"}]})
+    data = await api.ok(
+        "POST",
+        "update-user-batch",
+        {"list": [{"userId": a["userId"], "name": "A"}, {"userId": b["userId"], "name": "B"}]},
+    )
     assert [u["name"] for u in data] == ["A", "B"]
     body = await api.post("delete-users-batch", {"userIds": [a["userId"], "unknown-id"]})
     assert body["statusCode"] == 404
     assert (await api.get("get-user", userId=a["userId"]))["statusCode"] == 200
-    assert (await api.ok("POST", "delete-users-batch", {"userIds": [a["username"]],
-                                                        "options": {"userIdType": "username"}}))["success"]
+    assert (
+        await api.ok(
+            "POST", "delete-users-batch", {"userIds": [a["username"]], "options": {"userIdType": "username"}}
+        )
+    )["success"]
     assert (await api.get("get-user", userId=a["userId"]))["statusCode"] == 404
     assert (await api.post("delete-users-batch", {"userIds": []}))["statusCode"] == 400
 
@@ -160,18 +210,31 @@ async def test_is_user_exists(api: Api) -> None:
 
 async def test_list_users_paging_keywords_and_filters(api: Api) -> None:
     for i in range(12):
-        await api.ok("POST", "create-user", user_payload(nickname=f"Listed {i}", status="Suspended" if i < 3 else None))
+        await api.ok(
+            "POST", "create-user", user_payload(nickname=f"Listed {i}", status="Suspended" if i < 3 else None)
+        )
     page1 = await api.ok("POST", "list-users", {})
     assert page1["totalCount"] >= 12 and len(page1["list"]) == 10
-    suspended = await api.ok("POST", "list-users", {"advancedFilter": [
-        {"field": "status", "operator": "EQUAL", "value": "Suspended"}]})
+    suspended = await api.ok(
+        "POST",
+        "list-users",
+        {"advancedFilter": [{"field": "status", "operator": "EQUAL", "value": "Suspended"}]},
+    )
     assert suspended["totalCount"] == 3
-    kw = await api.ok("POST", "list-users", {"keywords": "listed 1", "options": {
-        "pagination": {"page": 1, "limit": 50}, "fuzzySearchOn": ["nickname"]}})
+    kw = await api.ok(
+        "POST",
+        "list-users",
+        {
+            "keywords": "listed 1",
+            "options": {"pagination": {"page": 1, "limit": 50}, "fuzzySearchOn": ["nickname"]},
+        },
+    )
     assert {u["nickname"] for u in kw["list"]} == {"Listed 1", "Listed 10", "Listed 11"}
     legacy = await api.ok("GET", "list-users", {"page": 2, "limit": 5, "status": "Activated"})
     assert legacy["totalCount"] == 9 and len(legacy["list"]) == 4
-    bad = await api.post("list-users", {"advancedFilter": [{"field": "password", "operator": "EQUAL", "value": 1}]})
+    bad = await api.post(
+        "list-users", {"advancedFilter": [{"field": "password", "operator": "EQUAL", "value": 1}]}
+    )
     assert bad["statusCode"] == 400 and "advancedFilter[0].field" in bad["message"]
 
 
@@ -192,7 +255,10 @@ async def test_link_and_unlink_identity(api: Api) -> None:
 
 async def test_login_history_is_an_empty_page(api: Api) -> None:
     a = await api.ok("POST", "create-user", user_payload())
-    assert await api.ok("GET", "get-user-login-history", {"userId": a["userId"]}) == {"list": [], "totalCount": 0}
+    assert await api.ok("GET", "get-user-login-history", {"userId": a["userId"]}) == {
+        "list": [],
+        "totalCount": 0,
+    }
 
 
 async def test_passwords_are_hashed_with_argon2(api: Api, services) -> None:  # type: ignore[no-untyped-def]
@@ -205,7 +271,9 @@ async def test_passwords_are_hashed_with_argon2(api: Api, services) -> None:  # 
 async def test_validation_errors_name_the_field(api: Api) -> None:
     body = await api.post("create-user", user_payload(gender="X"))
     assert body["statusCode"] == 400 and "gender" in body["message"]
-    body = await api.raw("POST", "/api/v3/create-user", content=b"{not json", headers={"content-type": "application/json"})
+    body = await api.raw(
+        "POST", "/api/v3/create-user", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert body["statusCode"] == 400
 
 
@@ -215,7 +283,10 @@ async def test_unknown_route_is_an_envelope(api: Api) -> None:
 
 
 async def test_request_id_is_echoed(api: Api) -> None:
-    response = await api.client.get("/api/v3/get-user", params={"userId": "x"},
-                                    headers={"x-request-id": "req-123", "authorization": f"Bearer {api.token}"})
+    response = await api.client.get(
+        "/api/v3/get-user",
+        params={"userId": "x"},
+        headers={"x-request-id": "req-123", "authorization": f"Bearer {api.token}"},
+    )
     assert response.headers["x-request-id"] == "req-123"
     assert response.json()["requestId"] == "req-123"

@@ -15,8 +15,9 @@ def test_api_codes_are_unique() -> None:
 
 
 def test_all_errors_is_complete() -> None:
-    defined = {obj for obj in vars(errors_module).values()
-               if isinstance(obj, type) and issubclass(obj, TwofoldError)}
+    defined = {
+        obj for obj in vars(errors_module).values() if isinstance(obj, type) and issubclass(obj, TwofoldError)
+    }
     assert defined == set(ALL_ERRORS)
 
 

@@ -18,8 +18,9 @@ HTTP_CASES = [c for c in VECTORS["cases"] if "requestTarget" in c]
 def test_server_rebuilds_the_sdk_string_to_sign(case: dict) -> None:
     target = urlsplit(case["requestTarget"])
     body = (case["body"] or "").encode()
-    candidates = signing.candidate_strings(case["method"], case["sentHeadersExceptUserAgent"], target.path,
-                                           target.query, body)
+    candidates = signing.candidate_strings(
+        case["method"], case["sentHeadersExceptUserAgent"], target.path, target.query, body
+    )
     assert candidates[0] == case["stringToSign"]
 
 
@@ -33,8 +34,13 @@ def test_vector_signature_verifies(case: dict) -> None:
 def test_wrong_secret_does_not_verify() -> None:
     case = HTTP_CASES[0]
     target = urlsplit(case["requestTarget"])
-    candidates = signing.candidate_strings(case["method"], case["sentHeadersExceptUserAgent"], target.path,
-                                           target.query, (case["body"] or "").encode())
+    candidates = signing.candidate_strings(
+        case["method"],
+        case["sentHeadersExceptUserAgent"],
+        target.path,
+        target.query,
+        (case["body"] or "").encode(),
+    )
     signature = signing.parse_authorization(case["authorization"]).signature
     assert not signing.is_signature_valid(candidates, VECTORS["accessKeySecret"] + "x", signature)
 
@@ -43,8 +49,9 @@ def test_tampered_body_does_not_verify() -> None:
     case = HTTP_CASES[0]
     target = urlsplit(case["requestTarget"])
     body = case["body"].replace("user_id", "email").encode()
-    candidates = signing.candidate_strings(case["method"], case["sentHeadersExceptUserAgent"], target.path,
-                                           target.query, body)
+    candidates = signing.candidate_strings(
+        case["method"], case["sentHeadersExceptUserAgent"], target.path, target.query, body
+    )
     signature = signing.parse_authorization(case["authorization"]).signature
     assert not signing.is_signature_valid(candidates, VECTORS["accessKeySecret"], signature)
 
@@ -60,4 +67,7 @@ def test_empty_query_also_tries_trailing_question_mark() -> None:
 
 
 def test_form_encoded_query_is_decoded_before_signing() -> None:
-    assert signing.resource_from_query("/p", "userId=x+y%26z%3D1&a%5B%5D=1&a%5B%5D=2") == '/p?a=["1","2"]&userId=x y&z=1'
+    assert (
+        signing.resource_from_query("/p", "userId=x+y%26z%3D1&a%5B%5D=1&a%5B%5D=2")
+        == '/p?a=["1","2"]&userId=x y&z=1'
+    )

@@ -28,7 +28,10 @@ def test_empty_placeholder_or_short_keys_are_refused(tmp_path: Path, value: str)
 def test_key_file_is_read(tmp_path: Path) -> None:
     key_file = tmp_path / "k"
     key_file.write_text("a-long-random-master-key-value\n")
-    assert load_master_key(Settings(data_dir=tmp_path, secret_key_file=key_file)) == b"a-long-random-master-key-value"
+    assert (
+        load_master_key(Settings(data_dir=tmp_path, secret_key_file=key_file))
+        == b"a-long-random-master-key-value"
+    )
 
 
 def test_secret_box_round_trip_and_wrong_key() -> None:

@@ -53,5 +53,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if log.isEnabledFor(logging.INFO):
-                log.info("%s %s -> %s in %.1f ms", scope["method"], scope["path"], status,
-                         (time.perf_counter() - started) * 1000)
+                log.info(
+                    "%s %s -> %s in %.1f ms",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    (time.perf_counter() - started) * 1000,
+                )

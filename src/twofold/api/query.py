@@ -24,7 +24,9 @@ def _list_fields(model: type[BaseModel]) -> set[str]:
     names = set()
     for name, info in model.model_fields.items():
         annotation = info.annotation
-        origins = {typing.get_origin(a) for a in typing.get_args(annotation)} | {typing.get_origin(annotation)}
+        origins = {typing.get_origin(a) for a in typing.get_args(annotation)} | {
+            typing.get_origin(annotation)
+        }
         if list in origins:
             names.add(info.alias or name)
     return names

@@ -74,8 +74,8 @@ def resource_from_query(path: str, query_string: str) -> str:
             collected[key] = value
     parts = []
     for key in sorted(collected):
-        value = collected[key]
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False) if isinstance(value, list) else value
+        item = collected[key]
+        text = item if isinstance(item, str) else json.dumps(item, separators=(",", ":"), ensure_ascii=False)
         parts.append(f"{key}={text}")
     return f"{path}?{'&'.join(parts)}" if parts else path
 
@@ -143,7 +143,9 @@ def is_signature_valid(candidates: Iterable[str], secret: str, signature: str) -
     return ok
 
 
-def candidate_strings(method: str, headers: Mapping[str, str], path: str, query: str, body: bytes) -> list[str]:
+def candidate_strings(
+    method: str, headers: Mapping[str, str], path: str, query: str, body: bytes
+) -> list[str]:
     """Every string-to-sign the request may have been signed with (spec §1.b.5 edge cases)."""
     resource = resource_from_query(path, query) if method.upper() == "GET" else resource_from_body(path, body)
     candidates = [build_string_to_sign(method, headers, resource)]

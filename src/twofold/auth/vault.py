@@ -20,8 +20,21 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from twofold.config import Settings
 
 _PLACEHOLDERS = {
-    "changeme", "change-me", "change_me", "secret", "password", "twofold", "default", "example",
-    "your-secret-key", "your_secret_key", "replace-me", "xxx", "test", "dev", "insecure",
+    "changeme",
+    "change-me",
+    "change_me",
+    "secret",
+    "password",
+    "twofold",
+    "default",
+    "example",
+    "your-secret-key",
+    "your_secret_key",
+    "replace-me",
+    "xxx",
+    "test",
+    "dev",
+    "insecure",
 }
 MIN_SECRET_LENGTH = 16
 

@@ -36,8 +36,14 @@ def create(
         perms = [OTP_SECRET_READ] if allow_otp_secret_read else []
         key = await services.keys.create_key(pool_id, description, perms)
         if as_json:
-            print_json({"userPoolId": key.pool_id, "accessKeyId": key.id, "accessKeySecret": key.secret,
-                        "permissions": key.permissions})
+            print_json(
+                {
+                    "userPoolId": key.pool_id,
+                    "accessKeyId": key.id,
+                    "accessKeySecret": key.secret,
+                    "permissions": key.permissions,
+                }
+            )
         else:
             console.print(f"user pool id:      {key.pool_id}")
             console.print(f"access key id:     {key.id}")
@@ -48,20 +54,38 @@ def create(
 
 
 @app.command("list")
-def list_keys(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+def list_keys(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
     """List access keys (never their secrets)."""
 
     async def action(services: Services, settings: Settings) -> None:
         keys = await services.keys.list_keys()
         if as_json:
-            print_json([{"accessKeyId": k.id, "userPoolId": k.pool_id, "description": k.description,
-                         "permissions": k.permissions, "createdAt": k.created_at, "revokedAt": k.revoked_at}
-                        for k in keys])
+            print_json(
+                [
+                    {
+                        "accessKeyId": k.id,
+                        "userPoolId": k.pool_id,
+                        "description": k.description,
+                        "permissions": k.permissions,
+                        "createdAt": k.created_at,
+                        "revokedAt": k.revoked_at,
+                    }
+                    for k in keys
+                ]
+            )
             return
         table = Table("access key id", "user pool", "description", "permissions", "created", "revoked")
         for k in keys:
-            table.add_row(k.id, k.pool_id, k.description, ", ".join(k.permissions), _when(k.created_at),
-                          _when(k.revoked_at))
+            table.add_row(
+                k.id,
+                k.pool_id,
+                k.description,
+                ", ".join(k.permissions),
+                _when(k.created_at),
+                _when(k.revoked_at),
+            )
         console.print(table)
 
     run_local(action)

@@ -54,7 +54,9 @@ def parse_user_ref(user_id: str | None, id_type: UserIdType, field: str = "userI
     if id_type in (UserIdType.IDENTITY, UserIdType.SYNC_RELATION):
         head, sep, tail = value.partition(":")
         if not sep or not head or not tail:
-            expected = "<extIdpId>:<userIdInIdp>" if id_type is UserIdType.IDENTITY else "<provider>:<userIdInIdp>"
+            expected = (
+                "<extIdpId>:<userIdInIdp>" if id_type is UserIdType.IDENTITY else "<provider>:<userIdInIdp>"
+            )
             raise InvalidParameter(field, f"expected {expected}")
         return UserRef(id_type, head, tail)
     return UserRef(id_type, value)

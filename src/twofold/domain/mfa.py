@@ -71,8 +71,9 @@ class MfaStatus:
     # ------------------------------------------------------------------------- stored document
     def to_document(self) -> dict[str, Any]:
         return {
-            "applicationMfa": [{"mfaPolicy": str(e.factor), "status": int(e.enabled), "sort": e.sort}
-                               for e in self.policies],
+            "applicationMfa": [
+                {"mfaPolicy": str(e.factor), "status": int(e.enabled), "sort": e.sort} for e in self.policies
+            ],
             "totpMfaEnabled": self.totp_enabled,
             "faceMfaEnabled": self.face_enabled,
             "mfaPhone": self.mfa_phone,
@@ -83,8 +84,10 @@ class MfaStatus:
     @classmethod
     def from_document(cls, doc: dict[str, Any], version: int) -> MfaStatus:
         return cls(
-            policies=tuple(PolicyEntry(Factor(p["mfaPolicy"]), bool(p["status"]), int(p["sort"]))
-                           for p in doc.get("applicationMfa", [])),
+            policies=tuple(
+                PolicyEntry(Factor(p["mfaPolicy"]), bool(p["status"]), int(p["sort"]))
+                for p in doc.get("applicationMfa", [])
+            ),
             totp_enabled=bool(doc.get("totpMfaEnabled")),
             face_enabled=bool(doc.get("faceMfaEnabled")),
             mfa_phone=doc.get("mfaPhone"),
@@ -123,11 +126,19 @@ class Bindings:
         }[factor]
 
 
-def bindings_for(status: MfaStatus, has_totp_secret: bool, user_phone: str | None, user_phone_cc: str | None,
-                 user_email: str | None) -> Bindings:
+def bindings_for(
+    status: MfaStatus,
+    has_totp_secret: bool,
+    user_phone: str | None,
+    user_phone_cc: str | None,
+    user_email: str | None,
+) -> Bindings:
     """Codes go to ``mfaPhone``/``mfaEmail`` when set, else to the user's own phone/email."""
-    phone = (f"{status.mfa_phone_country_code or user_phone_cc or ''}{status.mfa_phone}" if status.mfa_phone
-             else (f"{user_phone_cc or ''}{user_phone}" if user_phone else None))
+    phone = (
+        f"{status.mfa_phone_country_code or user_phone_cc or ''}{status.mfa_phone}"
+        if status.mfa_phone
+        else (f"{user_phone_cc or ''}{user_phone}" if user_phone else None)
+    )
     return Bindings(has_totp_secret, phone, status.mfa_email or user_email)
 
 
@@ -155,7 +166,9 @@ class Requirement:
 
 def evaluate(status: MfaStatus, app_factors: list[Factor], bindings: Bindings) -> Requirement:
     allowed = set(app_factors)
-    return Requirement([Challenge(f, not bindings.is_bound(f)) for f in status.enabled_factors() if f in allowed])
+    return Requirement(
+        [Challenge(f, not bindings.is_bound(f)) for f in status.enabled_factors() if f in allowed]
+    )
 
 
 def for_application(status: MfaStatus, app_factors: list[Factor]) -> MfaStatus:

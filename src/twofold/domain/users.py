@@ -18,10 +18,34 @@ class UserStatus(StrEnum):
 # Wire names of the profile attributes kept in the ``profile`` document (everything in UserDto that is
 # neither indexed nor derived).
 PROFILE_FIELDS: tuple[str, ...] = (
-    "photo", "gender", "emailVerified", "phoneVerified", "birthdate", "country", "province", "city",
-    "address", "streetAddress", "postalCode", "company", "browser", "device", "givenName", "familyName",
-    "middleName", "profile", "preferredUsername", "website", "zoneinfo", "locale", "formatted", "region",
-    "identityNumber", "metadataSource", "tenantIds", "departmentIds",
+    "photo",
+    "gender",
+    "emailVerified",
+    "phoneVerified",
+    "birthdate",
+    "country",
+    "province",
+    "city",
+    "address",
+    "streetAddress",
+    "postalCode",
+    "company",
+    "browser",
+    "device",
+    "givenName",
+    "familyName",
+    "middleName",
+    "profile",
+    "preferredUsername",
+    "website",
+    "zoneinfo",
+    "locale",
+    "formatted",
+    "region",
+    "identityNumber",
+    "metadataSource",
+    "tenantIds",
+    "departmentIds",
 )
 DEFAULT_PHOTO = "https://files.authing.co/authing-console/default-user-avatar.png"
 

@@ -162,7 +162,15 @@ class UnlinkIdentityRequest(WireModel):
 class AdvancedFilter(WireModel):
     field: ShortText
     operator: Literal[
-        "EQUAL", "NOT_EQUAL", "CONTAINS", "NOT_CONTAINS", "IS_NULL", "NOT_NULL", "IN", "GREATER", "LESSER",
+        "EQUAL",
+        "NOT_EQUAL",
+        "CONTAINS",
+        "NOT_CONTAINS",
+        "IS_NULL",
+        "NOT_NULL",
+        "IN",
+        "GREATER",
+        "LESSER",
         "BETWEEN",
     ]
     value: Any = None
@@ -238,4 +246,3 @@ class LoginHistoryQuery(UserRefQuery):
     end: int | None = None
     page: int = Field(default=1, ge=1)
     limit: int = Field(default=10, ge=1, le=50)
-

@@ -46,7 +46,9 @@ class ManagementToken:
 
 
 class AccessKeyService:
-    def __init__(self, db: Database, box: SecretBox, token_key: bytes, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, box: SecretBox, token_key: bytes, settings: Settings, clock: Clock
+    ) -> None:
         self._db = db
         self._box = box
         self._token_key = token_key
@@ -69,8 +71,9 @@ class AccessKeyService:
     ) -> NewAccessKey:
         perms = self._check_permissions(permissions)
         secret = secrets.token_hex(24)
-        record = AccessKeyRecord(new_id(), pool_id, self._box.encrypt(secret), description[:200], perms,
-                                 self._clock(), None)
+        record = AccessKeyRecord(
+            new_id(), pool_id, self._box.encrypt(secret), description[:200], perms, self._clock(), None
+        )
         async with self._db.transaction() as conn:
             if await pools_repo.get(conn, pool_id) is None:
                 raise InvalidParameter("poolId", "no such user pool")
@@ -94,8 +97,10 @@ class AccessKeyService:
                     )
                 return False
             await keys_repo.insert(
-                conn, AccessKeyRecord(key_id, pool_id, self._box.encrypt(secret), "bootstrap", perms,
-                                      self._clock(), None)
+                conn,
+                AccessKeyRecord(
+                    key_id, pool_id, self._box.encrypt(secret), "bootstrap", perms, self._clock(), None
+                ),
             )
             return True
 

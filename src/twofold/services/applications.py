@@ -39,13 +39,28 @@ class ApplicationService:
             "template": request.template,
         }
         now = self._clock()
-        record = ApplicationRecord(app_id, caller.pool_id, request.app_name.strip(),
-                                   (request.app_identifier or "").strip() or app_id, app_type, config, None, now, now)
+        record = ApplicationRecord(
+            app_id,
+            caller.pool_id,
+            request.app_name.strip(),
+            (request.app_identifier or "").strip() or app_id,
+            app_type,
+            config,
+            None,
+            now,
+            now,
+        )
         try:
             async with self._db.transaction() as conn:
                 await apps_repo.insert(conn, record)
-                await audit.record(conn, self._clock, caller, "application.create", None,
-                                   after={"appId": app_id, "appName": record.name})
+                await audit.record(
+                    conn,
+                    self._clock,
+                    caller,
+                    "application.create",
+                    None,
+                    after={"appId": app_id, "appName": record.name},
+                )
         except UniqueViolation:
             raise Conflict("appIdentifier is already used in this user pool") from None
         return record
@@ -59,7 +74,8 @@ class ApplicationService:
             raise ApplicationNotFound()
         return app
 
-    async def list(self, pool_id: str, page: int, limit: int, keywords: str | None
-                   ) -> tuple[int, list[ApplicationRecord]]:
+    async def list(
+        self, pool_id: str, page: int, limit: int, keywords: str | None
+    ) -> tuple[int, list[ApplicationRecord]]:
         async with self._db.read() as conn:
             return await apps_repo.list_page(conn, pool_id, keywords, (page - 1) * limit, limit)

@@ -39,8 +39,13 @@ class AuditEvent:
 
 
 async def record(
-    conn: Connection, clock: Clock, caller: Caller, action: str, target_user_id: str | None,
-    before: Any = None, after: Any = None,
+    conn: Connection,
+    clock: Clock,
+    caller: Caller,
+    action: str,
+    target_user_id: str | None,
+    before: Any = None,
+    after: Any = None,
 ) -> None:
     await audit_repo.insert(
         conn,
@@ -61,16 +66,28 @@ class AuditService:
         self._db = db
 
     async def list_events(
-        self, pool_id: str, user_id: str | None = None, action: str | None = None,
-        before_id: int | None = None, limit: int = 50,
+        self,
+        pool_id: str,
+        user_id: str | None = None,
+        action: str | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
     ) -> list[AuditEvent]:
         """Newest first; ``before_id`` pages backwards."""
         async with self._db.read() as conn:
-            rows = await audit_repo.list_events(conn, pool_id, user_id, action, before_id, max(1, min(limit, 500)))
+            rows = await audit_repo.list_events(
+                conn, pool_id, user_id, action, before_id, max(1, min(limit, 500))
+            )
         return [
             AuditEvent(
-                id=r["id"], pool_id=r["pool_id"], at=r["at"], actor=r["actor"], request_id=r["request_id"],
-                client_ip=r["client_ip"], target_user_id=r["target_user_id"], action=r["action"],
+                id=r["id"],
+                pool_id=r["pool_id"],
+                at=r["at"],
+                actor=r["actor"],
+                request_id=r["request_id"],
+                client_ip=r["client_ip"],
+                target_user_id=r["target_user_id"],
+                action=r["action"],
                 before=None if r["before"] is None else json.loads(r["before"]),
                 after=None if r["after"] is None else json.loads(r["after"]),
             )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 Clock = Callable[[], int]  # milliseconds since the epoch
 
-OTP_SECRET_READ = "otp:read-secret"
+OTP_SECRET_READ = "otp:read-secret"  # noqa: S105 - a permission name
 PERMISSIONS = frozenset({OTP_SECRET_READ})
 
 

@@ -89,7 +89,9 @@ class MfaService:
             try:
                 factor = Factor(item.mfa_policy)
             except ValueError:
-                raise InvalidMfaPolicy(where + ".mfaPolicy", f"expected one of {', '.join(ALL_FACTORS)}") from None
+                raise InvalidMfaPolicy(
+                    where + ".mfaPolicy", f"expected one of {', '.join(ALL_FACTORS)}"
+                ) from None
             if item.status not in (0, 1):
                 raise InvalidParameter(where + ".status", "expected 0 (off) or 1 (on)")
             if not 0 <= item.sort <= MAX_SORT:
@@ -98,8 +100,10 @@ class MfaService:
                 raise InvalidMfaPolicy(where + ".mfaPolicy", f"{factor} is listed twice")
             policies.append(PolicyEntry(factor, item.status == 1, item.sort))
         switches = {}
-        for factor, given, name in ((Factor.OTP, data.totp_mfa_enabled, "totpMfaEnabled"),
-                                    (Factor.FACE, data.face_mfa_enabled, "faceMfaEnabled")):
+        for factor, given, name in (
+            (Factor.OTP, data.totp_mfa_enabled, "totpMfaEnabled"),
+            (Factor.FACE, data.face_mfa_enabled, "faceMfaEnabled"),
+        ):
             entry = next((p for p in policies if p.factor is factor), None)
             if given is not None and entry is not None and given != entry.enabled:
                 raise InvalidParameter(_T + name, f"contradicts the {factor} entry of applicationMfa")
@@ -107,7 +111,9 @@ class MfaService:
         phone = _blank_to_none(data.mfa_phone)
         phone_cc = None
         if phone is not None:
-            phone, phone_cc = normalize_phone(phone, _blank_to_none(data.mfa_phone_country_code), _T + "mfaPhone")
+            phone, phone_cc = normalize_phone(
+                phone, _blank_to_none(data.mfa_phone_country_code), _T + "mfaPhone"
+            )
         email = _blank_to_none(data.mfa_email)
         if email is not None:
             email = normalize_email(email, _T + "mfaEmail")
@@ -118,14 +124,23 @@ class MfaService:
     def _check_profile_echo(data: MfaTriggerDataInput, user: User) -> None:
         """The profile fields are the user's; set-mfa-status may repeat them, never change them."""
         if _blank_to_none(data.phone) is not None:
-            number, code = normalize_phone(data.phone or "", _blank_to_none(data.phone_country_code)
-                                           or user.phone_country_code, _T + "phone")
+            number, code = normalize_phone(
+                data.phone or "",
+                _blank_to_none(data.phone_country_code) or user.phone_country_code,
+                _T + "phone",
+            )
             if (number, code) != (user.phone, user.phone_country_code):
-                raise InvalidParameter(_T + "phone", "differs from the user's phone; change it with update-user")
-        for name, given, actual in (("username", data.username, user.username),
-                                    ("nickname", data.nickname, user.nickname)):
+                raise InvalidParameter(
+                    _T + "phone", "differs from the user's phone; change it with update-user"
+                )
+        for name, given, actual in (
+            ("username", data.username, user.username),
+            ("nickname", data.nickname, user.nickname),
+        ):
             if _blank_to_none(given) is not None and given != actual:
-                raise InvalidParameter(_T + name, f"differs from the user's {name}; change it with update-user")
+                raise InvalidParameter(
+                    _T + name, f"differs from the user's {name}; change it with update-user"
+                )
 
     async def set_status(self, caller: Caller, request: SetMfaStatusRequest) -> int:
         """Replace the user's MFA status atomically; returns the new version."""
@@ -137,11 +152,20 @@ class MfaService:
             status = self.parse_status(request.mfa_trigger_data, user)
             await mfa_repo.lock_user(conn, caller.pool_id, user.id)
             before = await mfa_repo.get(conn, caller.pool_id, user.id)
-            version = await mfa_repo.put(conn, caller.pool_id, user.id, status, self._clock(), request.version)
+            version = await mfa_repo.put(
+                conn, caller.pool_id, user.id, status, self._clock(), request.version
+            )
             if version is None:
                 raise VersionConflict()
-            await audit.record(conn, self._clock, caller, "mfa.status.set", user.id,
-                               None if before is None else before.to_document(), status.to_document())
+            await audit.record(
+                conn,
+                self._clock,
+                caller,
+                "mfa.status.set",
+                user.id,
+                None if before is None else before.to_document(),
+                status.to_document(),
+            )
         return version
 
     async def _load(self, conn: Connection, pool_id: str, user: User) -> UserMfa:
@@ -159,12 +183,15 @@ class MfaService:
             user = await self._users.resolve(conn, pool_id, ref)
             return await self._load(conn, pool_id, user)
 
-    async def get_info(self, pool_id: str, user_id: str | None, user_id_type: str | None) -> dict[Factor, bool]:
+    async def get_info(
+        self, pool_id: str, user_id: str | None, user_id_type: str | None
+    ) -> dict[Factor, bool]:
         state = await self.get_status(pool_id, user_id, user_id_type)
         return factor_states(state.status, self._bindings(state))
 
-    async def get_trigger_data(self, pool_id: str, app_id: str | None, user_id: str | None,
-                               user_id_type: str | None) -> UserMfa:
+    async def get_trigger_data(
+        self, pool_id: str, app_id: str | None, user_id: str | None, user_id_type: str | None
+    ) -> UserMfa:
         if not app_id:
             raise InvalidParameter("appId")
         ref = parse_user_ref(user_id, parse_user_id_type(user_id_type))
@@ -184,7 +211,9 @@ class MfaService:
     @staticmethod
     def _bindings(state: UserMfa) -> Bindings:
         user = state.user
-        return bindings_for(state.status, state.has_totp_secret, user.phone, user.phone_country_code, user.email)
+        return bindings_for(
+            state.status, state.has_totp_secret, user.phone, user.phone_country_code, user.email
+        )
 
     # --------------------------------------------------------------------------------- settings
     async def _app_factors(self, conn: Connection, pool_id: str, app_id: str) -> list[Factor]:
@@ -211,21 +240,31 @@ class MfaService:
 
     async def disable_global_factors(self, caller: Caller, disable: Sequence[str]) -> list[Factor]:
         removed = set(parse_factors(disable, "disableFactors"))
-        return await self._write_global(caller, lambda cur: [f for f in cur if f not in removed],
-                                        "mfa.settings.global.disable")
+        return await self._write_global(
+            caller, lambda cur: [f for f in cur if f not in removed], "mfa.settings.global.disable"
+        )
 
-    async def _write_global(self, caller: Caller, change: Callable[[list[Factor]], list[Factor]],
-                            action: str) -> list[Factor]:
+    async def _write_global(
+        self, caller: Caller, change: Callable[[list[Factor]], list[Factor]], action: str
+    ) -> list[Factor]:
         async with self._db.transaction() as conn:
             current = await self._global_factors(conn, caller.pool_id)
             new: list[Factor] = change(current)
             await pools_repo.set_mfa_factors(conn, caller.pool_id, [str(f) for f in new])
-            await audit.record(conn, self._clock, caller, action, None,
-                               {"enabledFactors": [str(f) for f in current]}, {"enabledFactors": [str(f) for f in new]})
+            await audit.record(
+                conn,
+                self._clock,
+                caller,
+                action,
+                None,
+                {"enabledFactors": [str(f) for f in current]},
+                {"enabledFactors": [str(f) for f in new]},
+            )
         return new
 
-    async def update_application_factors(self, caller: Caller, app_id: str, enabled: Sequence[str] | None,
-                                         disabled: Sequence[str] | None) -> list[Factor]:
+    async def update_application_factors(
+        self, caller: Caller, app_id: str, enabled: Sequence[str] | None, disabled: Sequence[str] | None
+    ) -> list[Factor]:
         on = parse_factors(enabled, "enabledFactors")
         off = set(parse_factors(disabled, "disabledFactors"))
         both = [f for f in on if f in off]
@@ -234,10 +273,18 @@ class MfaService:
         async with self._db.transaction() as conn:
             current = await self._app_factors(conn, caller.pool_id, app_id)
             new = [f for f in current if f not in off] + [f for f in on if f not in current]
-            await apps_repo.set_mfa_factors(conn, caller.pool_id, app_id, [str(f) for f in new], self._clock())
-            await audit.record(conn, self._clock, caller, "mfa.settings.application.update", None,
-                               {"appId": app_id, "enabledFactors": [str(f) for f in current]},
-                               {"appId": app_id, "enabledFactors": [str(f) for f in new]})
+            await apps_repo.set_mfa_factors(
+                conn, caller.pool_id, app_id, [str(f) for f in new], self._clock()
+            )
+            await audit.record(
+                conn,
+                self._clock,
+                caller,
+                "mfa.settings.application.update",
+                None,
+                {"appId": app_id, "enabledFactors": [str(f) for f in current]},
+                {"appId": app_id, "enabledFactors": [str(f) for f in new]},
+            )
         return new
 
     # ------------------------------------------------------------------------------- TOTP seeds
@@ -250,21 +297,36 @@ class MfaService:
             ref = parse_user_ref(item.user_id, UserIdType.USER_ID, f"list[{index}].userId")
             secret = normalize_totp_secret(item.otp.secret, f"list[{index}].otp.secret")
             recovery = _blank_to_none(item.otp.recovery_code)
-            prepared.append((ref, self._box.encrypt(secret), None if recovery is None else self._box.encrypt(recovery)))
+            prepared.append(
+                (ref, self._box.encrypt(secret), None if recovery is None else self._box.encrypt(recovery))
+            )
         async with self._db.transaction() as conn:
             for ref, secret_ct, recovery_ct in prepared:
                 user = await self._users.resolve(conn, caller.pool_id, ref)
                 had = await otp_repo.exists(conn, caller.pool_id, user.id)
                 await otp_repo.upsert(conn, caller.pool_id, user.id, secret_ct, recovery_ct, self._clock())
-                await audit.record(conn, self._clock, caller, "otp.import", user.id, {"otpBound": had},
-                                   {"otpBound": True, "recoveryCode": recovery_ct is not None})
+                await audit.record(
+                    conn,
+                    self._clock,
+                    caller,
+                    "otp.import",
+                    user.id,
+                    {"otpBound": had},
+                    {"otpBound": True, "recoveryCode": recovery_ct is not None},
+                )
 
     async def read_otp_secret(self, caller: Caller, user_id: str | None, user_id_type: str | None) -> str:
         """The most dangerous read: needs the ``otp:read-secret`` permission, and is always audited."""
         if not caller.principal.has_permission(OTP_SECRET_READ):
             async with self._db.transaction() as conn:
-                await audit.record(conn, self._clock, caller, "otp.secret.read.denied", None,
-                                   after={"userId": str(user_id)[:200], "userIdType": str(user_id_type)[:40]})
+                await audit.record(
+                    conn,
+                    self._clock,
+                    caller,
+                    "otp.secret.read.denied",
+                    None,
+                    after={"userId": str(user_id)[:200], "userIdType": str(user_id_type)[:40]},
+                )
             raise PermissionDenied()
         ref = parse_user_ref(user_id, parse_user_id_type(user_id_type))
         async with self._db.transaction() as conn:

@@ -34,9 +34,21 @@ from twofold.services.passwords import hash_password, is_argon2_hash
 from twofold.storage.database import Connection, Database, UniqueViolation
 from twofold.storage.repositories import otp as otp_repo
 from twofold.storage.repositories import users as users_repo
-from twofold.storage.repositories.user_filters import COLUMNS, FUZZY_DEFAULT, MFA_FLAGS, NUMERIC, SORTABLE, Builder
+from twofold.storage.repositories.user_filters import (
+    COLUMNS,
+    FUZZY_DEFAULT,
+    MFA_FLAGS,
+    NUMERIC,
+    SORTABLE,
+    Builder,
+)
 
-_UNIQUE_FIELDS = (("external_id", "externalId"), ("username", "username"), ("email", "email"), ("phone", "phone"))
+_UNIQUE_FIELDS = (
+    ("external_id", "externalId"),
+    ("username", "username"),
+    ("email", "email"),
+    ("phone", "phone"),
+)
 
 
 def conflict_from(exc: UniqueViolation) -> Exception:
@@ -78,19 +90,31 @@ class UserService:
         if not found:
             raise UserNotFound()
         if len(found) > 1:
-            raise InvalidParameter("userId", "several users have this phone number; write it as +<country><number>")
+            raise InvalidParameter(
+                "userId", "several users have this phone number; write it as +<country><number>"
+            )
         return found[0]
 
-    async def get_user(self, pool_id: str, user_id: str | None, user_id_type: str | None,
-                       with_identities: bool = False) -> UserView:
+    async def get_user(
+        self, pool_id: str, user_id: str | None, user_id_type: str | None, with_identities: bool = False
+    ) -> UserView:
         ref = parse_user_ref(user_id, parse_user_id_type(user_id_type))
         async with self._db.read() as conn:
             user = await self.resolve(conn, pool_id, ref)
-            identities = (await users_repo.list_identities(conn, pool_id, [user.id]))[user.id] if with_identities else None
+            identities = (
+                (await users_repo.list_identities(conn, pool_id, [user.id]))[user.id]
+                if with_identities
+                else None
+            )
         return UserView(user, identities)
 
-    async def get_users(self, pool_id: str, user_ids: Sequence[str] | None, user_id_type: str | None,
-                        with_identities: bool = False) -> list[UserView]:
+    async def get_users(
+        self,
+        pool_id: str,
+        user_ids: Sequence[str] | None,
+        user_id_type: str | None,
+        with_identities: bool = False,
+    ) -> list[UserView]:
         if not user_ids:
             raise InvalidParameter("userIds")
         if len(user_ids) > 100:
@@ -109,8 +133,14 @@ class UserService:
                     view.identities = identities[view.user.id]
         return views
 
-    async def is_user_exists(self, pool_id: str, username: str | None, email: str | None, phone: str | None,
-                             external_id: str | None) -> bool:
+    async def is_user_exists(
+        self,
+        pool_id: str,
+        username: str | None,
+        email: str | None,
+        phone: str | None,
+        external_id: str | None,
+    ) -> bool:
         refs = []
         if username:
             refs.append(parse_user_ref(username, UserIdType.USERNAME, "username"))
@@ -129,8 +159,13 @@ class UserService:
         return False
 
     # --------------------------------------------------------------------------------- creation
-    async def create_users(self, caller: Caller, items: Sequence[CreateUserInfo],
-                           options: CreateUserOptions | None = None, field_prefix: str = "") -> list[UserView]:
+    async def create_users(
+        self,
+        caller: Caller,
+        items: Sequence[CreateUserInfo],
+        options: CreateUserOptions | None = None,
+        field_prefix: str = "",
+    ) -> list[UserView]:
         """Create every user or none (a batch is one transaction)."""
         if not items:
             raise InvalidParameter(field_prefix.rstrip(".") or "list")
@@ -144,17 +179,24 @@ class UserService:
                 await users_repo.insert_many(conn, [p.user for p in prepared])
                 for p in prepared:
                     await self._attach(conn, caller.pool_id, p, now)
-                    await audit.record(conn, self._clock, caller, "user.create", p.user.id,
-                                       after=snapshot(p.user))
+                    await audit.record(
+                        conn, self._clock, caller, "user.create", p.user.id, after=snapshot(p.user)
+                    )
         except UniqueViolation as exc:
             raise conflict_from(exc) from None
         return [UserView(p.user) for p in prepared]
 
-    async def _prepare(self, pool_id: str, item: CreateUserInfo, options: CreateUserOptions | None,
-                       prefix: str) -> _Prepared:
+    async def _prepare(
+        self, pool_id: str, item: CreateUserInfo, options: CreateUserOptions | None, prefix: str
+    ) -> _Prepared:
         now = self._clock()
-        user = User(id=new_id(), pool_id=pool_id, status=item.status or UserStatus.ACTIVATED,
-                    created_at=now, updated_at=now)
+        user = User(
+            id=new_id(),
+            pool_id=pool_id,
+            status=item.status or UserStatus.ACTIVATED,
+            created_at=now,
+            updated_at=now,
+        )
         self._apply_identifiers(user, item, prefix)
         if not user.has_login_identifier():
             raise MissingUserIdentifier()
@@ -162,7 +204,9 @@ class UserService:
         user.profile.setdefault("photo", DEFAULT_PHOTO)
         opts = options or CreateUserOptions()
         if opts.password_encrypt_type not in (None, "none"):
-            raise InvalidParameter("options.passwordEncryptType", "only 'none' is supported; send it over TLS")
+            raise InvalidParameter(
+                "options.passwordEncryptType", "only 'none' is supported; send it over TLS"
+            )
         if item.password is not None:
             if opts.keep_password:
                 if not is_argon2_hash(item.password):
@@ -179,8 +223,10 @@ class UserService:
         otp = None
         if item.otp is not None:
             secret = normalize_totp_secret(item.otp.secret, prefix + "otp.secret")
-            otp = (self._box.encrypt(secret),
-                   self._box.encrypt(item.otp.recovery_code) if item.otp.recovery_code else None)
+            otp = (
+                self._box.encrypt(secret),
+                self._box.encrypt(item.otp.recovery_code) if item.otp.recovery_code else None,
+            )
         return _Prepared(user, list(item.identities or []), list(item.sync_relations or []), otp)
 
     async def _attach(self, conn: Connection, pool_id: str, p: _Prepared, now: int) -> None:
@@ -190,7 +236,9 @@ class UserService:
                 raise IdentityAlreadyLinked()
             await users_repo.insert_identity(conn, pool_id, _identity(p.user.id, ident, now))
         for rel in p.sync_relations:
-            await users_repo.upsert_sync_relation(conn, pool_id, rel.provider, rel.user_id_in_idp, p.user.id, now)
+            await users_repo.upsert_sync_relation(
+                conn, pool_id, rel.provider, rel.user_id_in_idp, p.user.id, now
+            )
         if p.otp is not None:
             await otp_repo.upsert(conn, pool_id, p.user.id, p.otp[0], p.otp[1], now)
 
@@ -202,7 +250,8 @@ class UserService:
         if "phone" in given or "phone_country_code" in given:
             if item.phone:
                 user.phone, user.phone_country_code = normalize_phone(
-                    item.phone, item.phone_country_code or user.phone_country_code, prefix + "phone")
+                    item.phone, item.phone_country_code or user.phone_country_code, prefix + "phone"
+                )
             elif "phone" in given:
                 user.phone, user.phone_country_code = None, None
         if "username" in given:
@@ -229,12 +278,14 @@ class UserService:
                     user.profile[key] = data[key]
 
     # ----------------------------------------------------------------------------------- update
-    async def update_user(self, caller: Caller, item: UpdateUserInfo, user_id_type: str | None,
-                          prefix: str = "") -> UserView:
+    async def update_user(
+        self, caller: Caller, item: UpdateUserInfo, user_id_type: str | None, prefix: str = ""
+    ) -> UserView:
         return (await self.update_users(caller, [item], user_id_type, prefix))[0]
 
-    async def update_users(self, caller: Caller, items: Sequence[UpdateUserInfo], user_id_type: str | None,
-                           prefix: str = "") -> list[UserView]:
+    async def update_users(
+        self, caller: Caller, items: Sequence[UpdateUserInfo], user_id_type: str | None, prefix: str = ""
+    ) -> list[UserView]:
         if not items:
             raise InvalidParameter("list")
         id_type = parse_user_id_type(user_id_type, "options.userIdType")
@@ -257,16 +308,21 @@ class UserService:
                     user.updated_at = now
                     await users_repo.update(conn, user)
                     for rel in item.sync_relations or []:
-                        await users_repo.upsert_sync_relation(conn, caller.pool_id, rel.provider,
-                                                              rel.user_id_in_idp, user.id, now)
-                    await audit.record(conn, self._clock, caller, "user.update", user.id, before, snapshot(user))
+                        await users_repo.upsert_sync_relation(
+                            conn, caller.pool_id, rel.provider, rel.user_id_in_idp, user.id, now
+                        )
+                    await audit.record(
+                        conn, self._clock, caller, "user.update", user.id, before, snapshot(user)
+                    )
                     views.append(UserView(user))
         except UniqueViolation as exc:
             raise conflict_from(exc) from None
         return views
 
     # ----------------------------------------------------------------------------------- delete
-    async def delete_users(self, caller: Caller, user_ids: Sequence[str] | None, user_id_type: str | None) -> None:
+    async def delete_users(
+        self, caller: Caller, user_ids: Sequence[str] | None, user_id_type: str | None
+    ) -> None:
         if not user_ids:
             raise InvalidParameter("userIds")
         id_type = parse_user_id_type(user_id_type, "options.userIdType")
@@ -278,14 +334,16 @@ class UserService:
                 await audit.record(conn, self._clock, caller, "user.delete", user.id, before=snapshot(user))
 
     # ------------------------------------------------------------------------------- identities
-    async def link_identity(self, caller: Caller, user_id: str, ext_idp_id: str, user_id_in_idp: str,
-                            type_: str | None) -> None:
+    async def link_identity(
+        self, caller: Caller, user_id: str, ext_idp_id: str, user_id_in_idp: str, type_: str | None
+    ) -> None:
         ref = parse_user_ref(user_id, UserIdType.USER_ID)
         for name, value in (("extIdpId", ext_idp_id), ("userIdInIdp", user_id_in_idp)):
             if not value.strip():
                 raise InvalidParameter(name)
-        ident = IdentityInput(ext_idp_id=ext_idp_id, provider="generic", type=type_ or "generic",
-                              user_id_in_idp=user_id_in_idp)
+        ident = IdentityInput(
+            ext_idp_id=ext_idp_id, provider="generic", type=type_ or "generic", user_id_in_idp=user_id_in_idp
+        )
         now = self._clock()
         try:
             async with self._db.transaction() as conn:
@@ -294,12 +352,20 @@ class UserService:
                 if owners - {user.id}:
                     raise IdentityAlreadyLinked()
                 existing = (await users_repo.list_identities(conn, caller.pool_id, [user.id]))[user.id]
-                if any(i.ext_idp_id == ext_idp_id and i.user_id_in_idp == user_id_in_idp and i.type == ident.type
-                       for i in existing):
+                if any(
+                    i.ext_idp_id == ext_idp_id and i.user_id_in_idp == user_id_in_idp and i.type == ident.type
+                    for i in existing
+                ):
                     return
                 await users_repo.insert_identity(conn, caller.pool_id, _identity(user.id, ident, now))
-                await audit.record(conn, self._clock, caller, "user.identity.link", user.id,
-                                   after={"extIdpId": ext_idp_id, "userIdInIdp": user_id_in_idp, "type": ident.type})
+                await audit.record(
+                    conn,
+                    self._clock,
+                    caller,
+                    "user.identity.link",
+                    user.id,
+                    after={"extIdpId": ext_idp_id, "userIdInIdp": user_id_in_idp, "type": ident.type},
+                )
         except UniqueViolation as exc:
             raise conflict_from(exc) from None
 
@@ -309,15 +375,29 @@ class UserService:
             user = await self.resolve(conn, caller.pool_id, ref)
             removed = await users_repo.delete_identities(conn, caller.pool_id, user.id, ext_idp_id)
             if removed:
-                await audit.record(conn, self._clock, caller, "user.identity.unlink", user.id,
-                                   before={"extIdpId": ext_idp_id, "removed": removed})
+                await audit.record(
+                    conn,
+                    self._clock,
+                    caller,
+                    "user.identity.unlink",
+                    user.id,
+                    before={"extIdpId": ext_idp_id, "removed": removed},
+                )
 
-    async def get_identities(self, pool_id: str, user_id: str | None, user_id_type: str | None) -> list[Identity]:
+    async def get_identities(
+        self, pool_id: str, user_id: str | None, user_id_type: str | None
+    ) -> list[Identity]:
         view = await self.get_user(pool_id, user_id, user_id_type, with_identities=True)
         return view.identities or []
 
-    async def set_sync_relation(self, caller: Caller, user_id: str | None, user_id_type: str | None,
-                                provider: str, user_id_in_idp: str) -> None:
+    async def set_sync_relation(
+        self,
+        caller: Caller,
+        user_id: str | None,
+        user_id_type: str | None,
+        provider: str,
+        user_id_in_idp: str,
+    ) -> None:
         ref = parse_user_ref(user_id, parse_user_id_type(user_id_type))
         if not provider.strip() or ":" in provider:
             raise InvalidParameter("provider")
@@ -326,10 +406,17 @@ class UserService:
         try:
             async with self._db.transaction() as conn:
                 user = await self.resolve(conn, caller.pool_id, ref)
-                await users_repo.upsert_sync_relation(conn, caller.pool_id, provider, user_id_in_idp, user.id,
-                                                      self._clock())
-                await audit.record(conn, self._clock, caller, "user.sync_relation.set", user.id,
-                                   after={"provider": provider, "userIdInIdp": user_id_in_idp})
+                await users_repo.upsert_sync_relation(
+                    conn, caller.pool_id, provider, user_id_in_idp, user.id, self._clock()
+                )
+                await audit.record(
+                    conn,
+                    self._clock,
+                    caller,
+                    "user.sync_relation.set",
+                    user.id,
+                    after={"provider": provider, "userIdInIdp": user_id_in_idp},
+                )
         except UniqueViolation as exc:
             raise conflict_from(exc) from None
 
@@ -340,7 +427,9 @@ class UserService:
         page, limit = (pagination.page, pagination.limit) if pagination else (1, 10)
         builder = Builder()
         if request.keywords:
-            fields = list(options.fuzzy_search_on) if options and options.fuzzy_search_on else list(FUZZY_DEFAULT)
+            fields = (
+                list(options.fuzzy_search_on) if options and options.fuzzy_search_on else list(FUZZY_DEFAULT)
+            )
             unknown = [f for f in fields if f not in COLUMNS]
             if unknown:
                 raise InvalidParameter("options.fuzzySearchOn", f"unsupported field {unknown[0]!r}")
@@ -348,11 +437,20 @@ class UserService:
         for index, item in enumerate(request.advanced_filter or []):
             _add_filter(builder, item.field, item.operator, item.value, f"advancedFilter[{index}]")
         order = _order_by(options.sort if options else None)
-        return await self._page(pool_id, builder, order, page, limit, bool(options and options.with_identities))
+        return await self._page(
+            pool_id, builder, order, page, limit, bool(options and options.with_identities)
+        )
 
-    async def list_users_legacy(self, pool_id: str, page: int, limit: int, status: UserStatus | None,
-                                updated_at_start: int | None, updated_at_end: int | None,
-                                with_identities: bool) -> tuple[int, list[UserView]]:
+    async def list_users_legacy(
+        self,
+        pool_id: str,
+        page: int,
+        limit: int,
+        status: UserStatus | None,
+        updated_at_start: int | None,
+        updated_at_end: int | None,
+        with_identities: bool,
+    ) -> tuple[int, list[UserView]]:
         builder = Builder()
         if status is not None:
             builder.compare("u.status", "EQUAL", str(status))
@@ -360,13 +458,17 @@ class UserService:
             builder.compare("u.updated_at", "GREATER", updated_at_start * 1000)
         if updated_at_end is not None:
             builder.compare("u.updated_at", "LESSER", updated_at_end * 1000)
-        return await self._page(pool_id, builder, "u.created_at DESC, u.id DESC", page, limit, with_identities)
+        return await self._page(
+            pool_id, builder, "u.created_at DESC, u.id DESC", page, limit, with_identities
+        )
 
-    async def _page(self, pool_id: str, builder: Builder, order: str, page: int, limit: int,
-                    with_identities: bool) -> tuple[int, list[UserView]]:
+    async def _page(
+        self, pool_id: str, builder: Builder, order: str, page: int, limit: int, with_identities: bool
+    ) -> tuple[int, list[UserView]]:
         async with self._db.read() as conn:
-            total, users = await users_repo.list_page(conn, pool_id, builder.conditions, order,
-                                                      (page - 1) * limit, limit)
+            total, users = await users_repo.list_page(
+                conn, pool_id, builder.conditions, order, (page - 1) * limit, limit
+            )
             views = [UserView(u) for u in users]
             if with_identities:
                 identities = await users_repo.list_identities(conn, pool_id, [u.id for u in users])
@@ -440,17 +542,32 @@ def _clean(value: str | None, field_name: str) -> str | None:
 
 
 def _identity(user_id: str, ident: IdentityInput, now: int) -> Identity:
-    return Identity(id=new_id(), user_id=user_id, ext_idp_id=ident.ext_idp_id, provider=ident.provider,
-                    type=ident.type or "generic", user_id_in_idp=ident.user_id_in_idp,
-                    user_info_in_idp=ident.user_info_in_idp, origin_conn_ids=list(ident.origin_conn_ids),
-                    created_at=now)
+    return Identity(
+        id=new_id(),
+        user_id=user_id,
+        ext_idp_id=ident.ext_idp_id,
+        provider=ident.provider,
+        type=ident.type or "generic",
+        user_id_in_idp=ident.user_id_in_idp,
+        user_info_in_idp=ident.user_info_in_idp,
+        origin_conn_ids=list(ident.origin_conn_ids),
+        created_at=now,
+    )
 
 
 def snapshot(user: User) -> dict[str, Any]:
     """The audit view of a user (no password hash)."""
     return {
-        "userId": user.id, "status": str(user.status), "username": user.username, "email": user.email,
-        "phone": user.phone, "phoneCountryCode": user.phone_country_code, "externalId": user.external_id,
-        "name": user.name, "nickname": user.nickname, "hasPassword": user.password_hash is not None,
-        "profile": user.profile, "customData": user.custom_data,
+        "userId": user.id,
+        "status": str(user.status),
+        "username": user.username,
+        "email": user.email,
+        "phone": user.phone,
+        "phoneCountryCode": user.phone_country_code,
+        "externalId": user.external_id,
+        "name": user.name,
+        "nickname": user.nickname,
+        "hasPassword": user.password_hash is not None,
+        "profile": user.profile,
+        "customData": user.custom_data,
     }

@@ -66,7 +66,7 @@ class _SqliteConnection:
         self._conn = conn
 
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
-        row: sqlite3.Row | None = self._conn.execute(sql, params or {}).fetchone()
+        row: Row | None = self._conn.execute(sql, params or {}).fetchone()
         return row
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
@@ -163,7 +163,7 @@ def _args(sql: str, params: Params | None) -> tuple[str, list[Any]]:
 class _PostgresConnection:
     dialect = "postgresql"
 
-    def __init__(self, conn: asyncpg.Connection) -> None:  # type: ignore[type-arg]
+    def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
@@ -201,7 +201,7 @@ class _PostgresConnection:
 class PostgresDatabase:
     dialect = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool) -> None:  # type: ignore[type-arg]
+    def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     @classmethod

@@ -48,19 +48,25 @@ def application_dto(app: ApplicationRecord) -> dict[str, Any]:
 
 
 @router.post("/create-application")
-async def create_application(body: CreateApplicationRequest, caller: CallerDep, services: ServicesDep) -> Response:
+async def create_application(
+    body: CreateApplicationRequest, caller: CallerDep, services: ServicesDep
+) -> Response:
     return envelope.ok(application_dto(await services.applications.create(caller, body)))
 
 
 @router.get("/get-application")
-async def get_application(q: Annotated[AppIdQuery, Depends(query(AppIdQuery))], caller: CallerDep,
-                          services: ServicesDep) -> Response:
+async def get_application(
+    q: Annotated[AppIdQuery, Depends(query(AppIdQuery))], caller: CallerDep, services: ServicesDep
+) -> Response:
     return envelope.ok(application_dto(await services.applications.get(caller.pool_id, q.app_id)))
 
 
 @router.get("/list-applications")
-async def list_applications(q: Annotated[ListApplicationsQuery, Depends(query(ListApplicationsQuery))],
-                            caller: CallerDep, services: ServicesDep) -> Response:
+async def list_applications(
+    q: Annotated[ListApplicationsQuery, Depends(query(ListApplicationsQuery))],
+    caller: CallerDep,
+    services: ServicesDep,
+) -> Response:
     """``isIntegrateApp``/``isSelfBuiltApp``/``ssoEnabled`` are accepted and ignored: Node always sends false."""
     total, apps = await services.applications.list(caller.pool_id, q.page, q.limit, q.keywords)
     return envelope.page([application_dto(a) for a in apps], total)

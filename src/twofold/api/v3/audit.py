@@ -25,11 +25,23 @@ class AuditQuery(WireModel):
 
 
 @router.get("/twofold/list-audit-events")
-async def list_audit_events(q: Annotated[AuditQuery, Depends(query(AuditQuery))], caller: CallerDep,
-                            services: ServicesDep) -> Response:
+async def list_audit_events(
+    q: Annotated[AuditQuery, Depends(query(AuditQuery))], caller: CallerDep, services: ServicesDep
+) -> Response:
     events = await services.audit.list_events(caller.pool_id, q.user_id, q.action, q.before_id, q.limit)
-    return envelope.ok([
-        {"id": e.id, "at": iso(e.at), "actor": e.actor, "requestId": e.request_id, "clientIp": e.client_ip,
-         "userId": e.target_user_id, "action": e.action, "before": e.before, "after": e.after}
-        for e in events
-    ])
+    return envelope.ok(
+        [
+            {
+                "id": e.id,
+                "at": iso(e.at),
+                "actor": e.actor,
+                "requestId": e.request_id,
+                "clientIp": e.client_ip,
+                "userId": e.target_user_id,
+                "action": e.action,
+                "before": e.before,
+                "after": e.after,
+            }
+            for e in events
+        ]
+    )

@@ -29,7 +29,9 @@ def identity_dto(identity: Identity) -> dict[str, Any]:
     }
 
 
-def user_dto(view: UserView, with_custom_data: bool = False, flat_custom_data: bool = False) -> dict[str, Any]:
+def user_dto(
+    view: UserView, with_custom_data: bool = False, flat_custom_data: bool = False
+) -> dict[str, Any]:
     user: User = view.user
     profile = user.profile
     dto: dict[str, Any] = {

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from twofold.storage.migrate import is_at_head
 
+log = logging.getLogger("twofold.health")
 router = APIRouter(tags=["health"])
 
 
@@ -25,6 +27,8 @@ async def readyz(request: Request) -> JSONResponse:
         url = request.app.state.settings.resolved_database_url
         checks["migrations"] = await asyncio.to_thread(is_at_head, url)
     except Exception:  # noqa: BLE001 - a probe reports, it does not raise
-        pass
+        log.warning("readiness check failed", exc_info=True)
     ready = all(checks.values())
-    return JSONResponse({"status": "ready" if ready else "unavailable", **checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", **checks}, status_code=200 if ready else 503
+    )

@@ -23,4 +23,6 @@ async def get_management_token(request: Request, services: ServicesDep) -> Respo
     if not isinstance(body, dict):
         raise AuthenticationFailed("token request body is not an object")
     token = await services.keys.issue_token(body.get("accessKeyId"), body.get("accessKeySecret"))
-    return envelope.ok({"access_token": token.access_token, "expires_in": token.expires_in, "token_type": "Bearer"})
+    return envelope.ok(
+        {"access_token": token.access_token, "expires_in": token.expires_in, "token_type": "Bearer"}
+    )

@@ -53,7 +53,9 @@ async def set_mfa_status(body: SetMfaStatusRequest, caller: CallerDep, services:
 
 @router.get("/get-mfa-status")
 async def get_mfa_status(q: StatusQuery, caller: CallerDep, services: ServicesDep) -> Response:
-    return envelope.ok(trigger_data_dto(await services.mfa.get_status(caller.pool_id, q.user_id, q.user_id_type)))
+    return envelope.ok(
+        trigger_data_dto(await services.mfa.get_status(caller.pool_id, q.user_id, q.user_id_type))
+    )
 
 
 @router.get("/get-user-mfa-info")
@@ -63,26 +65,31 @@ async def get_user_mfa_info(q: StatusQuery, caller: CallerDep, services: Service
     def word(factor: Factor) -> str:
         return "enabled" if states[factor] else "disabled"
 
-    return envelope.ok({
-        "totpStatus": word(Factor.OTP),
-        "faceMfaStatus": word(Factor.FACE),
-        "smsMfaStatus": word(Factor.SMS),
-        "emailMfaStatus": word(Factor.EMAIL),
-    })
+    return envelope.ok(
+        {
+            "totpStatus": word(Factor.OTP),
+            "faceMfaStatus": word(Factor.FACE),
+            "smsMfaStatus": word(Factor.SMS),
+            "emailMfaStatus": word(Factor.EMAIL),
+        }
+    )
 
 
 @router.get("/get-mfa-trigger-data")
-async def get_mfa_trigger_data(q: Annotated[TriggerDataQuery, Depends(query(TriggerDataQuery))],
-                               caller: CallerDep, services: ServicesDep) -> Response:
+async def get_mfa_trigger_data(
+    q: Annotated[TriggerDataQuery, Depends(query(TriggerDataQuery))], caller: CallerDep, services: ServicesDep
+) -> Response:
     state = await services.mfa.get_trigger_data(caller.pool_id, q.app_id, q.user_id, q.user_id_type)
     return envelope.ok(trigger_data_dto(state))
 
 
 @router.post("/update-application-mfa-settings")
-async def update_application_mfa_settings(body: UpdateApplicationMfaRequest, caller: CallerDep,
-                                          services: ServicesDep) -> Response:
-    factors = await services.mfa.update_application_factors(caller, body.app_id, body.enabled_factors,
-                                                            body.disabled_factors)
+async def update_application_mfa_settings(
+    body: UpdateApplicationMfaRequest, caller: CallerDep, services: ServicesDep
+) -> Response:
+    factors = await services.mfa.update_application_factors(
+        caller, body.app_id, body.enabled_factors, body.disabled_factors
+    )
     return envelope.ok(factors_dto(factors))
 
 
@@ -92,14 +99,16 @@ async def get_global_mfa_settings(caller: CallerDep, services: ServicesDep) -> R
 
 
 @router.post("/update-global-mfa-settings")
-async def update_global_mfa_settings(body: UpdateGlobalMfaRequest, caller: CallerDep,
-                                     services: ServicesDep) -> Response:
+async def update_global_mfa_settings(
+    body: UpdateGlobalMfaRequest, caller: CallerDep, services: ServicesDep
+) -> Response:
     return envelope.ok(factors_dto(await services.mfa.set_global_factors(caller, body.enabled_factors)))
 
 
 @router.post("/disable-global-mfa-settings")
-async def disable_global_mfa_settings(body: DisableGlobalMfaRequest, caller: CallerDep,
-                                      services: ServicesDep) -> Response:
+async def disable_global_mfa_settings(
+    body: DisableGlobalMfaRequest, caller: CallerDep, services: ServicesDep
+) -> Response:
     return envelope.ok(factors_dto(await services.mfa.disable_global_factors(caller, body.disable_factors)))
 
 

@@ -39,28 +39,37 @@ async def create_user(body: CreateUserRequest, caller: CallerDep, services: Serv
 
 
 @router.post("/create-users-batch")
-async def create_users_batch(body: CreateUsersBatchRequest, caller: CallerDep, services: ServicesDep) -> Response:
+async def create_users_batch(
+    body: CreateUsersBatchRequest, caller: CallerDep, services: ServicesDep
+) -> Response:
     views = await services.users.create_users(caller, body.items, body.options, field_prefix="list")
     return envelope.ok([user_dto(v) for v in views])
 
 
 @router.get("/get-user")
-async def get_user(q: Annotated[GetUserQuery, Depends(query(GetUserQuery))], caller: CallerDep,
-                   services: ServicesDep) -> Response:
+async def get_user(
+    q: Annotated[GetUserQuery, Depends(query(GetUserQuery))], caller: CallerDep, services: ServicesDep
+) -> Response:
     view = await services.users.get_user(caller.pool_id, q.user_id, q.user_id_type, bool(q.with_identities))
     return envelope.ok(user_dto(view, bool(q.with_custom_data), bool(q.flat_custom_data)))
 
 
 @router.get("/get-user-batch")
-async def get_user_batch(q: Annotated[GetUserBatchQuery, Depends(query(GetUserBatchQuery))], caller: CallerDep,
-                         services: ServicesDep) -> Response:
-    views = await services.users.get_users(caller.pool_id, q.user_ids, q.user_id_type, bool(q.with_identities))
+async def get_user_batch(
+    q: Annotated[GetUserBatchQuery, Depends(query(GetUserBatchQuery))],
+    caller: CallerDep,
+    services: ServicesDep,
+) -> Response:
+    views = await services.users.get_users(
+        caller.pool_id, q.user_ids, q.user_id_type, bool(q.with_identities)
+    )
     return envelope.ok([user_dto(v, bool(q.with_custom_data), bool(q.flat_custom_data)) for v in views])
 
 
 @router.post("/list-users")
-async def list_users(caller: CallerDep, services: ServicesDep,
-                     body: Annotated[ListUsersRequest | None, Body()] = None) -> Response:
+async def list_users(
+    caller: CallerDep, services: ServicesDep, body: Annotated[ListUsersRequest | None, Body()] = None
+) -> Response:
     request = body or ListUsersRequest()
     total, views = await services.users.list_users(caller.pool_id, request)
     options = request.options
@@ -70,10 +79,17 @@ async def list_users(caller: CallerDep, services: ServicesDep,
 
 
 @router.get("/list-users")
-async def list_users_legacy(q: Annotated[ListUsersQuery, Depends(query(ListUsersQuery))], caller: CallerDep,
-                            services: ServicesDep) -> Response:
+async def list_users_legacy(
+    q: Annotated[ListUsersQuery, Depends(query(ListUsersQuery))], caller: CallerDep, services: ServicesDep
+) -> Response:
     total, views = await services.users.list_users_legacy(
-        caller.pool_id, q.page, q.limit, q.status, q.updated_at_start, q.updated_at_end, bool(q.with_identities)
+        caller.pool_id,
+        q.page,
+        q.limit,
+        q.status,
+        q.updated_at_start,
+        q.updated_at_end,
+        bool(q.with_identities),
     )
     return envelope.page([user_dto(v, bool(q.with_custom_data)) for v in views], total)
 
@@ -86,13 +102,17 @@ async def update_user(body: UpdateUserRequest, caller: CallerDep, services: Serv
 
 
 @router.post("/update-user-batch")
-async def update_user_batch(body: UpdateUsersBatchRequest, caller: CallerDep, services: ServicesDep) -> Response:
+async def update_user_batch(
+    body: UpdateUsersBatchRequest, caller: CallerDep, services: ServicesDep
+) -> Response:
     views = await services.users.update_users(caller, body.items, None, prefix="list.")
     return envelope.ok([user_dto(v) for v in views])
 
 
 @router.post("/delete-users-batch")
-async def delete_users_batch(body: DeleteUsersBatchRequest, caller: CallerDep, services: ServicesDep) -> Response:
+async def delete_users_batch(
+    body: DeleteUsersBatchRequest, caller: CallerDep, services: ServicesDep
+) -> Response:
     id_type = body.options.user_id_type if body.options else None
     await services.users.delete_users(caller, body.user_ids, id_type)
     return envelope.ok({"success": True})
@@ -100,8 +120,9 @@ async def delete_users_batch(body: DeleteUsersBatchRequest, caller: CallerDep, s
 
 @router.post("/is-user-exists")
 async def is_user_exists(body: IsUserExistsRequest, caller: CallerDep, services: ServicesDep) -> Response:
-    exists = await services.users.is_user_exists(caller.pool_id, body.username, body.email, body.phone,
-                                                 body.external_id)
+    exists = await services.users.is_user_exists(
+        caller.pool_id, body.username, body.email, body.phone, body.external_id
+    )
     return envelope.ok({"exists": exists})
 
 
@@ -118,15 +139,19 @@ async def unlink_identity(body: UnlinkIdentityRequest, caller: CallerDep, servic
 
 
 @router.get("/get-user-identities")
-async def get_user_identities(q: Annotated[UserRefQuery, Depends(query(UserRefQuery))], caller: CallerDep,
-                              services: ServicesDep) -> Response:
+async def get_user_identities(
+    q: Annotated[UserRefQuery, Depends(query(UserRefQuery))], caller: CallerDep, services: ServicesDep
+) -> Response:
     identities = await services.users.get_identities(caller.pool_id, q.user_id, q.user_id_type)
     return envelope.ok([identity_dto(i) for i in identities])
 
 
 @router.get("/get-user-login-history")
-async def get_user_login_history(q: Annotated[LoginHistoryQuery, Depends(query(LoginHistoryQuery))],
-                                 caller: CallerDep, services: ServicesDep) -> Response:
+async def get_user_login_history(
+    q: Annotated[LoginHistoryQuery, Depends(query(LoginHistoryQuery))],
+    caller: CallerDep,
+    services: ServicesDep,
+) -> Response:
     await services.users.get_user(caller.pool_id, q.user_id, q.user_id_type)  # 400/404 like GenAuth
     return envelope.page([], 0)  # sign-in does not exist yet, so there is no history to show
 
@@ -141,6 +166,7 @@ class SyncRelationRequest(WireModel):
 @router.post("/twofold/set-sync-relation", tags=["twofold"])
 async def set_sync_relation(body: SyncRelationRequest, caller: CallerDep, services: ServicesDep) -> Response:
     """Twofold extension: bind ``<provider>:<userIdInIdp>`` to a user, for ``userIdType=sync_relation``."""
-    await services.users.set_sync_relation(caller, body.user_id, body.user_id_type, body.provider,
-                                           body.user_id_in_idp)
+    await services.users.set_sync_relation(
+        caller, body.user_id, body.user_id_type, body.provider, body.user_id_in_idp
+    )
     return envelope.ok({"success": True})

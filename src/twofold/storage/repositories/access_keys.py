@@ -57,7 +57,8 @@ async def count(conn: Connection) -> int:
 
 async def revoke(conn: Connection, key_id: str, at: int) -> bool:
     changed = await conn.execute(
-        "UPDATE access_keys SET revoked_at = :at WHERE id = :id AND revoked_at IS NULL", {"at": at, "id": key_id}
+        "UPDATE access_keys SET revoked_at = :at WHERE id = :id AND revoked_at IS NULL",
+        {"at": at, "id": key_id},
     )
     return changed > 0
 

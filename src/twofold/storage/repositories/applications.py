@@ -25,25 +25,40 @@ class ApplicationRecord:
 
 def _record(row: Mapping[str, Any]) -> ApplicationRecord:
     factors = row["mfa_enabled_factors"]
-    return ApplicationRecord(row["id"], row["pool_id"], row["name"], row["identifier"], row["app_type"],
-                             json.loads(row["config"]), None if factors is None else json.loads(factors),
-                             row["created_at"], row["updated_at"])
+    return ApplicationRecord(
+        row["id"],
+        row["pool_id"],
+        row["name"],
+        row["identifier"],
+        row["app_type"],
+        json.loads(row["config"]),
+        None if factors is None else json.loads(factors),
+        row["created_at"],
+        row["updated_at"],
+    )
 
 
 async def insert(conn: Connection, app: ApplicationRecord) -> None:
     await conn.execute(
         "INSERT INTO applications (id, pool_id, name, identifier, app_type, config, mfa_enabled_factors,"
         " created_at, updated_at) VALUES (:id, :pool, :name, :identifier, :type, :config, :factors, :at, :at)",
-        {"id": app.id, "pool": app.pool_id, "name": app.name, "identifier": app.identifier, "type": app.app_type,
-         "config": json.dumps(app.config, ensure_ascii=False),
-         "factors": None if app.mfa_enabled_factors is None else json.dumps(app.mfa_enabled_factors),
-         "at": app.created_at},
+        {
+            "id": app.id,
+            "pool": app.pool_id,
+            "name": app.name,
+            "identifier": app.identifier,
+            "type": app.app_type,
+            "config": json.dumps(app.config, ensure_ascii=False),
+            "factors": None if app.mfa_enabled_factors is None else json.dumps(app.mfa_enabled_factors),
+            "at": app.created_at,
+        },
     )
 
 
 async def get(conn: Connection, pool_id: str, app_id: str) -> ApplicationRecord | None:
-    row = await conn.fetch_one("SELECT * FROM applications WHERE pool_id = :pool AND id = :id",
-                               {"pool": pool_id, "id": app_id})
+    row = await conn.fetch_one(
+        "SELECT * FROM applications WHERE pool_id = :pool AND id = :id", {"pool": pool_id, "id": app_id}
+    )
     return None if row is None else _record(row)
 
 
@@ -54,15 +69,18 @@ async def set_mfa_factors(conn: Connection, pool_id: str, app_id: str, factors: 
     )
 
 
-async def list_page(conn: Connection, pool_id: str, keywords: str | None, offset: int,
-                    limit: int) -> tuple[int, list[ApplicationRecord]]:
+async def list_page(
+    conn: Connection, pool_id: str, keywords: str | None, offset: int, limit: int
+) -> tuple[int, list[ApplicationRecord]]:
     where = "pool_id = :pool"
     params: dict[str, Any] = {"pool": pool_id, "limit": limit, "offset": offset}
     if keywords:
         where += " AND (LOWER(name) LIKE :kw OR LOWER(identifier) LIKE :kw)"
         params["kw"] = f"%{keywords.lower()}%"
-    total = int(await conn.fetch_value(f"SELECT COUNT(*) FROM applications WHERE {where}", params))  # noqa: S608
+    total = int(await conn.fetch_value(f"SELECT COUNT(*) FROM applications WHERE {where}", params))
     rows = await conn.fetch_all(
-        f"SELECT * FROM applications WHERE {where} ORDER BY created_at DESC, id DESC"  # noqa: S608
-        " LIMIT :limit OFFSET :offset", params)
+        f"SELECT * FROM applications WHERE {where} ORDER BY created_at DESC, id DESC"
+        " LIMIT :limit OFFSET :offset",
+        params,
+    )
     return total, [_record(r) for r in rows]

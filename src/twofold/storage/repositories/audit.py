@@ -9,14 +9,32 @@ from twofold.storage.database import Connection
 
 
 async def insert(
-    conn: Connection, *, pool_id: str, at: int, actor: str, request_id: str, client_ip: str,
-    target_user_id: str | None, action: str, before: str | None, after: str | None,
+    conn: Connection,
+    *,
+    pool_id: str,
+    at: int,
+    actor: str,
+    request_id: str,
+    client_ip: str,
+    target_user_id: str | None,
+    action: str,
+    before: str | None,
+    after: str | None,
 ) -> None:
     await conn.execute(
         "INSERT INTO audit_events (pool_id, at, actor, request_id, client_ip, target_user_id, action, before, after)"
         " VALUES (:pool, :at, :actor, :rid, :ip, :target, :action, :before, :after)",
-        {"pool": pool_id, "at": at, "actor": actor, "rid": request_id, "ip": client_ip, "target": target_user_id,
-         "action": action, "before": before, "after": after},
+        {
+            "pool": pool_id,
+            "at": at,
+            "actor": actor,
+            "rid": request_id,
+            "ip": client_ip,
+            "target": target_user_id,
+            "action": action,
+            "before": before,
+            "after": after,
+        },
     )
 
 
@@ -34,5 +52,5 @@ async def list_events(
     if before_id:
         where.append("id < :before")
         params["before"] = before_id
-    sql = f"SELECT * FROM audit_events WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT :limit"  # noqa: S608
+    sql = f"SELECT * FROM audit_events WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT :limit"
     return await conn.fetch_all(sql, params)

@@ -25,13 +25,23 @@ async def get(conn: Connection, pool_id: str, user_id: str) -> MfaStatus | None:
     return None if row is None else MfaStatus.from_document(json.loads(row["document"]), row["version"])
 
 
-async def put(conn: Connection, pool_id: str, user_id: str, status: MfaStatus, at: int,
-              expected_version: int | None = None) -> int | None:
+async def put(
+    conn: Connection,
+    pool_id: str,
+    user_id: str,
+    status: MfaStatus,
+    at: int,
+    expected_version: int | None = None,
+) -> int | None:
     """Replace the status; returns the new version, or None when ``expected_version`` is stale."""
     params: dict[str, Any] = {
-        "uid": user_id, "pool": pool_id, "doc": json.dumps(status.to_document(), ensure_ascii=False),
-        "totp": status.is_enabled(Factor.OTP), "face": status.is_enabled(Factor.FACE),
-        "any": status.any_enabled, "at": at,
+        "uid": user_id,
+        "pool": pool_id,
+        "doc": json.dumps(status.to_document(), ensure_ascii=False),
+        "totp": status.is_enabled(Factor.OTP),
+        "face": status.is_enabled(Factor.FACE),
+        "any": status.any_enabled,
+        "at": at,
     }
     sql = _UPSERT
     if expected_version is not None:
@@ -47,5 +57,7 @@ async def put(conn: Connection, pool_id: str, user_id: str, status: MfaStatus, a
 async def lock_user(conn: Connection, pool_id: str, user_id: str) -> None:
     """Serialise writers of one user (PostgreSQL row lock; SQLite writers are serialised already)."""
     if conn.dialect == "postgresql":
-        await conn.fetch_value("SELECT id FROM users WHERE pool_id = :pool AND id = :uid FOR UPDATE",
-                               {"pool": pool_id, "uid": user_id})
+        await conn.fetch_value(
+            "SELECT id FROM users WHERE pool_id = :pool AND id = :uid FOR UPDATE",
+            {"pool": pool_id, "uid": user_id},
+        )

@@ -37,7 +37,8 @@ async def first(conn: Connection) -> PoolRecord | None:
 
 async def set_mfa_factors(conn: Connection, pool_id: str, factors: list[str]) -> None:
     await conn.execute(
-        "UPDATE user_pools SET mfa_enabled_factors = :f WHERE id = :id", {"f": json.dumps(factors), "id": pool_id}
+        "UPDATE user_pools SET mfa_enabled_factors = :f WHERE id = :id",
+        {"f": json.dumps(factors), "id": pool_id},
     )
 
 

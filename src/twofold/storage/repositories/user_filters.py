@@ -74,15 +74,19 @@ class Builder:
         elif operator == "CONTAINS":
             self.add(f"LOWER({column}) LIKE :{p} ESCAPE '\\'", **{p: f"%{_escape_like(str(value).lower())}%"})
         elif operator == "NOT_CONTAINS":
-            self.add(f"({column} IS NULL OR LOWER({column}) NOT LIKE :{p} ESCAPE '\\')",
-                     **{p: f"%{_escape_like(str(value).lower())}%"})
+            self.add(
+                f"({column} IS NULL OR LOWER({column}) NOT LIKE :{p} ESCAPE '\\')",
+                **{p: f"%{_escape_like(str(value).lower())}%"},
+            )
         elif operator == "IS_NULL":
             self.add(f"{column} IS NULL")
         elif operator == "NOT_NULL":
             self.add(f"{column} IS NOT NULL")
         elif operator == "IN":
             names = [self.param() for _ in value]
-            self.add(f"{column} IN ({', '.join(':' + n for n in names)})", **dict(zip(names, value, strict=True)))
+            self.add(
+                f"{column} IN ({', '.join(':' + n for n in names)})", **dict(zip(names, value, strict=True))
+            )
         elif operator == "GREATER":
             self.add(f"{column} >= :{p}", **{p: value})
         elif operator == "LESSER":

@@ -27,9 +27,11 @@ _UPDATE = (
     " logins_count = :logins_count, updated_at = :updated_at WHERE pool_id = :pool_id AND id = :id"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM users"
-_U = "SELECT u.id, u.pool_id, u.username, u.email, u.phone, u.phone_country_code, u.external_id, u.status," \
-    " u.name, u.nickname, u.password_hash, u.profile, u.custom_data, u.logins_count, u.created_at," \
+_U = (
+    "SELECT u.id, u.pool_id, u.username, u.email, u.phone, u.phone_country_code, u.external_id, u.status,"
+    " u.name, u.nickname, u.password_hash, u.profile, u.custom_data, u.logins_count, u.created_at,"
     " u.updated_at FROM users u"
+)
 
 _LOOKUPS: dict[UserIdType, str] = {
     UserIdType.USER_ID: f"{_SELECT} WHERE pool_id = :pool AND id = :key",
@@ -118,10 +120,13 @@ async def delete(conn: Connection, pool_id: str, user_ids: Sequence[str]) -> int
     deleted = 0
     for user_id in user_ids:
         for table in ("identities", "sync_relations", "otp_authenticators", "mfa_statuses"):
-            await conn.execute(f"DELETE FROM {table} WHERE pool_id = :pool AND user_id = :id",  # noqa: S608
-                               {"pool": pool_id, "id": user_id})
-        deleted += await conn.execute("DELETE FROM users WHERE pool_id = :pool AND id = :id",
-                                      {"pool": pool_id, "id": user_id})
+            await conn.execute(
+                f"DELETE FROM {table} WHERE pool_id = :pool AND user_id = :id",
+                {"pool": pool_id, "id": user_id},
+            )
+        deleted += await conn.execute(
+            "DELETE FROM users WHERE pool_id = :pool AND id = :id", {"pool": pool_id, "id": user_id}
+        )
     return deleted
 
 
@@ -141,9 +146,10 @@ async def list_page(
     params: dict[str, Any] = {"pool": pool_id, "offset": offset, "limit": limit}
     for condition in conditions:
         params.update(condition.params)
-    total = int(await conn.fetch_value(f"SELECT COUNT(*) FROM users u WHERE {where}", params))  # noqa: S608
+    total = int(await conn.fetch_value(f"SELECT COUNT(*) FROM users u WHERE {where}", params))
     rows = await conn.fetch_all(
-        f"{_U} WHERE {where} ORDER BY {order_by} LIMIT :limit OFFSET :offset", params  # noqa: S608
+        f"{_U} WHERE {where} ORDER BY {order_by} LIMIT :limit OFFSET :offset",
+        params,
     )
     return total, [_user(r) for r in rows]
 
@@ -177,7 +183,9 @@ async def identity_owners(conn: Connection, pool_id: str, ext_idp_id: str, user_
     return {r["user_id"] for r in rows}
 
 
-async def list_identities(conn: Connection, pool_id: str, user_ids: Sequence[str]) -> dict[str, list[Identity]]:
+async def list_identities(
+    conn: Connection, pool_id: str, user_ids: Sequence[str]
+) -> dict[str, list[Identity]]:
     result: dict[str, list[Identity]] = {uid: [] for uid in user_ids}
     for user_id in user_ids:
         rows = await conn.fetch_all(
