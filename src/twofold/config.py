@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     bootstrap_access_key_id: str | None = None
     bootstrap_access_key_secret: SecretStr | None = None
 
-    host: str = "127.0.0.1"
+    bind_host: str = "127.0.0.1"  # TWOFOLD_HOST is the CLI client's server URL, not this
     port: int = 8080
     workers: int = 1
     log_level: str = "INFO"

@@ -51,7 +51,7 @@ def init(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable 
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address (TWOFOLD_HOST).")] = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (TWOFOLD_BIND_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (TWOFOLD_PORT).")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (TWOFOLD_WORKERS).")] = None,
 ) -> None:
@@ -63,10 +63,10 @@ def serve(
     run_local(action)
     settings = Settings()
     configure_logging(settings.log_level)
-    logging.getLogger("twofold").info("serving on http://%s:%s", host or settings.host, port or settings.port)
+    logging.getLogger("twofold").info("serving on http://%s:%s", host or settings.bind_host, port or settings.port)
     uvicorn.run(
         "twofold.api.asgi:app",
-        host=host or settings.host,
+        host=host or settings.bind_host,
         port=port or settings.port,
         workers=workers or settings.workers,
         log_config=None,
