@@ -35,14 +35,21 @@ def _list_fields(model: type[BaseModel]) -> set[str]:
 def parse_query(model: type[M], items: list[tuple[str, str]]) -> M:
     lists = _list_fields(model)
     data: dict[str, Any] = {}
+    bracketed: set[str] = set()
     for raw_key, value in items:
         key = raw_key[:-2] if raw_key.endswith("[]") else raw_key
         if value == "":
             continue
         if key in lists:
-            data.setdefault(key, []).extend(v for v in value.split(",") if v)
+            data.setdefault(key, []).append(value)
+            if key != raw_key:
+                bracketed.add(key)
         else:
             data[key] = value
+    for key in lists & data.keys():
+        values = data[key]
+        if len(values) == 1 and key not in bracketed:  # a lone "a,b" (Python str, C# SDK) is a list too
+            data[key] = [v for v in values[0].split(",") if v]
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -1,0 +1,329 @@
+"""Helpers for the contract tests: a live ``twofold serve``, the Node SDK runner, a recording relay.
+
+The fixtures that use them live in ``conftest.py``; test modules import these names directly.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+TWOFOLD_BIN = Path(sys.executable).parent / "twofold"
+NODE_SDK_VERSION = "4.0.1"
+NODE_RUNNER = Path(__file__).resolve().parent / "node" / "run_calls.cjs"
+STARTUP_TIMEOUT = 30.0
+NODE_TIMEOUT = 60.0
+ENVELOPE_KEYS = {"statusCode", "message", "requestId", "data"}
+
+_sequence = itertools.count(1)
+_run_tag = secrets.token_hex(3)
+_phone_block = int(_run_tag, 16) % 10_000
+
+
+# ------------------------------------------------------------------------------------------ test data
+def new_person(prefix: str = "c") -> dict[str, str]:
+    """Identifiers unique within the test session (and, by the random tag, across runs on one database)."""
+    n = next(_sequence)
+    tag = f"{prefix}{_run_tag}n{n}"
+    return {
+        "username": tag,
+        "email": f"{tag}@example.com",
+        "phone": f"139{_phone_block:04d}{n:04d}",
+        "externalId": f"ext-{tag}",
+    }
+
+
+def assert_envelope(body: Any) -> dict[str, Any]:
+    assert isinstance(body, dict), body
+    assert set(body) >= ENVELOPE_KEYS, body
+    return body
+
+
+def ok_data(body: Any) -> Any:
+    """The ``data`` of a successful envelope (``statusCode`` 200), failing with the whole body otherwise."""
+    assert_envelope(body)
+    assert body["statusCode"] == 200, body
+    return body["data"]
+
+
+# -------------------------------------------------------------------------------------- live server
+@dataclass
+class LiveServer:
+    """A running ``twofold serve`` and the bootstrap access key it was started with."""
+
+    backend: str
+    base_url: str
+    port: int
+    access_key_id: str
+    access_key_secret: str
+    _token: str | None = field(default=None, repr=False)
+
+    def management_token(self) -> str:
+        if self._token is None:
+            response = httpx.post(f"{self.base_url}/api/v3/get-management-token",
+                                  json={"accessKeyId": self.access_key_id,
+                                        "accessKeySecret": self.access_key_secret}, timeout=10)
+            self._token = ok_data(response.json())["access_token"]
+        return self._token
+
+    def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """A plain, token-authenticated HTTP call (test setup and verification, not the SDK under test)."""
+        headers = {"authorization": f"Bearer {self.management_token()}", **kwargs.pop("headers", {})}
+        response = httpx.request(method, f"{self.base_url}/api/v3/{path}", headers=headers, timeout=10,
+                                 **kwargs)
+        assert response.status_code == 200, response.text
+        return assert_envelope(response.json())
+
+    def user_count(self, username: str) -> int:
+        body = self.call("POST", "list-users", json={
+            "advancedFilter": [{"field": "username", "operator": "EQUAL", "value": username}]})
+        total: int = ok_data(body)["totalCount"]
+        return total
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_env(database_url: str, data_dir: Path, key_id: str, secret: str,
+               master_key: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFOLD_")}
+    env.update({
+        "TWOFOLD_DATA_DIR": str(data_dir),
+        "TWOFOLD_DATABASE_URL": database_url,
+        "TWOFOLD_SECRET_KEY": master_key,
+        "TWOFOLD_BOOTSTRAP_ACCESS_KEY_ID": key_id,
+        "TWOFOLD_BOOTSTRAP_ACCESS_KEY_SECRET": secret,
+        "TWOFOLD_LOG_LEVEL": "INFO",
+    })
+    return env
+
+
+def start_server(env: dict[str, str], workdir: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``twofold serve`` on a free port and wait (bounded) until ``/healthz`` answers."""
+    last_error = "not started"
+    for _attempt in range(3):  # a free port can be taken between probing and binding; try another
+        port = free_port()
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [str(TWOFOLD_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    return process, port
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        stop_server(process)
+        last_error = log_path.read_text(errors="replace")[-4000:]
+        if "address already in use" not in last_error.lower():
+            break
+    raise RuntimeError(f"twofold serve did not become healthy within {STARTUP_TIMEOUT:.0f} s:\n{last_error}")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+# -------------------------------------------------------------------------------------- Python SDK
+def genauth_client(server: LiveServer, secret: str | None = None, key_id: str | None = None,
+                   lang: str | None = None, host: str | None = None) -> Any:
+    from genauth import ManagementClient  # imported late: its import pulls in websockets
+
+    return ManagementClient(access_key_id=key_id or server.access_key_id,
+                            access_key_secret=secret or server.access_key_secret,
+                            host=host or server.base_url, lang=lang)
+
+
+# ---------------------------------------------------------------------------------------- Node SDK
+@dataclass
+class NodeSdk:
+    """Runs ``node/run_calls.cjs`` with the cached ``authing-node-sdk`` on ``NODE_PATH``."""
+
+    node: str
+    node_modules: Path
+
+    def run(self, clients: dict[str, dict[str, Any]], calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        env = {**os.environ, "NODE_PATH": str(self.node_modules), "NODE_NO_WARNINGS": "1"}
+        payload = json.dumps({"clients": clients, "calls": calls})
+        done = subprocess.run([self.node, str(NODE_RUNNER)], input=payload.encode(), capture_output=True,
+                              env=env, timeout=NODE_TIMEOUT, check=False)
+        if done.returncode != 0:
+            raise AssertionError(f"node exited {done.returncode}:\n{done.stderr.decode(errors='replace')}")
+        results: list[dict[str, Any]] = json.loads(done.stdout)
+        assert len(results) == len(calls), results
+        return results
+
+
+def node_options(server: LiveServer, host: str | None = None, secret: str | None = None,
+                 lang: str | None = None) -> dict[str, Any]:
+    options: dict[str, Any] = {"host": host or server.base_url, "accessKeyId": server.access_key_id,
+                               "accessKeySecret": secret or server.access_key_secret}
+    if lang:
+        options["lang"] = lang
+    return options
+
+
+def node_body(result: dict[str, Any]) -> dict[str, Any]:
+    """The envelope an SDK call returned; a thrown error (e.g. a non-2xx HTTP status) fails the test."""
+    assert result["ok"], result.get("error")
+    return assert_envelope(result["result"])
+
+
+def ensure_node_sdk(cache_dir: Path) -> Path:
+    """Install ``authing-node-sdk`` into ``cache_dir`` once (npm, under a file lock); return node_modules."""
+    import fcntl
+
+    node_modules = cache_dir / "node_modules"
+    manifest = node_modules / "authing-node-sdk" / "package.json"
+
+    def installed() -> bool:
+        try:
+            return bool(json.loads(manifest.read_text())["version"] == NODE_SDK_VERSION)
+        except (OSError, ValueError, KeyError):
+            return False
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with (cache_dir / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not installed():
+            npm = shutil.which("npm")
+            assert npm is not None
+            done = subprocess.run(
+                [npm, "install", "--no-audit", "--no-fund", "--prefix", str(cache_dir),
+                 f"authing-node-sdk@{NODE_SDK_VERSION}"],
+                capture_output=True, timeout=300, check=False,
+            )
+            if done.returncode != 0 or not installed():
+                raise RuntimeError(f"npm install authing-node-sdk@{NODE_SDK_VERSION} failed:\n"
+                                   f"{done.stdout.decode(errors='replace')}{done.stderr.decode(errors='replace')}")
+    return node_modules
+
+
+# -------------------------------------------------------------------------------- recording relay
+class RecordingRelay:
+    """A TCP relay on 127.0.0.1 in front of the server that keeps every byte each client sent.
+
+    The SDK is pointed at the relay, so the test sees the exact request the unmodified SDK produced
+    (signature headers included) and can send the same bytes again.
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        self._upstream_port = upstream_port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self.port: int = self._listener.getsockname()[1]
+        self.streams: list[bytearray] = []
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> RecordingRelay:
+        self._acceptor.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
+        self._acceptor.join(timeout=5)
+        self._listener.close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def requests(self) -> list[bytes]:
+        """Every HTTP request the clients sent, as raw bytes, in order."""
+        return [raw for stream in self.streams for raw in split_http_requests(bytes(stream))]
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self._upstream_port), timeout=10)
+            recorded = bytearray()
+            self.streams.append(recorded)
+            for source, sink, record in ((client, upstream, recorded), (upstream, client, None)):
+                thread = threading.Thread(target=_pump, args=(source, sink, record), daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+
+def _pump(source: socket.socket, sink: socket.socket, record: bytearray | None) -> None:
+    try:
+        while True:
+            chunk = source.recv(65536)
+            if not chunk:
+                break
+            if record is not None:
+                record.extend(chunk)
+            sink.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        try:
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def split_http_requests(stream: bytes) -> list[bytes]:
+    """Cut a client's byte stream into requests (Content-Length framing; the SDKs never chunk)."""
+    found = []
+    while stream:
+        head_end = stream.index(b"\r\n\r\n") + 4
+        length = 0
+        for line in stream[:head_end].split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"transfer-encoding":
+                raise AssertionError("chunked request bodies are not expected from the SDKs")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        found.append(stream[:head_end + length])
+        stream = stream[head_end + length:]
+    return found
+
+
+def request_line(raw: bytes) -> str:
+    return raw.split(b"\r\n", 1)[0].decode("latin-1")
+
+
+def send_raw(port: int, raw: bytes) -> tuple[int, dict[str, Any]]:
+    """Send ``raw`` byte for byte on a new connection; return the HTTP status and the JSON body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        body = response.read()
+    return response.status, json.loads(body)
