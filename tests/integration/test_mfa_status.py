@@ -269,3 +269,21 @@ async def test_get_mfa_status_errors(api: Api) -> None:
     assert (body["statusCode"], body["message"]) == (400, "Invalid parameter userId")
     body = await api.get("get-mfa-status", userId="missing")
     assert body["statusCode"] == 404
+
+
+async def test_users_can_be_created_with_an_initial_mfa_status(api: Api) -> None:
+    items = [user_payload(mfaTriggerData={"applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 0}],
+                                          "mfaEmail": "Initial@Example.com"}) for _ in range(3)]
+    created = await api.ok("POST", "create-users-batch", {"list": items})
+    got = await status_of(api, created[2]["userId"])
+    assert got["applicationMfa"] == [{"mfaPolicy": "SMS", "status": 1, "sort": 0}]
+    assert (got["mfaEmail"], got["version"]) == ("initial@example.com", 1)
+
+
+async def test_an_invalid_initial_mfa_status_creates_no_user(api: Api) -> None:
+    good = user_payload()
+    bad = user_payload(mfaTriggerData={"applicationMfa": [{"mfaPolicy": "PUSH", "status": 1, "sort": 0}]})
+    body = await api.post("create-users-batch", {"list": [good, bad]})
+    assert body["statusCode"] == 400
+    assert "list[1].mfaTriggerData.applicationMfa[0].mfaPolicy" in body["message"]
+    assert (await api.ok("POST", "is-user-exists", {"username": good["username"]}))["exists"] is False

@@ -63,7 +63,9 @@ def serve(
     run_local(action)
     settings = Settings()
     configure_logging(settings.log_level)
-    logging.getLogger("twofold").info("serving on http://%s:%s", host or settings.bind_host, port or settings.port)
+    logging.getLogger("twofold").info(
+        "serving on http://%s:%s", host or settings.bind_host, port or settings.port
+    )
     uvicorn.run(
         "twofold.api.asgi:app",
         host=host or settings.bind_host,

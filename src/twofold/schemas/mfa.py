@@ -18,7 +18,7 @@ class ApplicationMfaInput(WireModel):
 
 
 class MfaTriggerDataInput(WireModel):
-    mfa_token: Annotated[str, Field(max_length=4000)]
+    mfa_token: Annotated[str, Field(max_length=4000)] | None = None  # required by set-mfa-status
     application_mfa: Annotated[list[ApplicationMfaInput], Field(max_length=20)]
     mfa_phone: ShortText | None = None
     mfa_phone_country_code: ShortText | None = None

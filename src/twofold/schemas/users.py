@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from twofold.domain.users import UserStatus
+from twofold.schemas.mfa import MfaTriggerDataInput
 from twofold.schemas.common import Flag, LongText, ShortText, Text, WireModel
 
 Gender = Literal["M", "F", "U"]
@@ -88,6 +89,7 @@ class CreateUserInfo(ProfileFields):
     otp: OtpInput | None = None
     identities: list[IdentityInput] | None = None
     sync_relations: list[SyncRelationInput] | None = None
+    mfa_trigger_data: MfaTriggerDataInput | None = None  # Twofold extension: the initial MFA status
 
 
 class CreateUserRequest(CreateUserInfo):

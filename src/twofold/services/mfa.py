@@ -9,14 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from twofold.auth.vault import SecretBox
-from twofold.domain.contacts import normalize_email, normalize_phone
 from twofold.domain.identifiers import UserIdType, parse_user_id_type, parse_user_ref
 from twofold.domain.mfa import (
-    ALL_FACTORS,
     Bindings,
     Factor,
     MfaStatus,
-    PolicyEntry,
     Requirement,
     bindings_for,
     default_status,
@@ -34,9 +31,10 @@ from twofold.errors import (
     PermissionDenied,
     VersionConflict,
 )
-from twofold.schemas.mfa import MfaTriggerDataInput, OtpItem, SetMfaStatusRequest
+from twofold.schemas.mfa import OtpItem, SetMfaStatusRequest
 from twofold.services import audit
 from twofold.services.context import OTP_SECRET_READ, Caller, Clock
+from twofold.services.mfa_input import blank_to_none, parse_factors, parse_trigger_data
 from twofold.services.users import UserService
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import applications as apps_repo
@@ -44,31 +42,12 @@ from twofold.storage.repositories import mfa as mfa_repo
 from twofold.storage.repositories import otp as otp_repo
 from twofold.storage.repositories import pools as pools_repo
 
-MAX_SORT = 1_000_000
-_T = "mfaTriggerData."
-
 
 @dataclass(frozen=True)
 class UserMfa:
     user: User
     status: MfaStatus
     has_totp_secret: bool
-
-
-def parse_factors(values: Sequence[str] | None, field: str) -> list[Factor]:
-    factors: list[Factor] = []
-    for index, value in enumerate(values or []):
-        try:
-            factor = Factor(value)
-        except ValueError:
-            raise InvalidMfaPolicy(f"{field}[{index}]", f"expected one of {', '.join(ALL_FACTORS)}") from None
-        if factor not in factors:
-            factors.append(factor)
-    return factors
-
-
-def _blank_to_none(value: str | None) -> str | None:
-    return None if value is None or not value.strip() else value.strip()
 
 
 class MfaService:
@@ -79,69 +58,6 @@ class MfaService:
         self._users = users
 
     # ------------------------------------------------------------------------------ user status
-    def parse_status(self, data: MfaTriggerDataInput, user: User) -> MfaStatus:
-        """Validate trigger data against the rules of docs/mfa-status.md and build the new status."""
-        if not data.mfa_token.strip():
-            raise InvalidParameter(_T + "mfaToken")
-        policies: list[PolicyEntry] = []
-        for index, item in enumerate(data.application_mfa):
-            where = f"{_T}applicationMfa[{index}]"
-            try:
-                factor = Factor(item.mfa_policy)
-            except ValueError:
-                raise InvalidMfaPolicy(
-                    where + ".mfaPolicy", f"expected one of {', '.join(ALL_FACTORS)}"
-                ) from None
-            if item.status not in (0, 1):
-                raise InvalidParameter(where + ".status", "expected 0 (off) or 1 (on)")
-            if not 0 <= item.sort <= MAX_SORT:
-                raise InvalidParameter(where + ".sort", f"expected an integer from 0 to {MAX_SORT}")
-            if any(p.factor is factor for p in policies):
-                raise InvalidMfaPolicy(where + ".mfaPolicy", f"{factor} is listed twice")
-            policies.append(PolicyEntry(factor, item.status == 1, item.sort))
-        switches = {}
-        for factor, given, name in (
-            (Factor.OTP, data.totp_mfa_enabled, "totpMfaEnabled"),
-            (Factor.FACE, data.face_mfa_enabled, "faceMfaEnabled"),
-        ):
-            entry = next((p for p in policies if p.factor is factor), None)
-            if given is not None and entry is not None and given != entry.enabled:
-                raise InvalidParameter(_T + name, f"contradicts the {factor} entry of applicationMfa")
-            switches[factor] = given if given is not None else (entry.enabled if entry else False)
-        phone = _blank_to_none(data.mfa_phone)
-        phone_cc = None
-        if phone is not None:
-            phone, phone_cc = normalize_phone(
-                phone, _blank_to_none(data.mfa_phone_country_code), _T + "mfaPhone"
-            )
-        email = _blank_to_none(data.mfa_email)
-        if email is not None:
-            email = normalize_email(email, _T + "mfaEmail")
-        self._check_profile_echo(data, user)
-        return MfaStatus(tuple(policies), switches[Factor.OTP], switches[Factor.FACE], phone, phone_cc, email)
-
-    @staticmethod
-    def _check_profile_echo(data: MfaTriggerDataInput, user: User) -> None:
-        """The profile fields are the user's; set-mfa-status may repeat them, never change them."""
-        if _blank_to_none(data.phone) is not None:
-            number, code = normalize_phone(
-                data.phone or "",
-                _blank_to_none(data.phone_country_code) or user.phone_country_code,
-                _T + "phone",
-            )
-            if (number, code) != (user.phone, user.phone_country_code):
-                raise InvalidParameter(
-                    _T + "phone", "differs from the user's phone; change it with update-user"
-                )
-        for name, given, actual in (
-            ("username", data.username, user.username),
-            ("nickname", data.nickname, user.nickname),
-        ):
-            if _blank_to_none(given) is not None and given != actual:
-                raise InvalidParameter(
-                    _T + name, f"differs from the user's {name}; change it with update-user"
-                )
-
     async def set_status(self, caller: Caller, request: SetMfaStatusRequest) -> int:
         """Replace the user's MFA status atomically; returns the new version."""
         ref = parse_user_ref(request.user_id, parse_user_id_type(request.user_id_type))
@@ -149,7 +65,7 @@ class MfaService:
             raise InvalidParameter("version")
         async with self._db.transaction() as conn:
             user = await self._users.resolve(conn, caller.pool_id, ref)
-            status = self.parse_status(request.mfa_trigger_data, user)
+            status = parse_trigger_data(request.mfa_trigger_data, user, require_token=True)
             await mfa_repo.lock_user(conn, caller.pool_id, user.id)
             before = await mfa_repo.get(conn, caller.pool_id, user.id)
             version = await mfa_repo.put(
@@ -296,7 +212,7 @@ class MfaService:
         for index, item in enumerate(items):
             ref = parse_user_ref(item.user_id, UserIdType.USER_ID, f"list[{index}].userId")
             secret = normalize_totp_secret(item.otp.secret, f"list[{index}].otp.secret")
-            recovery = _blank_to_none(item.otp.recovery_code)
+            recovery = blank_to_none(item.otp.recovery_code)
             prepared.append(
                 (ref, self._box.encrypt(secret), None if recovery is None else self._box.encrypt(recovery))
             )

@@ -11,6 +11,7 @@ from typing import Any
 from twofold.auth.vault import SecretBox
 from twofold.domain.contacts import normalize_email, normalize_phone
 from twofold.domain.identifiers import UserIdType, UserRef, parse_user_id_type, parse_user_ref
+from twofold.domain.mfa import MfaStatus
 from twofold.domain.otp import normalize_totp_secret
 from twofold.domain.users import DEFAULT_PHOTO, PROFILE_FIELDS, Identity, User, UserStatus
 from twofold.errors import (
@@ -30,8 +31,10 @@ from twofold.schemas.users import (
 )
 from twofold.services import audit
 from twofold.services.context import Caller, Clock, new_id
+from twofold.services.mfa_input import parse_trigger_data
 from twofold.services.passwords import hash_password, is_argon2_hash
 from twofold.storage.database import Connection, Database, UniqueViolation
+from twofold.storage.repositories import mfa as mfa_repo
 from twofold.storage.repositories import otp as otp_repo
 from twofold.storage.repositories import users as users_repo
 from twofold.storage.repositories.user_filters import (
@@ -76,6 +79,7 @@ class _Prepared:
     identities: list[IdentityInput] = field(default_factory=list)
     sync_relations: list[SyncRelationInput] = field(default_factory=list)
     otp: tuple[str, str | None] | None = None
+    mfa: MfaStatus | None = None
 
 
 class UserService:
@@ -179,9 +183,7 @@ class UserService:
                 await users_repo.insert_many(conn, [p.user for p in prepared])
                 for p in prepared:
                     await self._attach(conn, caller.pool_id, p, now)
-                    await audit.record(
-                        conn, self._clock, caller, "user.create", p.user.id, after=snapshot(p.user)
-                    )
+                    await audit.record(conn, self._clock, caller, "user.create", p.user.id, after=_created(p))
         except UniqueViolation as exc:
             raise conflict_from(exc) from None
         return [UserView(p.user) for p in prepared]
@@ -227,7 +229,10 @@ class UserService:
                 self._box.encrypt(secret),
                 self._box.encrypt(item.otp.recovery_code) if item.otp.recovery_code else None,
             )
-        return _Prepared(user, list(item.identities or []), list(item.sync_relations or []), otp)
+        mfa = None
+        if item.mfa_trigger_data is not None:
+            mfa = parse_trigger_data(item.mfa_trigger_data, user, require_token=False, prefix=prefix)
+        return _Prepared(user, list(item.identities or []), list(item.sync_relations or []), otp, mfa)
 
     async def _attach(self, conn: Connection, pool_id: str, p: _Prepared, now: int) -> None:
         for ident in p.identities:
@@ -241,6 +246,8 @@ class UserService:
             )
         if p.otp is not None:
             await otp_repo.upsert(conn, pool_id, p.user.id, p.otp[0], p.otp[1], now)
+        if p.mfa is not None:
+            await mfa_repo.put(conn, pool_id, p.user.id, p.mfa, now)
 
     @staticmethod
     def _apply_identifiers(user: User, item: CreateUserInfo | UpdateUserInfo, prefix: str) -> None:
@@ -553,6 +560,14 @@ def _identity(user_id: str, ident: IdentityInput, now: int) -> Identity:
         origin_conn_ids=list(ident.origin_conn_ids),
         created_at=now,
     )
+
+
+def _created(p: _Prepared) -> dict[str, Any]:
+    after = snapshot(p.user)
+    after["otpBound"] = p.otp is not None
+    if p.mfa is not None:
+        after["mfaStatus"] = p.mfa.to_document()
+    return after
 
 
 def snapshot(user: User) -> dict[str, Any]:
