@@ -1,0 +1,217 @@
+"""Secrets stay secret: every credential-bearing endpoint is driven with DEBUG logging on, then the log,
+the database, the user responses and the audit trail are searched for the plaintext secrets.
+
+Modelled on privacyIDEA's ``tests/test_api_secrets_not_logged.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any
+
+import httpx
+import pyotp
+import pytest
+
+from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, Api
+from tests.factories import user_payload
+from tests.hmac_auth import NodeStyleSigner
+from twofold.services.container import Services
+from twofold.storage.tables import metadata
+
+LOGGERS = ("twofold", "twofold.http", "twofold.auth", "twofold.errors")
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@dataclass
+class Exercise:
+    """What the scenario sent and got back; ``secrets`` maps a name to a plaintext secret."""
+
+    secrets: dict[str, str] = field(default_factory=dict)
+    user_ids: list[str] = field(default_factory=list)
+    user_responses: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, name: str, value: str) -> str:
+        assert len(value) >= 16, name  # long enough that a match cannot be a coincidence
+        self.secrets[name] = value
+        return value
+
+    def only(self, *prefixes: str) -> dict[str, str]:
+        return {k: v for k, v in self.secrets.items() if k.startswith(prefixes)}
+
+
+def leaks(text: str, wanted: dict[str, str]) -> list[str]:
+    """Names of the secrets found in ``text`` (case-insensitively, for base32 seeds sent in any case)."""
+    lowered = text.lower()
+    return [name for name, value in wanted.items() if value.lower() in lowered]
+
+
+def signature_of(response: httpx.Response) -> str:
+    return response.request.headers["authorization"].rsplit(":", 1)[1]
+
+
+@pytest.fixture
+def log_capture(caplog: pytest.LogCaptureFixture) -> Iterator[_Collect]:
+    """Root at DEBUG through caplog, plus a handler on the ``twofold`` logger itself (propagation or not)."""
+    caplog.set_level(logging.DEBUG)
+    for name in LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name)
+    collect = _Collect()
+    logging.getLogger("twofold").addHandler(collect)
+    try:
+        yield collect
+    finally:
+        logging.getLogger("twofold").removeHandler(collect)
+
+
+async def drive_credential_endpoints(client: httpx.AsyncClient) -> Exercise:
+    """Drive every credential-bearing endpoint once, successfully and not (in the test body, so that
+    ``caplog.records`` and ``caplog.text`` cover it)."""
+    ex = Exercise()
+    anon = Api(client)
+    ex.add("access key secret", BOOTSTRAP_SECRET)
+    totp_1 = ex.add("totp secret 1", pyotp.random_base32())
+    totp_2 = ex.add("totp secret 2", pyotp.random_base32())
+    recovery_1 = ex.add("recovery code 1", f"rc-{secrets.token_hex(12)}")
+    recovery_2 = ex.add("recovery code 2", f"rc-{secrets.token_hex(12)}")
+    password_1 = ex.add("password 1", f"Pw1-{secrets.token_urlsafe(18)}")
+    password_2 = ex.add("password 2", f"Pw2-{secrets.token_urlsafe(18)}")
+    password_3 = ex.add("password 3", f"Pw3-{secrets.token_urlsafe(18)}")
+    mfa_token = ex.add("mfa token", f"mfa-{secrets.token_urlsafe(24)}")
+    wrong_secret = ex.add("access key secret (wrong)", f"wrong-{secrets.token_hex(16)}")
+
+    # get-management-token: wrong secret, then the right one; a Bearer call with the token.
+    refused = await anon.raw("POST", "/api/v3/get-management-token", auth=False,
+                             json={"accessKeyId": BOOTSTRAP_KEY_ID, "accessKeySecret": wrong_secret})
+    assert refused["statusCode"] == 401
+    api = await anon.login()
+    assert api.token
+    ex.add("management token", api.token)
+
+    # create-user with a password and an OTP secret + recovery code, over Bearer.
+    user_1 = await api.ok("POST", "create-user", user_payload(password=password_1,
+                                                             otp={"secret": totp_1, "recoveryCode": recovery_1}))
+    ex.user_ids.append(user_1["userId"])
+
+    # HMAC-signed create-user with a password (the password is part of the string to sign).
+    signer = NodeStyleSigner(BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET)
+    response = await client.post("/api/v3/create-user", json=user_payload(password=password_2), auth=signer)
+    assert response.json()["statusCode"] == 200, response.text
+    ex.add("signature (create-user)", signature_of(response))
+    user_2 = response.json()["data"]
+    ex.user_ids.append(user_2["userId"])
+
+    # HMAC-signed GET, then its replay, then a wrong signature.
+    once = NodeStyleSigner(BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, nonce=secrets.token_hex(16),
+                           date=formatdate(usegmt=True))
+    first = await client.get("/api/v3/get-user", params={"userId": user_2["userId"]}, auth=once)
+    assert first.json()["statusCode"] == 200
+    replay = await client.get("/api/v3/get-user", params={"userId": user_2["userId"]}, auth=once)
+    assert replay.json()["statusCode"] == 401
+    ex.add("signature (get-user, replayed)", signature_of(replay))
+    forged = await client.get("/api/v3/get-user", params={"userId": user_2["userId"]},
+                              auth=NodeStyleSigner(BOOTSTRAP_KEY_ID, wrong_secret))
+    assert forged.json()["statusCode"] == 401
+    ex.add("signature (wrong secret)", signature_of(forged))
+
+    # import-otp for the second user; then read both seeds back (the bootstrap key may).
+    await api.ok("POST", "import-otp", {"list": [{"userId": user_2["userId"],
+                                                  "otp": {"secret": totp_2, "recoveryCode": recovery_2}}]})
+    for user_id, seed in ((user_1["userId"], totp_1), (user_2["userId"], totp_2)):
+        read = await api.ok("GET", "get-otp-secret-by-user", {"userId": user_id})
+        assert read["secret"] == seed
+
+    # set-mfa-status with an mfaToken; update-user with a new password.
+    await api.ok("POST", "set-mfa-status", {"userId": user_1["userId"], "mfaTriggerData": {
+        "mfaToken": mfa_token, "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}]}})
+    await api.ok("POST", "update-user", {"userId": user_1["userId"], "password": password_3})
+
+    # Every way of reading users back.
+    ex.user_responses = [
+        await api.get("get-user", userId=user_1["userId"], withCustomData="true", withIdentities="true"),
+        await api.get("get-user", userId=user_2["userId"]),
+        await api.get("get-user-batch", userIds=",".join(ex.user_ids), withCustomData="true"),
+        await api.post("list-users", {"options": {"withCustomData": True, "withIdentities": True}}),
+        await api.get("list-users", withCustomData="true"),
+    ]
+    assert all(body["statusCode"] == 200 for body in ex.user_responses)
+    return ex
+
+
+async def stored_password_hashes(services: Services, user_ids: Iterable[str]) -> dict[str, str]:
+    async with services.db.read() as conn:
+        rows = await conn.fetch_all("SELECT id, password_hash FROM users")
+    hashes = {f"password hash of {r['id']}": r["password_hash"] for r in rows if r["id"] in set(user_ids)}
+    assert len(hashes) == 2 and all(h.startswith("$argon2") for h in hashes.values())
+    return hashes
+
+
+def record_texts(record: logging.LogRecord) -> list[str]:
+    """Everything a handler could write for ``record``: message, raw args, extras, exception text."""
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    return [record.getMessage(), repr(record.args), repr(vars(record)), formatter.format(record)]
+
+
+async def test_no_secret_reaches_the_log(client: httpx.AsyncClient, services: Services, log_capture: _Collect,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    exercise = await drive_credential_endpoints(client)
+    wanted = {**exercise.secrets, **await stored_password_hashes(services, exercise.user_ids)}
+    records = [*caplog.records, *log_capture.records]
+    # The capture works: the access log and the auth-failure reasons were recorded at all.
+    assert any(r.name == "twofold.http" for r in log_capture.records)
+    assert any(r.name == "twofold.errors" and "authentication failed" in r.getMessage() for r in caplog.records)
+
+    found = {(r.name, name) for r in records for text in record_texts(r) for name in leaks(text, wanted)}
+    assert found == set()
+    assert leaks(caplog.text, wanted) == []
+    assert "$argon2" not in caplog.text
+
+
+async def test_no_secret_is_stored_in_plaintext(client: httpx.AsyncClient, services: Services) -> None:
+    exercise = await drive_credential_endpoints(client)
+    wanted = exercise.secrets
+    found = []
+    async with services.db.read() as conn:
+        for table in metadata.sorted_tables:
+            rows = await conn.fetch_all(f"SELECT * FROM {table.name}")  # names from our own metadata
+            assert rows or table.name in {"identities", "sync_relations", "applications"}, table.name
+            for row in rows:
+                for column, value in dict(row).items():
+                    found += [(table.name, column, name) for name in leaks(str(value), wanted)]
+    assert found == []
+
+
+async def test_user_responses_never_carry_the_password_or_its_hash(client: httpx.AsyncClient,
+                                                                   services: Services) -> None:
+    exercise = await drive_credential_endpoints(client)
+    wanted = {**exercise.only("password"), **await stored_password_hashes(services, exercise.user_ids)}
+    for body in exercise.user_responses:
+        text = json.dumps(body)
+        assert leaks(text, wanted) == [], body
+        assert "$argon2" not in text and '"password' not in text.replace('"passwordLastSetAt"', "")
+
+
+async def test_audit_trail_carries_no_secret(client: httpx.AsyncClient, services: Services) -> None:
+    exercise = await drive_credential_endpoints(client)
+    api = await Api(client).login()
+    events = await api.ok("GET", "twofold/list-audit-events", {"limit": 500})
+    actions = {e["action"] for e in events}
+    assert {"user.create", "otp.import", "otp.secret.read", "mfa.status.set", "user.update"} <= actions
+    wanted = {**exercise.secrets, **await stored_password_hashes(services, exercise.user_ids)}
+    for event in events:
+        text = json.dumps(event, ensure_ascii=False)  # before, after and every other member
+        assert leaks(text, wanted) == [], event
+        assert "$argon2" not in text
