@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from twofold.services.context import Caller, Clock
 from twofold.storage.database import Connection, Database
@@ -17,11 +18,24 @@ _SECRET_KEYS = {"password", "passwordHash", "secret", "recoveryCode", "accessKey
 
 def redact(value: Any) -> Any:
     """Replace every secret-bearing member, at any depth, with a marker."""
-    if isinstance(value, Mapping):
-        return {k: (REDACTED if k in _SECRET_KEYS and v is not None else redact(v)) for k, v in value.items()}
+    if isinstance(value, dict):
+        return {
+            k: (
+                REDACTED
+                if k in _SECRET_KEYS and v is not None
+                else redact(v)
+                if isinstance(v, dict | list)
+                else v
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(redact(value)).decode()
 
 
 @dataclass(frozen=True)
@@ -56,8 +70,8 @@ async def record(
         client_ip=caller.client_ip,
         target_user_id=target_user_id,
         action=action,
-        before=None if before is None else json.dumps(redact(before), ensure_ascii=False),
-        after=None if after is None else json.dumps(redact(after), ensure_ascii=False),
+        before=_dump(before),
+        after=_dump(after),
     )
 
 

@@ -228,7 +228,7 @@ class MfaService:
                     "otp.import",
                     user.id,
                     {"otpBound": had},
-                    {"otpBound": True, "recoveryCode": recovery_ct is not None},
+                    {"otpBound": True, "hasRecoveryCode": recovery_ct is not None},
                 )
 
     async def read_otp_secret(self, caller: Caller, user_id: str | None, user_id_type: str | None) -> str:
