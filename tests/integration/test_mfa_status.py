@@ -287,3 +287,14 @@ async def test_an_invalid_initial_mfa_status_creates_no_user(api: Api) -> None:
     assert body["statusCode"] == 400
     assert "list[1].mfaTriggerData.applicationMfa[0].mfaPolicy" in body["message"]
     assert (await api.ok("POST", "is-user-exists", {"username": good["username"]}))["exists"] is False
+
+
+async def test_a_default_status_can_be_written_back_unchanged(api: Api) -> None:
+    await api.ok("POST", "update-global-mfa-settings", {"enabledFactors": ["OTP", "SMS"]})
+    user = await make_user(api, otp={"secret": "JBSWY3DPEHPK3PXPJBSWY3DP"})
+    default = await status_of(api, user["userId"])
+    assert default["applicationMfa"][0] == {"mfaPolicy": "OTP", "status": 1, "sort": 0}
+    data = {k: v for k, v in default.items() if k != "version"} | {"mfaToken": "t"}
+    await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "version": 0, "mfaTriggerData": data})
+    again = await status_of(api, user["userId"])
+    assert {k: v for k, v in again.items() if k != "version"} == {k: v for k, v in default.items() if k != "version"}

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from twofold.errors import ALL_ERRORS, TwofoldError
-
 import twofold.errors as errors_module
+from twofold.errors import ALL_ERRORS, TwofoldError
 
 
 def test_api_codes_are_unique() -> None:

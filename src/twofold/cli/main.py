@@ -8,16 +8,58 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from twofold.cli import audit, db, keys
+from twofold.cli import apps, audit, db, keys, mfa, users
+from twofold.cli.connection import ConnectionOptions
 from twofold.cli.runtime import console, print_json, run_local
 from twofold.config import Settings
 from twofold.logs import configure_logging
 from twofold.services.container import Services, bootstrap
 
-app = typer.Typer(help="Twofold: self-hosted MFA management (GenAuth-compatible API).", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
+app.add_typer(users.app, name="users")
+app.add_typer(mfa.app, name="mfa")
+app.add_typer(apps.app, name="apps")
+
+
+@app.callback()
+def connection(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", envvar="TWOFOLD_HOST", help="Server URL for users/mfa/apps, e.g. http://127.0.0.1:8080."
+        ),
+    ] = None,
+    access_key_id: Annotated[
+        str | None, typer.Option(envvar="TWOFOLD_ACCESS_KEY_ID", help="Access key id.")
+    ] = None,
+    access_key_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="TWOFOLD_ACCESS_KEY_SECRET", help="Access key secret (prefer the env var or a profile)."
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Section of ~/.config/twofold/profiles.toml (TWOFOLD_PROFILE_FILE) holding host and key."
+        ),
+    ] = None,
+    signed: Annotated[
+        bool, typer.Option("--signed", help="Sign each request (HMAC) instead of using a token.")
+    ] = False,
+) -> None:
+    """Twofold: self-hosted MFA management (GenAuth-compatible API).
+
+    `serve`, `init`, `keys`, `db` and `audit` work on the local database (TWOFOLD_DATABASE_URL);
+    `users`, `mfa` and `apps` talk to a running server (--host / TWOFOLD_HOST, an access key).
+    """
+    ctx.obj = ConnectionOptions(
+        host, access_key_id, access_key_secret, profile, "signature" if signed else "token"
+    )
 
 
 def _show_first_key(created: tuple[str, str, str] | None, as_json: bool) -> None:

@@ -101,9 +101,10 @@ class MfaStatus:
 
 
 def default_status(pool_factors: list[Factor], has_totp_secret: bool) -> MfaStatus:
-    """The status of a user nobody has set: the pool's factors listed but off, TOTP on iff bound."""
+    """The status of a user nobody has set: the pool's factors listed, all off except TOTP, which is
+    on exactly when a secret is bound (entry and switch agree, so the default can be written back)."""
     return MfaStatus(
-        policies=tuple(PolicyEntry(f, False, i) for i, f in enumerate(pool_factors)),
+        policies=tuple(PolicyEntry(f, f is Factor.OTP and has_totp_secret, i) for i, f in enumerate(pool_factors)),
         totp_enabled=has_totp_secret,
     )
 

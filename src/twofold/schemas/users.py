@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from twofold.domain.users import UserStatus
-from twofold.schemas.mfa import MfaTriggerDataInput
 from twofold.schemas.common import Flag, LongText, ShortText, Text, WireModel
+from twofold.schemas.mfa import MfaTriggerDataInput
 
 Gender = Literal["M", "F", "U"]
 

@@ -1,0 +1,133 @@
+"""The one exception tree of the SDK.
+
+Every failure a client method can raise is a :class:`TwofoldError`::
+
+    TwofoldError                      anything this SDK raises
+    ├── ApiError                      the server answered with an envelope whose statusCode is not 200
+    │   ├── BadRequestError           statusCode 400 (apiCode 40001-40005: a field is invalid, ...)
+    │   ├── AuthenticationError       statusCode 401 (apiCode 40100: bad key, secret, token or signature)
+    │   ├── PermissionDeniedError     statusCode 403 (apiCode 40300: the key lacks a permission)
+    │   ├── NotFoundError             statusCode 404 (apiCode 40401 user, 40402 application, ...)
+    │   ├── ConflictError             statusCode 409 (apiCode 40901 user exists, 40902 identity linked)
+    │   │   └── VersionConflictError  apiCode 40903: the ``version`` sent with a write is not current
+    │   └── ServerError               statusCode 500 and above (apiCode 50000)
+    └── TransportError                no usable envelope: connection refused or reset, timeout,
+                                      a body that is not JSON or not the documented shape
+
+:class:`ApiError` carries what the server said: ``status_code`` (the envelope's business status, not
+the HTTP status, which Twofold keeps at 200), ``api_code``, ``message``, ``request_id`` (quote it when
+reporting a problem: it is in every server log line of that request) and the raw ``body``. Any other
+non-200 ``statusCode`` is raised as a plain :class:`ApiError`.
+
+:class:`TransportError` carries ``http_status`` when a response arrived (``None`` otherwise); the
+underlying ``httpx`` exception, if any, is its ``__cause__``.
+
+The full list of api codes is in Twofold's ``docs/errors.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class TwofoldError(Exception):
+    """Base class of every exception raised by ``twofold_client``."""
+
+
+class ApiError(TwofoldError):
+    """The server refused the call: the envelope's ``statusCode`` is not 200."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        api_code: int | None = None,
+        request_id: str | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.api_code = api_code
+        self.request_id = request_id
+        self.body: Mapping[str, Any] = body if body is not None else {}
+
+    def __str__(self) -> str:
+        return (
+            f"{self.message} (statusCode={self.status_code}, apiCode={self.api_code}, "
+            f"requestId={self.request_id})"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, status_code={self.status_code}, "
+            f"api_code={self.api_code}, request_id={self.request_id!r})"
+        )
+
+
+class BadRequestError(ApiError):
+    """statusCode 400: a parameter is missing, malformed or out of range; the message names it."""
+
+
+class AuthenticationError(ApiError):
+    """statusCode 401: unknown or revoked key, wrong secret, bad or expired token, bad signature."""
+
+
+class PermissionDeniedError(ApiError):
+    """statusCode 403: the access key lacks the permission the endpoint needs."""
+
+
+class NotFoundError(ApiError):
+    """statusCode 404: no user, application, ... matches the identifier."""
+
+
+class ConflictError(ApiError):
+    """statusCode 409: the write collides with existing data."""
+
+
+class VersionConflictError(ConflictError):
+    """apiCode 40903: someone else changed the record since you read its ``version``."""
+
+
+class ServerError(ApiError):
+    """statusCode 500 or above: the server failed; the request id finds it in the server log."""
+
+
+class TransportError(TwofoldError):
+    """No envelope could be read: connection error, timeout, non-JSON or unexpected response."""
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+
+
+VERSION_CONFLICT_API_CODE = 40903
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+}
+
+
+def error_from_envelope(body: Mapping[str, Any]) -> ApiError:
+    """The exception for an envelope whose ``statusCode`` is not 200."""
+    raw_status = body.get("statusCode")
+    status = raw_status if isinstance(raw_status, int) else 0
+    raw_code = body.get("apiCode")
+    api_code = raw_code if isinstance(raw_code, int) else None
+    raw_id = body.get("requestId")
+    request_id = raw_id if isinstance(raw_id, str) else None
+    message = str(body.get("message") or f"request failed with statusCode {raw_status!r}")
+    cls: type[ApiError]
+    if api_code == VERSION_CONFLICT_API_CODE:
+        cls = VersionConflictError
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = _BY_STATUS.get(status, ApiError)
+    return cls(message, status_code=status, api_code=api_code, request_id=request_id, body=body)

@@ -1,0 +1,224 @@
+"""``twofold users import``: CSV or JSON Lines into the directory, row by row atomic, resumable.
+
+Each row becomes one ``create-users-batch`` item carrying the user, an optional TOTP secret and an
+optional initial MFA status; the server writes all three in one transaction, so a row is imported
+whole or not at all.  Rows go in batches; a batch the server refuses is split (bisection) until the
+refused rows are isolated, so one bad row costs a few extra requests, never the rest of the batch.
+After every batch the position is saved next to the file (``<file>.import-state.json``); ``--resume``
+continues from there.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from twofold_client import ApiError, ManagementClient
+
+CSV_FIELDS_HELP = (
+    "username, email, phone, phoneCountryCode, externalId, name, nickname, password, status; "
+    "otpSecret, otpRecoveryCode; mfaPolicies (e.g. 'OTP:1:0;SMS:0:1' = factor:on/off:sort, or 'OTP,SMS'), "
+    "totpMfaEnabled, faceMfaEnabled, mfaPhone, mfaPhoneCountryCode, mfaEmail"
+)
+_MFA_KEYS = ("mfaPolicies", "totpMfaEnabled", "faceMfaEnabled", "mfaPhone", "mfaPhoneCountryCode", "mfaEmail")
+_OTP_KEYS = ("otpSecret", "otpRecoveryCode")
+_ROW_IN_MESSAGE = re.compile(r"list\[(\d+)\]")
+USER_ALREADY_EXISTS = 40901
+
+
+class RowError(ValueError):
+    """A row that cannot be turned into a user (reported with its line number)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    payload: dict[str, Any]
+
+
+@dataclass
+class Failure:
+    line: int
+    message: str
+    api_code: int | None = None
+
+
+@dataclass
+class ImportReport:
+    total: int = 0
+    created: int = 0
+    skipped_existing: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+
+def _flag(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "y", "on"):
+        return True
+    if text in ("0", "false", "no", "n", "off"):
+        return False
+    raise RowError(f"{name}: expected true or false, got {value!r}")
+
+
+def _policies(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, list):
+        return value
+    entries = []
+    for index, part in enumerate(p.strip() for p in str(value).replace(",", ";").split(";")):
+        if not part:
+            continue
+        bits = part.split(":")
+        if len(bits) == 1:
+            entries.append({"mfaPolicy": bits[0].upper(), "status": 1, "sort": index})
+        elif len(bits) == 3 and bits[1].isdigit() and bits[2].isdigit():
+            entries.append({"mfaPolicy": bits[0].upper(), "status": int(bits[1]), "sort": int(bits[2])})
+        else:
+            raise RowError(f"mfaPolicies: cannot read {part!r} (use FACTOR or FACTOR:status:sort)")
+    return entries
+
+
+def to_payload(record: dict[str, Any]) -> dict[str, Any]:
+    """A flat CSV/JSON record (see ``CSV_FIELDS_HELP``) as a ``CreateUserInfoDto`` with Twofold extensions."""
+    values = {k.strip(): v for k, v in record.items() if k and v is not None and v != ""}
+    payload = {k: v for k, v in values.items() if k not in _MFA_KEYS and k not in _OTP_KEYS}
+    if "otpSecret" in values:
+        payload["otp"] = {"secret": values["otpSecret"]}
+        if "otpRecoveryCode" in values:
+            payload["otp"]["recoveryCode"] = values["otpRecoveryCode"]
+    if any(k in values for k in _MFA_KEYS):
+        trigger: dict[str, Any] = dict(payload.get("mfaTriggerData") or {})
+        trigger["applicationMfa"] = _policies(values.get("mfaPolicies", trigger.get("applicationMfa", [])))
+        for key in ("totpMfaEnabled", "faceMfaEnabled"):
+            if key in values:
+                trigger[key] = _flag(values[key], key)
+        for key in ("mfaPhone", "mfaPhoneCountryCode", "mfaEmail"):
+            if key in values:
+                trigger[key] = str(values[key])
+        payload["mfaTriggerData"] = trigger
+    return payload
+
+
+def read_rows(path: Path, fmt: str | None = None) -> tuple[list[Row], list[Failure]]:
+    """All rows of the file, with 1-based line numbers (a CSV header is line 1)."""
+    kind = (fmt or path.suffix.lstrip(".")).lower()
+    rows: list[Row] = []
+    failures: list[Failure] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        if kind == "csv":
+            reader = csv.DictReader(handle)
+            records: Iterable[tuple[int, str | dict[str, Any]]] = ((reader.line_num, r) for r in reader)
+        elif kind in ("jsonl", "ndjson", "json"):
+            records = ((n, t) for n, t in enumerate(handle, start=1) if t.strip())
+        else:
+            raise RowError(f"unknown format {kind!r}: use .csv or .jsonl, or --format")
+        for line, record in records:
+            try:
+                rows.append(
+                    Row(line, to_payload(record if isinstance(record, dict) else _json_record(record)))
+                )
+            except RowError as exc:
+                failures.append(Failure(line, str(exc)))
+    return rows, failures
+
+
+def _json_record(text: str) -> dict[str, Any]:
+    try:
+        record = json.loads(text)
+    except ValueError as exc:
+        raise RowError(f"not JSON: {exc}") from None
+    if not isinstance(record, dict):
+        raise RowError("each line must be a JSON object")
+    return record
+
+
+class ImportState:
+    """The saved position of an import, next to the source file."""
+
+    def __init__(self, source: Path) -> None:
+        self.path = source.with_name(source.name + ".import-state.json")
+        self.source = source
+
+    def load(self) -> int:
+        """The first line not yet handled (0 when starting afresh)."""
+        if not self.path.exists():
+            return 0
+        data = json.loads(self.path.read_text(encoding="utf-8"))
+        return int(data.get("nextLine", 0))
+
+    def save(self, next_line: int, report: ImportReport) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(
+            json.dumps(
+                {
+                    "source": str(self.source),
+                    "nextLine": next_line,
+                    "created": report.created,
+                    "failed": len(report.failures),
+                }
+            ),
+            encoding="utf-8",
+        )
+        os.replace(tmp, self.path)
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _submit(client: ManagementClient, rows: list[Row], resumed: bool, report: ImportReport) -> None:
+    """Create ``rows``; isolate refused rows by bisection."""
+    if not rows:
+        return
+    try:
+        client.create_users_batch([r.payload for r in rows])
+        report.created += len(rows)
+        return
+    except ApiError as exc:
+        if exc.status_code >= 500 or exc.status_code in (401, 403):
+            raise
+        if len(rows) == 1:
+            if resumed and exc.api_code == USER_ALREADY_EXISTS:
+                report.skipped_existing += 1
+            else:
+                report.failures.append(Failure(rows[0].line, exc.message, exc.api_code))
+            return
+        named = _ROW_IN_MESSAGE.search(exc.message)
+        if named and exc.status_code == 400 and int(named.group(1)) < len(rows):
+            index = int(named.group(1))
+            bad = rows[index]
+            report.failures.append(
+                Failure(bad.line, _ROW_IN_MESSAGE.sub("row", exc.message, count=1), exc.api_code)
+            )
+            _submit(client, rows[:index] + rows[index + 1 :], resumed, report)
+            return
+    middle = len(rows) // 2
+    _submit(client, rows[:middle], resumed, report)
+    _submit(client, rows[middle:], resumed, report)
+
+
+def import_users(
+    client: ManagementClient,
+    rows: Iterable[Row],
+    state: ImportState,
+    batch_size: int,
+    resume: bool,
+    report: ImportReport,
+    advance: Callable[[int], None],
+) -> ImportReport:
+    start = state.load() if resume else 0
+    pending = [r for r in rows if r.line >= start]
+    advance(report.total - len(pending))
+    for offset in range(0, len(pending), batch_size):
+        batch = pending[offset : offset + batch_size]
+        _submit(client, batch, resume, report)
+        state.save(batch[-1].line + 1, report)
+        advance(len(batch))
+    report.failures.sort(key=lambda f: f.line)
+    return report

@@ -1,0 +1,163 @@
+"""``twofold users|mfa|apps`` against a running server (uvicorn in a thread, real sockets)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET
+from twofold.api.app import create_app
+from twofold.cli.main import app
+from twofold.config import Settings
+
+
+@pytest.fixture
+def server_url(settings: Settings) -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def cli(server_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    for name, value in {
+        "TWOFOLD_HOST": server_url,
+        "TWOFOLD_ACCESS_KEY_ID": BOOTSTRAP_KEY_ID,
+        "TWOFOLD_ACCESS_KEY_SECRET": BOOTSTRAP_SECRET,
+        "TWOFOLD_PROFILE_FILE": str(tmp_path / "none.toml"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    return CliRunner()
+
+
+def run(cli: CliRunner, *args: str) -> tuple[int, str]:
+    result = cli.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def ok_json(cli: CliRunner, *args: str) -> object:
+    code, out = run(cli, *args, "--json")
+    assert code == 0, out
+    return json.loads(out)
+
+
+@pytest.fixture
+def bootstrapped(settings: Settings, services: object) -> None:
+    """The `services` fixture runs bootstrap (creating the bootstrap key) on the same database."""
+
+
+def test_users_and_mfa_round_trip(cli: CliRunner, bootstrapped: None) -> None:
+    user = ok_json(cli, "users", "create", "--username", "carol", "--email", "Carol@Example.com")
+    assert user["email"] == "carol@example.com"
+    assert ok_json(
+        cli,
+        "mfa",
+        "set",
+        "carol@example.com",
+        "--factor",
+        "OTP",
+        "--factor",
+        "EMAIL:1:3",
+        "--mfa-email",
+        "otp@example.com",
+    ) == {"success": True, "version": 1}
+    status = ok_json(cli, "mfa", "get", "carol")
+    assert status["applicationMfa"] == [
+        {"mfaPolicy": "OTP", "status": 1, "sort": 0},
+        {"mfaPolicy": "EMAIL", "status": 1, "sort": 3},
+    ]
+    assert ok_json(cli, "mfa", "info", user["userId"])["emailMfaStatus"] == "enabled"
+    code, out = run(cli, "mfa", "set", "carol", "--version", "0")
+    assert code == 1 and "version" in out and "request id" in out
+    listed = ok_json(cli, "users", "list", "--mfa")
+    assert [u["username"] for u in listed["list"]] == ["carol"]
+    updated = ok_json(cli, "users", "update", "carol", "--set", "nickname=Caz")
+    assert updated["nickname"] == "Caz"
+    code, out = run(cli, "users", "delete", "carol", "--yes")
+    assert code == 0
+    code, out = run(cli, "users", "get", "carol")
+    assert code == 1 and "User does not exist" in out and "Traceback" not in out
+
+
+def test_apps_and_factor_switches(cli: CliRunner, bootstrapped: None) -> None:
+    created = ok_json(cli, "apps", "create", "Portal", "--identifier", "portal")
+    assert ok_json(cli, "apps", "mfa", created["appId"], "--enable", "OTP", "--enable", "SMS") == {
+        "enabledFactors": ["OTP", "SMS"]
+    }
+    listed = ok_json(cli, "apps", "list")
+    assert listed["totalCount"] == 1
+
+
+def test_wrong_key_is_one_clear_line(
+    cli: CliRunner, bootstrapped: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWOFOLD_ACCESS_KEY_SECRET", "wrong-secret-0123456789")
+    code, out = run(cli, "users", "list")
+    assert code == 1 and "Authentication failed" in out and len(out.strip().splitlines()) <= 2
+
+
+def test_profile_file_supplies_the_connection(
+    cli: CliRunner, bootstrapped: None, server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = tmp_path / "profiles.toml"
+    profile.write_text(
+        f'[ops]\nhost = "{server_url}"\naccess_key_id = "{BOOTSTRAP_KEY_ID}"\n'
+        f'access_key_secret = "{BOOTSTRAP_SECRET}"\n'
+    )
+    for name in ("TWOFOLD_HOST", "TWOFOLD_ACCESS_KEY_ID", "TWOFOLD_ACCESS_KEY_SECRET"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("TWOFOLD_PROFILE_FILE", str(profile))
+    assert ok_json(cli, "--profile", "ops", "users", "list")["totalCount"] == 0
+
+
+def test_import_csv_reports_bad_rows_and_never_half_imports(
+    cli: CliRunner, bootstrapped: None, tmp_path: Path
+) -> None:
+    source = tmp_path / "users.csv"
+    lines = ["username,email,mfaPolicies,totpMfaEnabled,otpSecret,mfaEmail"]
+    lines += [f"u{i},u{i}@example.com,OTP:1:0;EMAIL:1:1,true,JBSWY3DPEHPK3PXPJBSWY3DP," for i in range(30)]
+    lines += ["bad-email,not-an-email,,,,", "u3,other@example.com,,,,", "bad-mfa,bm@example.com,PUSH,,,"]
+    source.write_text("\n".join(lines) + "\n")
+    code, out = run(cli, "users", "import", str(source), "--batch-size", "7", "--json")
+    assert code == 2
+    report = json.loads(out)
+    assert report["created"] == 30
+    assert [f["line"] for f in report["failed"]] == [32, 33, 34]
+    # the row with a bad MFA policy did not leave a user behind
+    code, _ = run(cli, "users", "get", "bad-mfa")
+    assert code == 1
+    status = ok_json(cli, "mfa", "get", "u29")
+    assert status["totpMfaEnabled"] is True and len(status["applicationMfa"]) == 2
+
+
+def test_import_resumes_where_it_stopped(cli: CliRunner, bootstrapped: None, tmp_path: Path) -> None:
+    source = tmp_path / "users.jsonl"
+    rows = [{"username": f"j{i}", "email": f"j{i}@example.com", "mfaPolicies": "SMS"} for i in range(10)]
+    source.write_text("\n".join(json.dumps(r) for r in rows[:4]) + "\n")
+    assert ok_json(cli, "users", "import", str(source), "--batch-size", "2")["created"] == 4
+    source.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    # a finished import leaves no state; simulate an interrupted one
+    (tmp_path / "users.jsonl.import-state.json").write_text(json.dumps({"nextLine": 5}))
+    report = ok_json(cli, "users", "import", str(source), "--resume")
+    assert (report["created"], report["failed"]) == (6, [])
+    assert ok_json(cli, "users", "list", "--limit", "50")["totalCount"] == 10

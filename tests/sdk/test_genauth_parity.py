@@ -1,0 +1,84 @@
+"""Method and argument names follow the GenAuth Python SDK (``genauth`` 5.1.0, a test dependency)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+
+from twofold_client import (
+    AsyncManagementClient,
+    CreateApplicationFields,
+    CreateUserFields,
+    ManagementClient,
+    UpdateUserFields,
+)
+
+GENAUTH_METHODS = [
+    "set_users_mfa_status",
+    "get_user_mfa_status",
+    "get_user_mfa_info",
+    "get_mfa_trigger_data",
+    "update_application_mfa_settings",
+    "get_global_mfa_settings",
+    "update_global_mfa_settings",
+    "import_otp",
+    "get_otp_secret_by_user",
+    "create_user",
+    "create_users_batch",
+    "get_user",
+    "get_user_batch",
+    "list_users",
+    "list_users_legacy",
+    "update_user",
+    "update_user_batch",
+    "delete_users_batch",
+    "is_user_exists",
+    "link_identity",
+    "unlink_identity",
+    "get_user_identities",
+    "get_user_login_history",
+    "create_application",
+    "get_application",
+    "list_applications",
+]
+KEYWORD_FIELDS: dict[str, Any] = {
+    "create_user": CreateUserFields,
+    "update_user": UpdateUserFields,
+    "create_application": CreateApplicationFields,
+}
+TWOFOLD_ADDITIONS = {
+    "set_users_mfa_status": ["version"],
+    "create_user": ["mfa_trigger_data", "sync_relations"],
+    "update_user": ["sync_relations"],
+}
+TWOFOLD_ONLY = ["disable_global_mfa_settings", "list_audit_events", "set_sync_relation"]
+
+
+def parameters(method: Any) -> list[inspect.Parameter]:
+    return list(inspect.signature(method).parameters.values())[1:]  # without self
+
+
+@pytest.mark.parametrize("name", GENAUTH_METHODS)
+def test_arguments_match_the_genauth_sdk(name: str) -> None:
+    from genauth.ManagementClient import ManagementClient as GenAuthClient  # late: pulls in websockets
+
+    expected = [p.name for p in parameters(getattr(GenAuthClient, name))]
+    ours = parameters(getattr(ManagementClient, name))
+    positional = [p.name for p in ours if p.kind is p.POSITIONAL_OR_KEYWORD]
+    keyword = [p.name for p in ours if p.kind is p.KEYWORD_ONLY]
+    if name in KEYWORD_FIELDS:
+        keyword += sorted(KEYWORD_FIELDS[name].__optional_keys__)
+    assert positional == expected[: len(positional)]  # same order where positional
+    assert sorted(positional + keyword) == sorted(expected + TWOFOLD_ADDITIONS.get(name, []))
+
+
+@pytest.mark.parametrize("name", GENAUTH_METHODS + TWOFOLD_ONLY)
+def test_async_client_has_the_same_signature(name: str) -> None:
+    sync, async_ = getattr(ManagementClient, name), getattr(AsyncManagementClient, name)
+    assert inspect.iscoroutinefunction(async_) and not inspect.iscoroutinefunction(sync)
+    assert [(p.name, p.kind, p.default) for p in parameters(sync)] == [
+        (p.name, p.kind, p.default) for p in parameters(async_)
+    ]
+    assert inspect.signature(sync).return_annotation == inspect.signature(async_).return_annotation
