@@ -161,3 +161,13 @@ def test_import_resumes_where_it_stopped(cli: CliRunner, bootstrapped: None, tmp
     report = ok_json(cli, "users", "import", str(source), "--resume")
     assert (report["created"], report["failed"]) == (6, [])
     assert ok_json(cli, "users", "list", "--limit", "50")["totalCount"] == 10
+
+
+def test_the_readme_csv_example_imports(cli: CliRunner, bootstrapped: None, tmp_path: Path, repo_root: Path) -> None:
+    readme = (repo_root / "README.md").read_text()
+    block = readme.split("```csv\n", 1)[1].split("```", 1)[0]
+    source = tmp_path / "users.csv"
+    source.write_text(block)
+    assert ok_json(cli, "users", "import", str(source)) == {"total": 2, "created": 2, "skippedExisting": 0,
+                                                            "failed": []}
+    assert ok_json(cli, "mfa", "info", "alice@example.com")["totpStatus"] == "enabled"
