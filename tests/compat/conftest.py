@@ -42,7 +42,7 @@ def live_server(request: pytest.FixtureRequest,
     env = server_env(database_url, workdir / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY)
     process, port = start_server(env, workdir, workdir / "server.log")
     try:
-        yield LiveServer(backend, f"http://127.0.0.1:{port}", port, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET)
+        yield LiveServer(backend, f"http://127.0.0.1:{port}", port, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, env)
     finally:
         stop_server(process)
         if backend != "sqlite":

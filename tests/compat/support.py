@@ -60,6 +60,91 @@ def ok_data(body: Any) -> Any:
     return body["data"]
 
 
+# ------------------------------------------------------------------------------------ MFA test data
+# The sample request of the seed doc (spec 000: ManagementClient.setUsersMfaStatus), nulls included.
+SEED_MFA_TRIGGER_DATA: dict[str, Any] = {
+    "mfaToken": "xxxxxxx",
+    "mfaPhone": None,
+    "mfaPhoneCountryCode": None,
+    "mfaEmail": None,
+    "nickname": None,
+    "username": None,
+    "phone": None,
+    "phoneCountryCode": None,
+    "faceMfaEnabled": True,
+    "totpMfaEnabled": True,
+    "applicationMfa": [{"mfaPolicy": "EMAIL", "status": 1, "sort": 0}],
+}
+
+# A stored status, and a different valid one: each rejected write below is the latter plus one defect,
+# so a server that applied part of a refused write would show it in get-mfa-status.
+MFA_STATUS_BEFORE: dict[str, Any] = {
+    "mfaToken": "before-token",
+    "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}],
+    "totpMfaEnabled": True,
+    "mfaEmail": "before@example.com",
+}
+MFA_STATUS_OTHER: dict[str, Any] = {
+    "mfaToken": "other-token",
+    "applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 1},
+                       {"mfaPolicy": "EMAIL", "status": 1, "sort": 0}],
+    "faceMfaEnabled": True,
+    "mfaPhone": "13700137000",
+    "mfaEmail": "other@example.com",
+}
+
+
+@dataclass(frozen=True)
+class RejectedMfaWrite:
+    """One invalid set-mfa-status: ``MFA_STATUS_OTHER`` with ``patch`` applied and ``drop`` removed."""
+
+    name: str
+    field_name: str  # the field the error message must name
+    api_code: int
+    patch: dict[str, Any] = field(default_factory=dict)
+    drop: tuple[str, ...] = ()
+    user_id_type: str | None = None
+
+    def trigger_data(self) -> dict[str, Any]:
+        data = {**json.loads(json.dumps(MFA_STATUS_OTHER)), **self.patch}
+        for name in self.drop:
+            data.pop(name)
+        return data
+
+
+_AM = "mfaTriggerData.applicationMfa"
+REJECTED_MFA_WRITES: list[RejectedMfaWrite] = [
+    RejectedMfaWrite("unknown mfaPolicy", f"{_AM}[0].mfaPolicy", 40003,
+                     {"applicationMfa": [{"mfaPolicy": "WEBAUTHN", "status": 1, "sort": 0}]}),
+    RejectedMfaWrite("status 2", f"{_AM}[1].status", 40001,
+                     {"applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 0},
+                                         {"mfaPolicy": "EMAIL", "status": 2, "sort": 1}]}),
+    RejectedMfaWrite("negative sort", f"{_AM}[0].sort", 40001,
+                     {"applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": -1}]}),
+    RejectedMfaWrite("duplicate policy", f"{_AM}[1].mfaPolicy", 40003,
+                     {"applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 0},
+                                         {"mfaPolicy": "SMS", "status": 0, "sort": 1}]}),
+    RejectedMfaWrite("totpMfaEnabled contradicts OTP entry", "mfaTriggerData.totpMfaEnabled", 40001,
+                     {"applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}],
+                      "totpMfaEnabled": False}),
+    RejectedMfaWrite("invalid mfaPhone", "mfaTriggerData.mfaPhone", 40001, {"mfaPhone": "12345"}),
+    RejectedMfaWrite("invalid mfaEmail", "mfaTriggerData.mfaEmail", 40001, {"mfaEmail": "not-an-email"}),
+    RejectedMfaWrite("missing mfaToken", "mfaTriggerData.mfaToken", 40001, drop=("mfaToken",)),
+    RejectedMfaWrite("username not the user's", "mfaTriggerData.username", 40001,
+                     {"username": "someone-else-entirely"}),
+    RejectedMfaWrite("unknown userIdType", "userIdType", 40001, user_id_type="nickname"),
+    RejectedMfaWrite("custom_field userIdType", "userIdType", 40001, user_id_type="custom_field"),
+]
+
+# 64 + 1 + 167 = 232 characters: valid (email-validator allows up to 254), longer than 200
+LONG_VALID_EMAIL = "Long." + "a" * 59 + "@" + ".".join(["b" * 60, "c" * 60, "d" * 41, "com"])
+
+
+def mixed_case(text: str) -> str:
+    """``pyab1@example.com`` -> ``PyAb1@ExAmPlE.CoM``: an address only a case-insensitive lookup finds."""
+    return "".join(c.upper() if i % 2 == 0 else c.lower() for i, c in enumerate(text))
+
+
 # -------------------------------------------------------------------------------------- live server
 @dataclass
 class LiveServer:
@@ -70,6 +155,7 @@ class LiveServer:
     port: int
     access_key_id: str
     access_key_secret: str
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # what `twofold serve` was started with
     _token: str | None = field(default=None, repr=False)
 
     def management_token(self) -> str:
@@ -93,6 +179,22 @@ class LiveServer:
             "advancedFilter": [{"field": "username", "operator": "EQUAL", "value": username}]})
         total: int = ok_data(body)["totalCount"]
         return total
+
+
+def create_access_key(server: LiveServer, *, allow_otp_secret_read: bool = False,
+                      description: str = "compat test key") -> tuple[str, str]:
+    """``twofold keys create --json`` on the live server's database; returns (accessKeyId, secret)."""
+    assert server.env, "the live server's environment is needed to reach its database"
+    command = [str(TWOFOLD_BIN), "keys", "create", "--json", "--description", description]
+    if allow_otp_secret_read:
+        command.append("--allow-otp-secret-read")
+    done = subprocess.run(command, env=server.env, capture_output=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"twofold keys create exited {done.returncode}:\n"
+                             f"{done.stdout.decode(errors='replace')}{done.stderr.decode(errors='replace')}")
+    created = json.loads(done.stdout)
+    assert created["permissions"] == (["otp:read-secret"] if allow_otp_secret_read else []), created
+    return created["accessKeyId"], created["accessKeySecret"]
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ from pydantic.alias_generators import to_camel
 Text = Annotated[str, StringConstraints(max_length=1000)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=4000)]
+EmailText = Annotated[str, StringConstraints(max_length=320)]  # RFC 5321: 64 + 1 + 255
 
 
 def _bool(value: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictBool, StrictInt
 
-from twofold.schemas.common import ShortText, WireModel
+from twofold.schemas.common import EmailText, ShortText, WireModel
 
 Factors = Annotated[list[ShortText], Field(max_length=10)]
 
@@ -22,7 +22,7 @@ class MfaTriggerDataInput(WireModel):
     application_mfa: Annotated[list[ApplicationMfaInput], Field(max_length=20)]
     mfa_phone: ShortText | None = None
     mfa_phone_country_code: ShortText | None = None
-    mfa_email: ShortText | None = None
+    mfa_email: EmailText | None = None
     nickname: ShortText | None = None
     username: ShortText | None = None
     phone: ShortText | None = None

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from twofold.domain.users import UserStatus
-from twofold.schemas.common import Flag, LongText, ShortText, Text, WireModel
+from twofold.schemas.common import EmailText, Flag, LongText, ShortText, Text, WireModel
 from twofold.schemas.mfa import MfaTriggerDataInput
 
 Gender = Literal["M", "F", "U"]
@@ -77,7 +77,7 @@ class CreateUserOptions(WireModel):
 
 class CreateUserInfo(ProfileFields):
     status: UserStatus | None = None
-    email: ShortText | None = None
+    email: EmailText | None = None
     phone: ShortText | None = None
     phone_country_code: ShortText | None = None
     username: ShortText | None = None
@@ -112,7 +112,7 @@ class UpdateUserOptions(WireModel):
 class UpdateUserInfo(ProfileFields):
     user_id: ShortText
     status: UserStatus | None = None
-    email: ShortText | None = None
+    email: EmailText | None = None
     phone: ShortText | None = None
     phone_country_code: ShortText | None = None
     username: ShortText | None = None
@@ -141,7 +141,7 @@ class DeleteUsersBatchRequest(WireModel):
 
 class IsUserExistsRequest(WireModel):
     username: ShortText | None = None
-    email: ShortText | None = None
+    email: EmailText | None = None
     phone: ShortText | None = None
     external_id: ShortText | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from twofold.domain.contacts import normalize_email, normalize_phone
+from twofold.domain.contacts import normalize_country_code, normalize_email, normalize_phone
 from twofold.domain.mfa import ALL_FACTORS, Factor, MfaStatus, PolicyEntry
 from twofold.domain.users import User
 from twofold.errors import InvalidMfaPolicy, InvalidParameter
@@ -83,6 +83,12 @@ def _check_profile_echo(data: MfaTriggerDataInput, user: User, t: str) -> None:
         )
         if (number, code) != (user.phone, user.phone_country_code):
             raise InvalidParameter(t + "phone", "differs from the user's phone; change it with update-user")
+    elif blank_to_none(data.phone_country_code) is not None:
+        code = normalize_country_code(data.phone_country_code, t + "phoneCountryCode")
+        if code != user.phone_country_code:
+            raise InvalidParameter(
+                t + "phoneCountryCode", "differs from the user's phone country code; change it with update-user"
+            )
     for name, given, actual in (
         ("username", data.username, user.username),
         ("nickname", data.nickname, user.nickname),
