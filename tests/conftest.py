@@ -150,3 +150,25 @@ async def api(client: httpx.AsyncClient) -> Api:
 @pytest.fixture(scope="session")
 def repo_root() -> Iterator[Path]:
     yield Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """``twofold serve`` on 127.0.0.1:<free port>, bootstrapped with the known access key, fresh database."""
+    from tests.compat.support import LiveServer, server_env, start_server, stop_server
+
+    backend: str = request.param
+    workdir = tmp_path_factory.mktemp(f"live-{backend}")
+    if backend == "sqlite":
+        database_url = f"sqlite:///{workdir / 'twofold.db'}"
+    else:
+        database_url = request.getfixturevalue("postgres_ready")
+        wipe_postgres(database_url)
+    env = server_env(database_url, workdir / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY)
+    process, port = start_server(env, workdir, workdir / "server.log")
+    try:
+        yield LiveServer(backend, f"http://127.0.0.1:{port}", port, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, env)
+    finally:
+        stop_server(process)
+        if backend != "sqlite":
+            wipe_postgres(database_url)  # leave nothing behind for the in-process tests

@@ -19,3 +19,19 @@ def user_payload(**overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return {k: v for k, v in payload.items() if v is not None}
+
+
+# The sample request of the seed doc (spec 000: ManagementClient.setUsersMfaStatus), nulls included.
+SEED_MFA_TRIGGER_DATA: dict[str, Any] = {
+    "mfaToken": "xxxxxxx",
+    "mfaPhone": None,
+    "mfaPhoneCountryCode": None,
+    "mfaEmail": None,
+    "nickname": None,
+    "username": None,
+    "phone": None,
+    "phoneCountryCode": None,
+    "faceMfaEnabled": True,
+    "totpMfaEnabled": True,
+    "applicationMfa": [{"mfaPolicy": "EMAIL", "status": 1, "sort": 0}],
+}

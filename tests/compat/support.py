@@ -61,21 +61,6 @@ def ok_data(body: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------------ MFA test data
-# The sample request of the seed doc (spec 000: ManagementClient.setUsersMfaStatus), nulls included.
-SEED_MFA_TRIGGER_DATA: dict[str, Any] = {
-    "mfaToken": "xxxxxxx",
-    "mfaPhone": None,
-    "mfaPhoneCountryCode": None,
-    "mfaEmail": None,
-    "nickname": None,
-    "username": None,
-    "phone": None,
-    "phoneCountryCode": None,
-    "faceMfaEnabled": True,
-    "totpMfaEnabled": True,
-    "applicationMfa": [{"mfaPolicy": "EMAIL", "status": 1, "sort": 0}],
-}
-
 # A stored status, and a different valid one: each rejected write below is the latter plus one defect,
 # so a server that applied part of a refused write would show it in get-mfa-status.
 MFA_STATUS_BEFORE: dict[str, Any] = {

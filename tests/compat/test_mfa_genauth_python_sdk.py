@@ -21,7 +21,6 @@ from tests.compat.support import (
     MFA_STATUS_BEFORE,
     MFA_STATUS_OTHER,
     REJECTED_MFA_WRITES,
-    SEED_MFA_TRIGGER_DATA,
     LiveServer,
     RecordingRelay,
     RejectedMfaWrite,
@@ -33,6 +32,7 @@ from tests.compat.support import (
     ok_data,
     request_line,
 )
+from tests.factories import SEED_MFA_TRIGGER_DATA
 
 pytestmark = pytest.mark.compat
 

@@ -8,26 +8,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
-from tests.factories import user_payload
+from tests.factories import SEED_MFA_TRIGGER_DATA, user_payload
 from twofold.errors import InvalidMfaPolicy, InvalidParameter, UserNotFound, VersionConflict
-
-SEED_TRIGGER_DATA: dict[str, Any] = {
-    "mfaToken": "xxxxxxx",
-    "mfaPhone": None,
-    "mfaPhoneCountryCode": None,
-    "mfaEmail": None,
-    "nickname": None,
-    "username": None,
-    "phone": None,
-    "phoneCountryCode": None,
-    "faceMfaEnabled": True,
-    "totpMfaEnabled": True,
-    "applicationMfa": [{"mfaPolicy": "EMAIL", "status": 1, "sort": 0}],
-}
 
 
 def trigger(**overrides: Any) -> dict[str, Any]:
-    data = copy.deepcopy(SEED_TRIGGER_DATA)
+    data = copy.deepcopy(SEED_MFA_TRIGGER_DATA)
     data.update(overrides)
     return data
 
@@ -44,7 +30,7 @@ async def test_seed_sample_succeeds_as_written(api: Api) -> None:
     user = await make_user(api)
     body = await api.post(
         "set-mfa-status",
-        {"userId": user["userId"], "userIdType": "user_id", "mfaTriggerData": SEED_TRIGGER_DATA},
+        {"userId": user["userId"], "userIdType": "user_id", "mfaTriggerData": SEED_MFA_TRIGGER_DATA},
     )
     assert body["statusCode"] == 200 and body["data"]["success"] is True
     assert body["message"] == "Operation successful"

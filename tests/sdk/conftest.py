@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.compat.support import LiveServer, server_env, start_server, stop_server
-from tests.conftest import BACKENDS, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY, wipe_postgres
+from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET
 from twofold.api.app import create_app
 from twofold.config import Settings
 from twofold.services.container import Services
@@ -64,23 +62,3 @@ def in_process_client(app: FastAPI, **options: Any) -> AsyncManagementClient:
 async def sdk(request: pytest.FixtureRequest, app: FastAPI) -> AsyncIterator[AsyncManagementClient]:
     async with in_process_client(app, auth=request.param) as client:
         yield client
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def live_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """``twofold serve`` on 127.0.0.1:<free port> with the bootstrap key, on a fresh database."""
-    backend: str = request.param
-    workdir: Path = tmp_path_factory.mktemp(f"sdk-live-{backend}")
-    if backend == "sqlite":
-        database_url = f"sqlite:///{workdir / 'twofold.db'}"
-    else:
-        database_url = request.getfixturevalue("postgres_ready")
-        wipe_postgres(database_url)
-    env = server_env(database_url, workdir / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY)
-    process, port = start_server(env, workdir, workdir / "server.log")
-    try:
-        yield LiveServer(backend, f"http://127.0.0.1:{port}", port, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET)
-    finally:
-        stop_server(process)

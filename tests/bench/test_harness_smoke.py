@@ -1,0 +1,58 @@
+"""The benchmark harness runs end to end (``bench/run.py --quick``) and writes a well-formed result.
+
+No timed assertions: the numbers live in bench/results/ and docs/performance.md, not in the test suite.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RUN = Path(__file__).resolve().parents[2] / "bench" / "run.py"
+SCENARIO = "get-mfa-status.user_id.token"
+
+
+def test_quick_run_writes_json_and_markdown_with_positive_figures(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(RUN),
+            "--quick",
+            "--scenarios",
+            SCENARIO,
+            "--users",
+            "200",
+            "--output",
+            str(tmp_path / "out"),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0 and "cannot benchmark without wrk" in done.stderr:
+        pytest.skip(done.stderr.strip().splitlines()[-1])
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    results = json.loads((tmp_path / "out" / "latest.json").read_text())
+    assert {"meta", "wrk", "cells", "targets", "bulk", "cli_import"} <= results.keys()
+    assert results["meta"]["machine"]["nproc"] >= 1
+    by_name = {cell["name"]: cell for cell in results["cells"]}
+    assert set(by_name) == {"bare", "parse_only", SCENARIO}
+    for cell in by_name.values():
+        assert cell["valid"], cell["error_sample"]
+        assert cell["requests"] > 0
+        assert cell["rps"]["median"] > 0
+        assert cell["latency_ms"]["p50"] > 0 and cell["latency_ms"]["p99"] >= cell["latency_ms"]["p50"]
+        assert cell["rss_mb"]["max"] > 0
+    ours = by_name[SCENARIO]
+    assert (ours["backend"], ours["workers"], ours["connections"]) == ("sqlite", 1, 16)
+    assert ours["ratios"]["rps_vs_parse_only"] > 0
+    assert results["wrk"]["ceiling"][0]["bare_rps"] > 0
+    assert "| get-mfa-status.user_id.token |" in (tmp_path / "out" / "latest.md").read_text()
