@@ -7,10 +7,9 @@ from typing import Annotated
 import typer
 
 from twofold.cli.connection import call
-from twofold.cli.output import show, show_rows
+from twofold.cli.output import JsonOption, show, show_rows
 
 app = typer.Typer(help="Create and list applications; switch their MFA factors.", no_args_is_help=True)
-Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 @app.command()
@@ -19,7 +18,7 @@ def create(
     name: Annotated[str, typer.Argument(help="Application name.")],
     identifier: Annotated[str | None, typer.Option(help="Unique slug.")] = None,
     app_type: Annotated[str, typer.Option("--type", help="web, spa, native, api, mfa, ...")] = "web",
-    as_json: Json = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Create an application."""
     created = call(
@@ -30,7 +29,9 @@ def create(
 
 @app.command()
 def get(
-    ctx: typer.Context, app_id: Annotated[str, typer.Argument(help="Application id.")], as_json: Json = False
+    ctx: typer.Context,
+    app_id: Annotated[str, typer.Argument(help="Application id.")],
+    as_json: JsonOption = False,
 ) -> None:
     """Show an application."""
     show(call(ctx.obj, lambda c: c.get_application(app_id)), as_json)
@@ -42,7 +43,7 @@ def list_apps(
     keywords: Annotated[str | None, typer.Option("--search")] = None,
     page: Annotated[int, typer.Option(min=1)] = 1,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
-    as_json: Json = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List applications."""
     result = call(ctx.obj, lambda c: c.list_applications(page=page, limit=limit, keywords=keywords))
@@ -59,7 +60,7 @@ def mfa(
         list[str] | None, typer.Option("--enable", help="Factor to switch on (repeatable).")
     ] = None,
     disable: Annotated[list[str] | None, typer.Option("--disable", help="Factor to switch off.")] = None,
-    as_json: Json = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Switch an application's MFA factors (OTP, SMS, EMAIL, FACE); prints the result."""
     result = call(

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from twofold.cli.output import JsonOption
 from twofold.cli.runtime import console, print_json, run_local
 from twofold.config import Settings
 from twofold.services.container import Services
@@ -22,7 +23,7 @@ def list_events(
     action: Annotated[str | None, typer.Option(help="Only this action, e.g. mfa.status.set.")] = None,
     pool: Annotated[str | None, typer.Option(help="User pool id (default: the default pool).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many events.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Audit events, newest first (secrets are redacted when recorded)."""
 

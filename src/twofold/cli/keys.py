@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from twofold.cli.output import JsonOption
 from twofold.cli.runtime import console, print_json, run_local
 from twofold.config import Settings
 from twofold.services.container import Services
@@ -27,7 +28,7 @@ def create(
     allow_otp_secret_read: Annotated[
         bool, typer.Option(help="Allow get-otp-secret-by-user (reads TOTP secrets; audited).")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Create an access key; the secret is printed once."""
 
@@ -55,7 +56,7 @@ def create(
 
 @app.command("list")
 def list_keys(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List access keys (never their secrets)."""
 

@@ -10,6 +10,7 @@ import uvicorn
 
 from twofold.cli import apps, audit, db, keys, mfa, users
 from twofold.cli.connection import ConnectionOptions
+from twofold.cli.output import JsonOption
 from twofold.cli.runtime import console, print_json, run_local
 from twofold.config import Settings
 from twofold.logs import configure_logging
@@ -77,7 +78,7 @@ def _show_first_key(created: tuple[str, str, str] | None, as_json: bool) -> None
 
 
 @app.command()
-def init(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+def init(as_json: JsonOption = False) -> None:
     """Create the database, the default user pool and a first access key (printed once)."""
 
     async def action(services: Services, settings: Settings) -> None:

@@ -7,15 +7,12 @@ from typing import Annotated, Any
 import typer
 
 from twofold.cli.connection import ConnectionOptions, call, fail, guess_id_type
-from twofold.cli.output import show
+from twofold.cli.output import IdTypeOption, JsonOption, show
 from twofold.cli.runtime import console, print_json
 from twofold.cli.user_import import RowError, _policies
 from twofold_client import ApplicationMfa, MfaTriggerData
 
 app = typer.Typer(help="Read and set users' MFA status.", no_args_is_help=True)
-
-IdType = Annotated[str, typer.Option("--id-type", help="How USER is read (see `twofold users get --help`).")]
-Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 @app.command("set")
@@ -42,8 +39,8 @@ def set_status(
         str | None, typer.Option(help="Where email codes go (default: the user's email).")
     ] = None,
     version: Annotated[int | None, typer.Option(help="Only if the status is still at this version.")] = None,
-    id_type: IdType = "auto",
-    as_json: Json = False,
+    id_type: IdTypeOption = "auto",
+    as_json: JsonOption = False,
 ) -> None:
     """Replace a user's MFA status (what is not given is off / none)."""
     try:
@@ -76,8 +73,8 @@ def get_status(
     ctx: typer.Context,
     user: Annotated[str, typer.Argument(help="The user.")],
     app_id: Annotated[str | None, typer.Option("--app", help="As this application sees it.")] = None,
-    id_type: IdType = "auto",
-    as_json: Json = False,
+    id_type: IdTypeOption = "auto",
+    as_json: JsonOption = False,
 ) -> None:
     """Show a user's MFA status (or, with --app, the trigger data for one application)."""
     kind = guess_id_type(user, id_type)
@@ -93,8 +90,8 @@ def get_status(
 def info(
     ctx: typer.Context,
     user: Annotated[str, typer.Argument(help="The user.")],
-    id_type: IdType = "auto",
-    as_json: Json = False,
+    id_type: IdTypeOption = "auto",
+    as_json: JsonOption = False,
 ) -> None:
     """Which factors the user can use now (enabled and bound)."""
     kind = guess_id_type(user, id_type)

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from pydantic import BaseModel
 from rich.table import Table
 
 from twofold.cli.runtime import console, print_json
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+IdTypeOption = Annotated[
+    str,
+    typer.Option(
+        "--id-type",
+        help="How USER is read: auto (email if it has @, user id if 24 hex digits, else username), "
+        "user_id, username, email, phone, external_id, identity, sync_relation.",
+    ),
+]
 
 
 def dump(value: Any) -> Any:

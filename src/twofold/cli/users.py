@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from twofold.cli.connection import ConnectionOptions, call, fail, guess_id_type
-from twofold.cli.output import show, show_rows
+from twofold.cli.output import IdTypeOption, JsonOption, show, show_rows
 from twofold.cli.runtime import console, print_json
 from twofold.cli.user_import import (
     CSV_FIELDS_HELP,
@@ -23,16 +23,6 @@ from twofold.cli.user_import import (
 
 app = typer.Typer(help="Create, find, change, delete and import users.", no_args_is_help=True)
 
-IdType = Annotated[
-    str,
-    typer.Option(
-        "--id-type",
-        help="How USER is read: auto (email if it has @, user id if "
-        "24 hex digits, else username), user_id, username, email, phone, "
-        "external_id, identity, sync_relation.",
-    ),
-]
-Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 COLUMNS = ("userId", "username", "email", "phone", "externalId", "status")
 
 
@@ -51,7 +41,7 @@ def create(
     external_id: Annotated[str | None, typer.Option(help="Id in another system (unique).")] = None,
     name: Annotated[str | None, typer.Option(help="Real name.")] = None,
     nickname: Annotated[str | None, typer.Option(help="Nickname.")] = None,
-    as_json: Json = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Create a user (give at least one of --username, --email, --phone)."""
     fields: dict[str, Any] = {
@@ -75,8 +65,8 @@ def create(
 def get(
     ctx: typer.Context,
     user: Annotated[str, typer.Argument(help="The user.")],
-    id_type: IdType = "auto",
-    as_json: Json = False,
+    id_type: IdTypeOption = "auto",
+    as_json: JsonOption = False,
 ) -> None:
     """Show one user."""
     found = call(
@@ -96,7 +86,7 @@ def list_users(
     mfa: Annotated[bool | None, typer.Option("--mfa/--no-mfa", help="Only users with / without MFA.")] = None,
     page: Annotated[int, typer.Option(min=1)] = 1,
     limit: Annotated[int, typer.Option(min=1, max=50)] = 20,
-    as_json: Json = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List users, newest first."""
     filters: list[dict[str, Any]] = []
@@ -117,14 +107,14 @@ def list_users(
 def update(
     ctx: typer.Context,
     user: Annotated[str, typer.Argument(help="The user.")],
-    id_type: IdType = "auto",
+    id_type: IdTypeOption = "auto",
     set_: Annotated[
         list[str] | None,
         typer.Option(
             "--set", help="FIELD=VALUE with the wire name, e.g. --set nickname=Al --set status=Suspended."
         ),
     ] = None,
-    as_json: Json = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Change a user's attributes."""
     fields: dict[str, Any] = {}
@@ -154,7 +144,7 @@ def _snake(fields: dict[str, Any]) -> dict[str, Any]:
 def delete(
     ctx: typer.Context,
     users: Annotated[list[str], typer.Argument(help="One or more users (all of the same --id-type).")],
-    id_type: IdType = "auto",
+    id_type: IdTypeOption = "auto",
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete users (all or none)."""
@@ -184,7 +174,7 @@ def import_(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted import of this file.")
     ] = False,
-    as_json: Json = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Import users with optional TOTP secrets and MFA status; each row is imported whole or not at all."""
     try:

@@ -104,7 +104,9 @@ def default_status(pool_factors: list[Factor], has_totp_secret: bool) -> MfaStat
     """The status of a user nobody has set: the pool's factors listed, all off except TOTP, which is
     on exactly when a secret is bound (entry and switch agree, so the default can be written back)."""
     return MfaStatus(
-        policies=tuple(PolicyEntry(f, f is Factor.OTP and has_totp_secret, i) for i, f in enumerate(pool_factors)),
+        policies=tuple(
+            PolicyEntry(f, f is Factor.OTP and has_totp_secret, i) for i, f in enumerate(pool_factors)
+        ),
         totp_enabled=has_totp_secret,
     )
 

@@ -87,7 +87,8 @@ def _check_profile_echo(data: MfaTriggerDataInput, user: User, t: str) -> None:
         code = normalize_country_code(data.phone_country_code, t + "phoneCountryCode")
         if code != user.phone_country_code:
             raise InvalidParameter(
-                t + "phoneCountryCode", "differs from the user's phone country code; change it with update-user"
+                t + "phoneCountryCode",
+                "differs from the user's phone country code; change it with update-user",
             )
     for name, given, actual in (
         ("username", data.username, user.username),
