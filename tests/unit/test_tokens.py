@@ -44,3 +44,19 @@ def test_token_signed_with_another_key_is_refused() -> None:
     token = mint_management_token(b"x" * 32, "p1", "k1", 1000, 60)
     with pytest.raises(jwt.InvalidSignatureError):
         decode_management_token(KEY, token, 1000, 0)
+
+
+def test_verifier_remembers_tokens_but_still_checks_expiry() -> None:
+    from twofold.auth.tokens import TokenVerifier
+
+    verifier = TokenVerifier(KEY, capacity=2)
+    token = mint_management_token(KEY, "p1", "k1", 1000, 60)
+    assert verifier.verify(token, 1000, 0).pool_id == "p1"
+    assert verifier.verify(token, 1059, 0).pool_id == "p1"
+    with pytest.raises(jwt.ExpiredSignatureError):
+        verifier.verify(token, 1061, 0)
+    with pytest.raises(jwt.InvalidSignatureError):
+        verifier.verify(mint_management_token(b"x" * 32, "p1", "k1", 1000, 60), 1000, 0)
+    for i in range(5):  # bounded
+        verifier.verify(mint_management_token(KEY, f"p{i}", "k", 1000, 60), 1000, 0)
+    assert len(verifier._verified) <= 2

@@ -12,7 +12,7 @@ from twofold.services.container import Services
 from twofold.services.context import Caller
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 

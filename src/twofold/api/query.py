@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable, Coroutine
+from functools import cache
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -20,7 +21,8 @@ from twofold.errors import InvalidParameter
 M = TypeVar("M", bound=BaseModel)
 
 
-def _list_fields(model: type[BaseModel]) -> set[str]:
+@cache
+def _list_fields(model: type[BaseModel]) -> frozenset[str]:
     names = set()
     for name, info in model.model_fields.items():
         annotation = info.annotation
@@ -29,7 +31,7 @@ def _list_fields(model: type[BaseModel]) -> set[str]:
         }
         if list in origins:
             names.add(info.alias or name)
-    return names
+    return frozenset(names)
 
 
 def parse_query(model: type[M], items: list[tuple[str, str]]) -> M:

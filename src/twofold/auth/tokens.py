@@ -39,6 +39,32 @@ def mint_management_token(key: bytes, pool_id: str, access_key_id: str, now: int
             return token
 
 
+class TokenVerifier:
+    """Verifies management tokens, remembering the ones already verified.
+
+    A client reuses its token for its whole life (2 h by default), and PyJWT's verification costs
+    ~100 us, so a verified token's claims are kept (bounded, oldest dropped first).  Expiry is checked
+    on every use; whether the access key is still active is the caller's check, also on every use.
+    """
+
+    def __init__(self, key: bytes, capacity: int = 4096) -> None:
+        self._key = key
+        self._capacity = capacity
+        self._verified: dict[str, TokenClaims] = {}
+
+    def verify(self, token: str, now: int, grace: int) -> TokenClaims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = decode_management_token(self._key, token, now, grace)
+            if len(self._verified) >= self._capacity:
+                self._verified.pop(next(iter(self._verified)))
+            self._verified[token] = claims
+        if claims.expires_at + grace < now:
+            self._verified.pop(token, None)
+            raise jwt.ExpiredSignatureError("token expired")
+        return claims
+
+
 def decode_management_token(key: bytes, token: str, now: int, grace: int) -> TokenClaims:
     """Verify signature, audience and expiry (with ``grace`` seconds); raise ``jwt.InvalidTokenError``."""
     claims = jwt.decode(

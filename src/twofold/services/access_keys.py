@@ -52,6 +52,7 @@ class AccessKeyService:
         self._db = db
         self._box = box
         self._token_key = token_key
+        self._tokens = tokens.TokenVerifier(token_key)
         self._settings = settings
         self._clock = clock
 
@@ -140,8 +141,8 @@ class AccessKeyService:
 
     async def authenticate_bearer(self, token: str, headers: Mapping[str, str]) -> Principal:
         try:
-            claims = tokens.decode_management_token(
-                self._token_key, token, self._clock() // 1000, self._settings.management_token_grace_seconds
+            claims = self._tokens.verify(
+                token, self._clock() // 1000, self._settings.management_token_grace_seconds
             )
         except jwt.InvalidTokenError as exc:
             raise AuthenticationFailed(f"bad management token: {type(exc).__name__}") from None

@@ -10,10 +10,11 @@ from starlette.responses import Response
 from twofold.api import envelope
 from twofold.api.deps import CallerDep, ServicesDep
 from twofold.api.query import query
+from twofold.api.v3 import PREFIX
 from twofold.schemas.mfa import AppIdQuery, CreateApplicationRequest, ListApplicationsQuery
 from twofold.storage.repositories.applications import ApplicationRecord
 
-router = APIRouter(tags=["applications"])
+router = APIRouter(prefix=PREFIX, tags=["applications"])
 
 
 def application_dto(app: ApplicationRecord) -> dict[str, Any]:

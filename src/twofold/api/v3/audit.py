@@ -11,10 +11,11 @@ from starlette.responses import Response
 from twofold.api import envelope
 from twofold.api.deps import CallerDep, ServicesDep
 from twofold.api.query import query
+from twofold.api.v3 import PREFIX
 from twofold.api.v3.dto import iso
 from twofold.schemas.common import WireModel
 
-router = APIRouter(tags=["twofold"])
+router = APIRouter(prefix=PREFIX, tags=["twofold"])
 
 
 class AuditQuery(WireModel):

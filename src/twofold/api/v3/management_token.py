@@ -9,9 +9,10 @@ from starlette.responses import Response
 
 from twofold.api import envelope
 from twofold.api.deps import ServicesDep
+from twofold.api.v3 import PREFIX
 from twofold.errors import AuthenticationFailed
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(prefix=PREFIX, tags=["auth"])
 
 
 @router.post("/get-management-token")

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from twofold.api import envelope
 from twofold.api.deps import CallerDep, ServicesDep
 from twofold.api.query import query
+from twofold.api.v3 import PREFIX
 from twofold.domain.mfa import Factor
 from twofold.schemas.mfa import (
     DisableGlobalMfaRequest,
@@ -22,7 +23,7 @@ from twofold.schemas.mfa import (
 )
 from twofold.services.mfa import UserMfa
 
-router = APIRouter(tags=["mfa"])
+router = APIRouter(prefix=PREFIX, tags=["mfa"])
 StatusQuery = Annotated[MfaStatusQuery, Depends(query(MfaStatusQuery))]
 
 
