@@ -3,10 +3,10 @@
 Why not the async ORM: on this project's machines one indexed UPDATE through SQLAlchemy's async ORM
 cost 4-10x the same UPDATE on the stdlib driver (docs/architecture.md).  So:
 
-* SQLite: one stdlib ``sqlite3`` connection per process, called directly on the event loop (an indexed
-  statement takes ~15 us; a thread hand-off alone costs ~130 us).  WAL mode, ``BEGIN IMMEDIATE`` for
-  writes, a busy timeout for the other processes.  An ``asyncio.Lock`` keeps one transaction at a time
-  on the connection; uncontended it costs nothing and never yields.
+* SQLite: stdlib ``sqlite3`` called directly on the event loop (an indexed statement takes ~15 us; a
+  thread hand-off alone costs ~130 us).  WAL mode; per process one writer connection, used by one
+  transaction at a time (an ``asyncio.Lock``: uncontended it costs nothing and never yields), with
+  ``BEGIN IMMEDIATE`` retried asynchronously while another process writes; and one reader connection.
 * PostgreSQL: an ``asyncpg`` pool.
 
 SQL is written once with ``:name`` parameters; for asyncpg they are rewritten to ``$n`` (cached).
@@ -96,45 +96,74 @@ def _translate_sqlite(exc: sqlite3.IntegrityError) -> Exception:
     return exc
 
 
+def _sqlite_connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={busy_timeout_ms}",
+    ):
+        conn.execute(pragma)
+    return conn
+
+
 class SqliteDatabase:
+    """Two connections per process: a writer for transactions, a reader for everything else.
+
+    WAL lets the reader run while any process writes.  SQLite allows one writer at a time across
+    processes; when another process holds it, ``BEGIN IMMEDIATE`` is retried with ``asyncio.sleep``
+    (sub-millisecond steps), so a waiting worker keeps serving reads instead of blocking its event loop
+    in SQLite's own busy handler, which sleeps in steps of 1 ms and more.
+    """
+
     dialect = "sqlite"
+    LOCK_WAIT_SECONDS = 5.0
 
     def __init__(self, path: str) -> None:
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=5000",
-        ):
-            self._conn.execute(pragma)
+        self._writer = _sqlite_connect(path, busy_timeout_ms=0)
+        self._reader = _sqlite_connect(path, busy_timeout_ms=5000)
         self._lock = asyncio.Lock()
-        self._wrapped = _SqliteConnection(self._conn)
+        self._write = _SqliteConnection(self._writer)
+        self._read = _SqliteConnection(self._reader)
+
+    async def _begin(self) -> None:
+        delay, waited = 0.0002, 0.0
+        while True:
+            try:
+                self._writer.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or waited >= self.LOCK_WAIT_SECONDS:
+                    raise
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 0.005)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqliteConnection]:
         async with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
-                yield self._wrapped
+                yield self._write
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._writer.execute("ROLLBACK")
                 raise
             else:
-                self._conn.execute("COMMIT")
+                self._writer.execute("COMMIT")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[_SqliteConnection]:
-        async with self._lock:
-            yield self._wrapped
+        # Statements run synchronously and each is its own snapshot (autocommit), so readers need no lock.
+        yield self._read
 
     async def ping(self) -> bool:
-        async with self._lock:
-            return self._conn.execute("SELECT 1").fetchone() is not None
+        return self._reader.execute("SELECT 1").fetchone() is not None
 
     async def close(self) -> None:
-        self._conn.close()
+        self._writer.close()
+        self._reader.close()
 
 
 # ----------------------------------------------------------------------------------- PostgreSQL
