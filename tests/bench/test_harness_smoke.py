@@ -41,7 +41,7 @@ def test_quick_run_writes_json_and_markdown_with_positive_figures(tmp_path: Path
     assert done.returncode == 0, done.stderr[-2000:]
 
     results = json.loads((tmp_path / "out" / "latest.json").read_text())
-    assert {"meta", "wrk", "cells", "targets", "bulk", "cli_import"} <= results.keys()
+    assert {"meta", "wrk", "cells", "targets", "bulk", "scaling", "peers"} <= results.keys()
     assert results["meta"]["machine"]["nproc"] >= 1
     by_name = {cell["name"]: cell for cell in results["cells"]}
     assert set(by_name) == {"bare", "parse_only", SCENARIO}

@@ -1,0 +1,1 @@
+"""The pieces of the benchmark harness; bench/run.py puts them together."""

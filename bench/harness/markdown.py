@@ -1,0 +1,235 @@
+"""The Markdown rendering of a results document (bench/results/latest.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .report import BULK_PATHS
+
+
+def _n(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def _x(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows] + [""]
+
+
+def _flag(cell: dict[str, Any]) -> str:
+    if cell["valid"]:
+        return ""
+    why = []
+    if cell["bad_responses"] or cell["socket_errors"]:
+        why.append(f"{cell['bad_responses'] + cell['socket_errors']} errors")
+    if cell["exhausted"]:
+        why.append("request file ran out: lower bound")
+    return " ⚠ " + ", ".join(why)
+
+
+def render(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    out = [f"# Twofold benchmark — {meta['started_at']}", ""]
+    machine = meta["machine"]
+    out += [
+        f"Machine: {machine['nproc']} CPUs ({machine['cpu_model']}), {machine['mem_gib']:.1f} GiB RAM; "
+        f"load average {meta['load_start']} at start, {meta.get('load_end', '?')} at the end. "
+        f"Commit `{meta['commit']}`. {meta['versions']}.",
+        "",
+        "bg CPU = cores used by *other* processes during the runs (this machine is shared; harness/cpu.py): "
+        "a cell with a high value was measured on a busy machine.",
+        "",
+        f"Each cell: {meta['timing']['warmup']} s warm-up per scenario, then {meta['timing']['runs']} timed wrk "
+        f"runs of {meta['timing']['seconds']} s ({meta['timing']['wrk_threads']} wrk thread(s)); median and "
+        "spread ((max − min) / median) of req/s, medians of p50/p99. ×PO = ratio to the parse-only baseline "
+        "at the same workers and connections. RSS = peak resident memory (VmHWM) of the busiest worker. "
+        f"Wall time of the whole run: {_n(meta.get('elapsed_s'))} s.",
+        "",
+        "## Targets (issue 5)",
+        "",
+    ]
+    out += _table(
+        ["target", "measured", "required", "met"],
+        [
+            [
+                t["target"],
+                _x(t["measured"]) if t["measured"] is not None else "—",
+                t["required"],
+                {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
+                + (f" — {t['note']}" if t["note"] else ""),
+            ]
+            for t in results["targets"]
+        ],
+    )
+    out += ["## Baselines and the load generator's ceiling", ""]
+    base = [c for c in results["cells"] if c["kind"] == "baseline"]
+    bg = "bg CPU"
+    out += _table(
+        ["app", "workers", "conns", "req/s", "spread", "p50 ms", "p99 ms", "RSS MB", "wrk CPU", bg],
+        [
+            [
+                c["name"],
+                str(c["workers"]),
+                str(c["connections"]),
+                _n(c["rps"]["median"]) + _flag(c),
+                f"{c['rps']['spread_pct']:.0f}%",
+                _n(c["latency_ms"]["p50"], 2),
+                _n(c["latency_ms"]["p99"], 2),
+                _n(c["rss_mb"]["max"], 1),
+                f"{c['wrk_cpu']:.2f}",
+                f"{c.get('background_cpu', 0):.2f}",
+            ]
+            for c in base
+        ],
+    )
+    if results["wrk"].get("ceiling"):
+        out += [
+            "wrk's ceiling: against the bare app wrk used the CPU shown; the rate at which wrk itself would "
+            "be saturated is estimated as req/s × threads / CPU:",
+            "",
+        ]
+        out += _table(
+            ["workers", "conns", "bare req/s", "wrk CPU (cores)", "wrk saturates at ≈ req/s"],
+            [
+                [
+                    str(r["workers"]),
+                    str(r["connections"]),
+                    _n(r["bare_rps"]),
+                    f"{r['wrk_cpu_cores']:.2f}",
+                    _n(r["wrk_saturation_rps_est"]),
+                ]
+                for r in results["wrk"]["ceiling"]
+            ],
+        )
+    for backend in ("sqlite", "postgresql"):
+        cells = [c for c in results["cells"] if c.get("backend") == backend and c.get("phase") != "scaling"]
+        if not cells:
+            continue
+        out += [f"## Twofold on {backend}", ""]
+        out += _table(
+            [
+                "scenario",
+                "users",
+                "w",
+                "conns",
+                "req/s",
+                "spread",
+                "×PO",
+                "p50 ms",
+                "p99 ms",
+                "×PO p99",
+                "RSS MB",
+                "×PO RSS",
+                bg,
+            ],
+            [
+                [
+                    c["name"],
+                    f"{c['users']:,}",
+                    str(c["workers"]),
+                    str(c["connections"]),
+                    _n(c["rps"]["median"]) + _flag(c),
+                    f"{c['rps']['spread_pct']:.0f}%",
+                    _x((c.get("ratios") or {}).get("rps_vs_parse_only")),
+                    _n(c["latency_ms"]["p50"], 2),
+                    _n(c["latency_ms"]["p99"], 2),
+                    _x((c.get("ratios") or {}).get("p99_vs_parse_only")),
+                    _n(c["rss_mb"]["max"], 1),
+                    _x((c.get("ratios") or {}).get("rss_vs_parse_only")),
+                    f"{c.get('background_cpu', 0):.2f}",
+                ]
+                for c in cells
+            ],
+        )
+    if results.get("scaling"):
+        out += [
+            "## User-count scaling",
+            "",
+            "Both pools served at once by two servers; their runs interleaved (A B A B …) so that background "
+            "load hits both alike.",
+            "",
+        ]
+        out += _table(
+            [
+                "backend",
+                "scenario",
+                "w",
+                "conns",
+                "req/s small pool",
+                "req/s large pool",
+                "large/small",
+                "p99 small",
+                "p99 large",
+            ],
+            [
+                [
+                    r["backend"],
+                    r["scenario"],
+                    str(r["workers"]),
+                    str(r["connections"]),
+                    f"{_n(r['rps_small'])} ({r['small_users']:,})",
+                    f"{_n(r['rps_large'])} ({r['large_users']:,})",
+                    _pct(r["large_vs_small"]),
+                    _n(r["p99_small"], 2),
+                    _n(r["p99_large"], 2),
+                ]
+                for r in results["scaling"]
+            ],
+        )
+    out += ["## Bulk import (users with MFA status)", ""]
+    rows = []
+    for r in results.get("bulk", []):
+        path = BULK_PATHS.get(r.get("path", ""), r.get("path", "?"))
+        if "users_per_s" not in r:
+            rows.append([r["backend"], path, "—", "—", "—", "—", "unavailable: " + r.get("unavailable", "?")])
+            continue
+        detail = (
+            f"create {r['create_users_per_s']:,.0f}/s, set-mfa-status {r['set_status_per_s']:,.0f}/s"
+            if "create_users_per_s" in r
+            else ""
+        )
+        rows.append(
+            [
+                r["backend"],
+                path,
+                f"{r['users']:,}",
+                str(r["workers"]),
+                str(r["connections"]),
+                f"{r['seconds']:.1f}",
+                _n(r["users_per_s"]) + (f" ({detail})" if detail else ""),
+            ]
+        )
+    out += _table(["backend", "path", "users", "w", "client conns", "seconds", "users/s"], rows)
+    if results.get("peers"):
+        out += ["## Peers (same machine, same wrk)", ""]
+        out += _table(
+            ["peer", "call", "version", "w", "conns", "req/s", "p50 ms", "p99 ms"],
+            [
+                [
+                    p["peer"],
+                    p["call"],
+                    p.get("version", "—"),
+                    str(p.get("workers", "—")),
+                    str(p.get("connections", "—")),
+                    _n(p.get("rps")) if p.get("rps") else "unavailable: " + p.get("unavailable", "?"),
+                    _n(p.get("p50_ms"), 2),
+                    _n(p.get("p99_ms"), 2),
+                ]
+                for p in results["peers"]
+            ],
+        )
+    if results.get("unavailable"):
+        out += (
+            ["## Not measured, or interrupted", ""]
+            + [f"* {u['what']}: unavailable: {u['reason']}" for u in results["unavailable"]]
+            + [""]
+        )
+    return "\n".join(out)

@@ -1,0 +1,135 @@
+"""wrk: make sure it is installed, run it with bench/lua/replay.lua, and read its JSON line back."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+LUA = Path(__file__).resolve().parent.parent / "lua" / "replay.lua"
+_MARK = "BENCH_RESULT "
+
+
+class WrkUnavailable(RuntimeError):
+    pass
+
+
+def ensure_wrk(log: Any = print) -> str:
+    """Return the path of ``wrk``, installing the Debian package when it is missing (CI, new machines)."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    apt = shutil.which("apt-get")
+    if apt is None:
+        raise WrkUnavailable("wrk is not installed and apt-get is not available")
+    log("wrk not found: installing the Debian package (apt-get install -y wrk)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+
+    def apt_get(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*sudo, apt, *args], env=env, capture_output=True, text=True, check=False)
+
+    done = apt_get("install", "-y", "wrk")
+    if done.returncode != 0:  # a fresh container has no package lists yet
+        apt_get("update")
+        done = apt_get("install", "-y", "wrk")
+    found = shutil.which("wrk")
+    if not found:
+        raise WrkUnavailable(f"apt-get could not install wrk: {done.stderr.strip()[-300:]}")
+    return found
+
+
+def wrk_version(binary: str) -> str:
+    done = subprocess.run([binary, "-v"], capture_output=True, text=True, check=False)
+    return (done.stdout or done.stderr).splitlines()[0].strip() if (done.stdout or done.stderr) else "?"
+
+
+@dataclass
+class WrkRun:
+    rps: float
+    requests: int
+    seconds: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    socket_errors: int
+    bad: int  # responses that were not HTTP 200 + statusCode 200
+    exhausted: bool  # a BENCH_ONCE request file ran out: the rate is a lower bound
+    wrk_cpu: float  # wrk's CPU time / wall time (1.0 = one core busy)
+    sample: str | None
+    wall_seconds: float = 0.0
+    background_cpu: float = 0.0  # cores used by other processes meanwhile (harness/cpu.py)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def run_wrk(
+    binary: str,
+    port: int,
+    requests_file: Path,
+    connections: int,
+    seconds: int,
+    threads: int = 1,
+    once: bool = False,
+    expect: str | None = None,
+) -> WrkRun:
+    threads = max(1, min(threads, connections))
+    env = dict(
+        os.environ,
+        BENCH_REQUESTS=str(requests_file),
+        BENCH_THREADS=str(threads),
+        BENCH_ONCE="1" if once else "0",
+    )
+    if expect is not None:
+        env["BENCH_EXPECT"] = expect
+    command = [
+        binary,
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{port}/",
+    ]
+    started = time.monotonic()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    line = next((ln for ln in out.splitlines() if ln.startswith(_MARK)), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {err.strip()[-500:] or out[-500:]}")
+    data = json.loads(line[len(_MARK) :])
+    errors = data["errors"]
+    secs = data["duration_us"] / 1e6
+    lat = data["latency_us"]
+    return WrkRun(
+        rps=data["requests"] / secs if secs else 0.0,
+        requests=data["requests"],
+        seconds=secs,
+        p50_ms=lat["p50"] / 1000,
+        p90_ms=lat["p90"] / 1000,
+        p99_ms=lat["p99"] / 1000,
+        max_ms=lat["max"] / 1000,
+        socket_errors=errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
+        bad=data["bad"],
+        exhausted=bool(data["exhausted"]),
+        wrk_cpu=(usage.ru_utime + usage.ru_stime) / wall if wall else 0.0,
+        sample=data["sample"],
+        wall_seconds=wall,
+    )
