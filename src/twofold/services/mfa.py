@@ -64,9 +64,8 @@ class MfaService:
         if request.version is not None and request.version < 0:
             raise InvalidParameter("version")
         async with self._db.transaction() as conn:
-            user = await self._users.resolve(conn, caller.pool_id, ref)
+            user = await self._users.resolve(conn, caller.pool_id, ref, lock=True)
             status = parse_trigger_data(request.mfa_trigger_data, user, require_token=True)
-            await mfa_repo.lock_user(conn, caller.pool_id, user.id)
             before = await mfa_repo.get(conn, caller.pool_id, user.id)
             version = await mfa_repo.put(
                 conn, caller.pool_id, user.id, status, self._clock(), request.version
@@ -85,8 +84,7 @@ class MfaService:
         return version
 
     async def _load(self, conn: Connection, pool_id: str, user: User) -> UserMfa:
-        has_secret = await otp_repo.exists(conn, pool_id, user.id)
-        status = await mfa_repo.get(conn, pool_id, user.id)
+        status, has_secret = await mfa_repo.get_with_otp_flag(conn, pool_id, user.id)
         if status is None:
             pool = await pools_repo.get(conn, pool_id)
             factors = parse_factors(pool.mfa_enabled_factors if pool else [], "enabledFactors")

@@ -89,8 +89,8 @@ class UserService:
         self._clock = clock
 
     # ---------------------------------------------------------------------------------- lookups
-    async def resolve(self, conn: Connection, pool_id: str, ref: UserRef) -> User:
-        found = await users_repo.find(conn, pool_id, ref)
+    async def resolve(self, conn: Connection, pool_id: str, ref: UserRef, lock: bool = False) -> User:
+        found = await users_repo.find(conn, pool_id, ref, lock)
         if not found:
             raise UserNotFound()
         if len(found) > 1:

@@ -25,6 +25,23 @@ async def get(conn: Connection, pool_id: str, user_id: str) -> MfaStatus | None:
     return None if row is None else MfaStatus.from_document(json.loads(row["document"]), row["version"])
 
 
+async def get_with_otp_flag(conn: Connection, pool_id: str, user_id: str) -> tuple[MfaStatus | None, bool]:
+    """The stored status (None if never set) and whether a TOTP secret is bound, in one round trip."""
+    row = await conn.fetch_one(
+        "SELECT m.document, m.version, EXISTS (SELECT 1 FROM otp_authenticators o"
+        " WHERE o.pool_id = :pool AND o.user_id = :uid) AS has_otp"
+        " FROM (SELECT 1 AS one) AS one LEFT JOIN mfa_statuses m ON m.pool_id = :pool AND m.user_id = :uid",
+        {"pool": pool_id, "uid": user_id},
+    )
+    assert row is not None
+    status = (
+        None
+        if row["document"] is None
+        else MfaStatus.from_document(json.loads(row["document"]), row["version"])
+    )
+    return status, bool(row["has_otp"])
+
+
 async def put(
     conn: Connection,
     pool_id: str,
@@ -52,12 +69,3 @@ async def put(
             params["expected"] = expected_version
     version = await conn.fetch_value(sql + " RETURNING version", params)
     return None if version is None else int(version)
-
-
-async def lock_user(conn: Connection, pool_id: str, user_id: str) -> None:
-    """Serialise writers of one user (PostgreSQL row lock; SQLite writers are serialised already)."""
-    if conn.dialect == "postgresql":
-        await conn.fetch_value(
-            "SELECT id FROM users WHERE pool_id = :pool AND id = :uid FOR UPDATE",
-            {"pool": pool_id, "uid": user_id},
-        )

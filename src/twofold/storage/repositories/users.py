@@ -101,12 +101,18 @@ async def update(conn: Connection, user: User) -> None:
     await conn.execute(_UPDATE, _params(user))
 
 
-async def find(conn: Connection, pool_id: str, ref: UserRef) -> list[User]:
-    """Users matching ``ref`` (at most one, except a phone number without country code: up to two)."""
+async def find(conn: Connection, pool_id: str, ref: UserRef, lock: bool = False) -> list[User]:
+    """Users matching ``ref`` (at most one, except a phone number without country code: up to two).
+
+    ``lock`` (inside a transaction) takes the row lock on PostgreSQL, serialising writers of one user;
+    SQLite serialises all writers already.
+    """
     if ref.id_type is UserIdType.PHONE:
         sql = _PHONE_ANY if ref.sub_key is None else _PHONE_CC
     else:
         sql = _LOOKUPS[ref.id_type]
+    if lock and conn.dialect == "postgresql":
+        sql += " FOR UPDATE OF u" if " u JOIN " in sql else " FOR UPDATE"
     rows = await conn.fetch_all(sql, {"pool": pool_id, "key": ref.key, "sub": ref.sub_key})
     return [_user(r) for r in rows]
 
