@@ -6,7 +6,13 @@ import pytest
 
 from tests.conftest import Api
 from tests.factories import user_payload
-from twofold.errors import InvalidParameter, MissingUserIdentifier, UserAlreadyExists, UserNotFound
+from twofold.errors import (
+    InvalidParameter,
+    MalformedBody,
+    MissingUserIdentifier,
+    UserAlreadyExists,
+    UserNotFound,
+)
 
 
 async def test_created_user_has_sensible_defaults(api: Api) -> None:
@@ -274,7 +280,7 @@ async def test_validation_errors_name_the_field(api: Api) -> None:
     body = await api.raw(
         "POST", "/api/v3/create-user", content=b"{not json", headers={"content-type": "application/json"}
     )
-    assert body["statusCode"] == 400
+    assert body["statusCode"] == 400 and body["apiCode"] == MalformedBody.api_code
 
 
 async def test_unknown_route_is_an_envelope(api: Api) -> None:

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from twofold.api.context import current_lang
 from twofold.api.envelope import render
-from twofold.errors import AuthenticationFailed, InvalidParameter, RouteNotFound, TwofoldError
+from twofold.errors import AuthenticationFailed, InvalidParameter, MalformedBody, RouteNotFound, TwofoldError
 
 log = logging.getLogger("twofold.errors")
 
@@ -47,6 +47,8 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     first = errors[0] if errors else {"loc": ("body",), "msg": "invalid"}
+    if first.get("type") == "json_invalid":
+        return render_error(MalformedBody())
     return render_error(InvalidParameter(field_name(tuple(first.get("loc", ()))), str(first.get("msg", ""))))
 
 

@@ -33,8 +33,3 @@ class WireModel(BaseModel):
     """camelCase on the wire, snake_case in Python; unknown keys are ignored (stale SDK usages)."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-
-class PageQuery(WireModel):
-    page: int = 1
-    limit: int = 10

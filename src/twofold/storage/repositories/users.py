@@ -117,11 +117,6 @@ async def find(conn: Connection, pool_id: str, ref: UserRef, lock: bool = False)
     return [_user(r) for r in rows]
 
 
-async def get_by_id(conn: Connection, pool_id: str, user_id: str) -> User | None:
-    row = await conn.fetch_one(_LOOKUPS[UserIdType.USER_ID], {"pool": pool_id, "key": user_id})
-    return None if row is None else _user(row)
-
-
 async def delete(conn: Connection, pool_id: str, user_ids: Sequence[str]) -> int:
     deleted = 0
     for user_id in user_ids:
