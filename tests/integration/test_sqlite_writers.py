@@ -40,3 +40,44 @@ async def test_a_second_writer_waits_asynchronously_then_writes(tmp_path: Path) 
     finally:
         await first.close()
         await second.close()
+
+
+async def _write_many(db: SqliteDatabase, count: int) -> None:
+    for i in range(count):
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO user_pools (id, name, mfa_enabled_factors, created_at) VALUES (:id, 'p', '[]', 0)",
+                {"id": f"p{i}"},
+            )
+
+
+async def test_commits_never_checkpoint_on_the_event_loop(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    db = SqliteDatabase(str(path))
+    try:
+        before = path.stat().st_size
+        await _write_many(db, 1500)  # > 1,000 WAL pages: SQLite's auto-checkpoint would have run
+        assert path.stat().st_size == before
+        db.checkpoint()
+        assert path.stat().st_size > before
+    finally:
+        await db.close()
+
+
+async def test_the_background_task_checkpoints(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    db = SqliteDatabase(str(path))
+    db.CHECKPOINT_INTERVAL_SECONDS = 0.01
+    db.start_checkpoints()
+    try:
+        before = path.stat().st_size
+        await _write_many(db, 1500)
+        for _ in range(100):
+            if path.stat().st_size > before:
+                break
+            await asyncio.sleep(0.02)
+        assert path.stat().st_size > before
+    finally:
+        await db.close()

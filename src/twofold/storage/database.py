@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -116,17 +117,43 @@ class SqliteDatabase:
     processes; when another process holds it, ``BEGIN IMMEDIATE`` is retried with ``asyncio.sleep``
     (sub-millisecond steps), so a waiting worker keeps serving reads instead of blocking its event loop
     in SQLite's own busy handler, which sleeps in steps of 1 ms and more.
+
+    WAL checkpoints (copying the log back into the database file, with an fsync) take milliseconds; left
+    to SQLite they run inside whichever COMMIT crosses 1,000 pages, stalling that worker's event loop.
+    So the writer does not checkpoint; a background task does it twice a second in a worker thread, on
+    a connection of its own (``start_checkpoints``; PASSIVE: it never blocks readers or writers).
     """
 
     dialect = "sqlite"
     LOCK_WAIT_SECONDS = 5.0
+    CHECKPOINT_INTERVAL_SECONDS = 0.5
 
     def __init__(self, path: str) -> None:
         self._writer = _sqlite_connect(path, busy_timeout_ms=0)
+        self._writer.execute("PRAGMA wal_autocheckpoint=0")
         self._reader = _sqlite_connect(path, busy_timeout_ms=5000)
+        self._checkpointer = _sqlite_connect(path, busy_timeout_ms=0)
+        self._checkpoint_lock = threading.Lock()
+        self._checkpoint_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._write = _SqliteConnection(self._writer)
         self._read = _SqliteConnection(self._reader)
+
+    def start_checkpoints(self) -> None:
+        """Checkpoint the WAL in the background (call from the event loop that uses this database)."""
+        self._checkpoint_task = asyncio.get_running_loop().create_task(self._checkpoint_loop())
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.CHECKPOINT_INTERVAL_SECONDS)
+            await asyncio.to_thread(self.checkpoint)
+
+    def checkpoint(self) -> None:
+        with self._checkpoint_lock:
+            try:
+                self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.OperationalError:
+                pass  # another process is checkpointing right now; the next round will do
 
     async def _begin(self) -> None:
         delay, waited = 0.0002, 0.0
@@ -162,6 +189,13 @@ class SqliteDatabase:
         return self._reader.execute("SELECT 1").fetchone() is not None
 
     async def close(self) -> None:
+        if self._checkpoint_task is not None:
+            self._checkpoint_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._checkpoint_task
+        self.checkpoint()
+        with self._checkpoint_lock:
+            self._checkpointer.close()
         self._writer.close()
         self._reader.close()
 
@@ -261,6 +295,8 @@ async def open_database(url: str, pool_size: int = 10) -> Database:
     if parsed.dialect == "sqlite":
         assert parsed.sqlite_path is not None
         parsed.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteDatabase(str(parsed.sqlite_path))
+        database = SqliteDatabase(str(parsed.sqlite_path))
+        database.start_checkpoints()
+        return database
     assert parsed.asyncpg_dsn is not None
     return await PostgresDatabase.connect(parsed.asyncpg_dsn, pool_size)
