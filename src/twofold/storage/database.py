@@ -115,7 +115,7 @@ class SqliteDatabase:
 
     WAL lets the reader run while any process writes.  SQLite allows one writer at a time across
     processes; when another process holds it, ``BEGIN IMMEDIATE`` is retried with ``asyncio.sleep``
-    (sub-millisecond steps), so a waiting worker keeps serving reads instead of blocking its event loop
+    (steps of 0.1-1 ms), so a waiting worker keeps serving reads instead of blocking its event loop
     in SQLite's own busy handler, which sleeps in steps of 1 ms and more.
 
     WAL checkpoints (copying the log back into the database file, with an fsync) take milliseconds; left
@@ -156,7 +156,8 @@ class SqliteDatabase:
                 pass  # another process is checkpointing right now; the next round will do
 
     async def _begin(self) -> None:
-        delay, waited = 0.0002, 0.0
+        # Another process holds the write lock for ~100-200 us per transaction: poll at that scale.
+        delay, waited = 0.0001, 0.0
         while True:
             try:
                 self._writer.execute("BEGIN IMMEDIATE")
@@ -166,7 +167,7 @@ class SqliteDatabase:
                     raise
             await asyncio.sleep(delay)
             waited += delay
-            delay = min(delay * 2, 0.005)
+            delay = min(delay * 1.5, 0.001)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqliteConnection]:
