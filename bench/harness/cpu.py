@@ -45,10 +45,22 @@ def postgres_pids() -> list[int]:
 class Meter:
     """Start before a run, ``stop(wall, wrk_cpu_seconds)`` after it: the background CPU in cores."""
 
-    def __init__(self, pids: list[int]) -> None:
+    def __init__(self, pids: list[int], workers: list[int] | None = None) -> None:
         self._pids = [*pids, os.getpid()] + postgres_pids()
+        self._workers = {pid: process_seconds(pid) for pid in workers or []}
         self._busy = machine_busy_seconds()
         self._ours = sum(process_seconds(p) for p in self._pids)
+
+    def worker_balance(self) -> float:
+        """CPU of the least busy worker / the busiest one during the run (1.0 with a single worker).
+
+        uvicorn's workers share one listening socket; when wrk opens all its connections at once, the
+        worker that wakes first may accept nearly all of them, and the run measures one worker only.
+        """
+        used = [process_seconds(pid) - start for pid, start in self._workers.items()]
+        if len(used) < 2 or max(used) <= 0:
+            return 1.0
+        return min(used) / max(used)
 
     def stop(self, wall: float, wrk_cpu_seconds: float) -> float:
         busy = machine_busy_seconds() - self._busy

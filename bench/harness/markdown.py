@@ -45,7 +45,9 @@ def render(results: dict[str, Any]) -> str:
         f"Commit `{meta['commit']}`. {meta['versions']}.",
         "",
         "bg CPU = cores used by *other* processes during the runs (this machine is shared; harness/cpu.py): "
-        "a cell with a high value was measured on a busy machine.",
+        "a cell with a high value was measured on a busy machine. With several workers, a run in which one "
+        "worker did less than half the work of another (the kernel gave it few of wrk's connections) is "
+        "repeated, up to 3 attempts (`unbalanced_runs_repeated` in the JSON).",
         "",
         f"Each cell: {meta['timing']['warmup']} s warm-up per scenario, then {meta['timing']['runs']} timed wrk "
         f"runs of {meta['timing']['seconds']} s ({meta['timing']['wrk_threads']} wrk thread(s)); median and "
