@@ -20,8 +20,9 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def authenticate(request: Request, services: ServicesDep) -> Caller:
+async def authenticate(request: Request) -> Caller:
     """Management authentication: ``Bearer <token>`` or ``authing|genauth <AK>:<signature>``."""
+    services: Services = request.app.state.services
     authorization = request.headers.get("authorization", "")
     if authorization[:7].lower() == "bearer ":
         principal = await services.keys.authenticate_bearer(authorization[7:].strip(), request.headers)

@@ -65,4 +65,5 @@ def query(model: type[M]) -> Callable[[Request], Coroutine[Any, Any, M]]:
     async def dependency(request: Request) -> M:
         return parse_query(model, request.query_params.multi_items())
 
+    dependency.parses_input = True  # type: ignore[attr-defined]  # runs after authentication (api/routing.py)
     return dependency

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ import orjson
 from twofold.services.context import Caller, Clock
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import audit as audit_repo
+from twofold.storage.repositories.audit import AuditRow
 
 REDACTED = "[redacted]"
 _SECRET_KEYS = {"password", "passwordHash", "secret", "recoveryCode", "accessKeySecret", "mfaToken", "salt"}
@@ -34,8 +36,25 @@ def redact(value: Any) -> Any:
     return value
 
 
-def _dump(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(redact(value)).decode()
+_SECRET_MEMBER = re.compile('"(?:' + "|".join(sorted(_SECRET_KEYS)) + ')":')
+
+
+@dataclass(frozen=True)
+class StoredJson:
+    """A document that is already JSON text (read from the database): recorded without re-encoding."""
+
+    text: str
+
+
+def to_json(value: Any) -> str | None:
+    """The audit text of ``value``, secrets redacted.  A document naming no secret member (the common
+    case, checked on the encoded text) is not walked: redaction would return it unchanged."""
+    if value is None:
+        return None
+    text = value.text if isinstance(value, StoredJson) else orjson.dumps(value).decode()
+    if _SECRET_MEMBER.search(text):
+        text = orjson.dumps(redact(orjson.loads(text))).decode()
+    return text
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,28 @@ class AuditEvent:
     after: Any
 
 
+def event(
+    clock: Clock,
+    caller: Caller,
+    action: str,
+    target_user_id: str | None,
+    before: Any = None,
+    after: Any = None,
+) -> AuditRow:
+    """The event ``caller`` causes, ready to be written with the change it records."""
+    return AuditRow(
+        pool_id=caller.pool_id,
+        at=clock(),
+        actor=caller.principal.access_key_id,
+        request_id=caller.request_id,
+        client_ip=caller.client_ip,
+        target_user_id=target_user_id,
+        action=action,
+        before=to_json(before),
+        after=to_json(after),
+    )
+
+
 async def record(
     conn: Connection,
     clock: Clock,
@@ -61,18 +102,7 @@ async def record(
     before: Any = None,
     after: Any = None,
 ) -> None:
-    await audit_repo.insert(
-        conn,
-        pool_id=caller.pool_id,
-        at=clock(),
-        actor=caller.principal.access_key_id,
-        request_id=caller.request_id,
-        client_ip=caller.client_ip,
-        target_user_id=target_user_id,
-        action=action,
-        before=_dump(before),
-        after=_dump(after),
-    )
+    await audit_repo.insert(conn, event(clock, caller, action, target_user_id, before, after))
 
 
 class AuditService:

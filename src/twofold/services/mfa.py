@@ -6,10 +6,10 @@ The rules for every field are in docs/mfa-status.md; the model itself is in ``do
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from twofold.auth.vault import SecretBox
-from twofold.domain.identifiers import UserIdType, parse_user_id_type, parse_user_ref
+from twofold.domain.identifiers import UserIdType, UserRef, parse_user_id_type, parse_user_ref
 from twofold.domain.mfa import (
     Bindings,
     Factor,
@@ -29,18 +29,20 @@ from twofold.errors import (
     InvalidParameter,
     OtpNotBound,
     PermissionDenied,
+    UserNotFound,
     VersionConflict,
 )
 from twofold.schemas.mfa import OtpItem, SetMfaStatusRequest
 from twofold.services import audit
 from twofold.services.context import OTP_SECRET_READ, Caller, Clock
 from twofold.services.mfa_input import blank_to_none, parse_factors, parse_trigger_data
-from twofold.services.users import UserService
-from twofold.storage.database import Connection, Database
+from twofold.services.users import UserService, the_one
+from twofold.storage.database import Connection, Database, ForeignKeyViolation
 from twofold.storage.repositories import applications as apps_repo
 from twofold.storage.repositories import mfa as mfa_repo
 from twofold.storage.repositories import otp as otp_repo
 from twofold.storage.repositories import pools as pools_repo
+from twofold.storage.repositories.mfa import StoredStatus
 
 
 @dataclass(frozen=True)
@@ -59,43 +61,70 @@ class MfaService:
 
     # ------------------------------------------------------------------------------ user status
     async def set_status(self, caller: Caller, request: SetMfaStatusRequest) -> int:
-        """Replace the user's MFA status atomically; returns the new version."""
+        """Replace the user's MFA status atomically, with its audit event; returns the new version.
+
+        Everything but the write happens before it: the user and their current status are read in one
+        query, the input is validated and the audit event built, then ``mfa_repo.replace`` writes
+        if the status is still the one read (one statement on PostgreSQL, a short transaction on
+        SQLite).  If another writer came first, the write is retried once under the user's lock,
+        which cannot lose; a caller that sent ``version`` gets 409 instead.
+        """
         ref = parse_user_ref(request.user_id, parse_user_id_type(request.user_id_type))
         if request.version is not None and request.version < 0:
             raise InvalidParameter("version")
-        async with self._db.transaction() as conn:
-            user = await self._users.resolve(conn, caller.pool_id, ref, lock=True)
-            status = parse_trigger_data(request.mfa_trigger_data, user, require_token=True)
-            before = await mfa_repo.get(conn, caller.pool_id, user.id)
-            version = await mfa_repo.put(
-                conn, caller.pool_id, user.id, status, self._clock(), request.version
-            )
-            if version is None:
-                raise VersionConflict()
-            await audit.record(
-                conn,
-                self._clock,
-                caller,
-                "mfa.status.set",
-                user.id,
-                None if before is None else before.to_document(),
-                status.to_document(),
-            )
+        async with self._db.read() as conn:
+            found = the_one(await mfa_repo.find_with_status(conn, caller.pool_id, ref))
+        user, seen = found.user, found.stored
+        status = parse_trigger_data(request.mfa_trigger_data, user, require_token=True)
+        seen_version = None if seen is None else seen.version
+        if request.version is not None and request.version != (seen_version or 0):
+            raise VersionConflict()
+        after = status.to_document()
+        event = audit.event(self._clock, caller, "mfa.status.set", user.id, self._audit_before(seen), after)
+        try:
+            async with self._db.write() as conn:
+                version = await mfa_repo.replace(
+                    conn, caller.pool_id, user.id, status, event.at, seen_version, event
+                )
+            if version is None and request.version is None:
+                async with self._db.transaction() as conn:
+                    exists, seen = await mfa_repo.lock_current(conn, caller.pool_id, user.id)
+                    if not exists:
+                        raise UserNotFound()
+                    event = replace(event, before=audit.to_json(self._audit_before(seen)))
+                    version = await mfa_repo.replace(
+                        conn,
+                        caller.pool_id,
+                        user.id,
+                        status,
+                        event.at,
+                        None if seen is None else seen.version,
+                        event,
+                    )
+        except ForeignKeyViolation:
+            raise UserNotFound() from None
+        if version is None:
+            raise VersionConflict()
         return version
 
-    async def _load(self, conn: Connection, pool_id: str, user: User) -> UserMfa:
-        status, has_secret = await mfa_repo.get_with_otp_flag(conn, pool_id, user.id)
-        if status is None:
+    @staticmethod
+    def _audit_before(seen: StoredStatus | None) -> audit.StoredJson | None:
+        return None if seen is None else audit.StoredJson(seen.document)
+
+    async def _state(self, conn: Connection, pool_id: str, ref: UserRef) -> UserMfa:
+        found = the_one(await mfa_repo.find_with_status(conn, pool_id, ref))
+        if found.stored is not None:
+            status = found.stored.status()
+        else:
             pool = await pools_repo.get(conn, pool_id)
             factors = parse_factors(pool.mfa_enabled_factors if pool else [], "enabledFactors")
-            status = default_status(factors, has_secret)
-        return UserMfa(user, status, has_secret)
+            status = default_status(factors, found.has_totp_secret)
+        return UserMfa(found.user, status, found.has_totp_secret)
 
     async def get_status(self, pool_id: str, user_id: str | None, user_id_type: str | None) -> UserMfa:
         ref = parse_user_ref(user_id, parse_user_id_type(user_id_type))
         async with self._db.read() as conn:
-            user = await self._users.resolve(conn, pool_id, ref)
-            return await self._load(conn, pool_id, user)
+            return await self._state(conn, pool_id, ref)
 
     async def get_info(
         self, pool_id: str, user_id: str | None, user_id_type: str | None
@@ -111,15 +140,14 @@ class MfaService:
         ref = parse_user_ref(user_id, parse_user_id_type(user_id_type))
         async with self._db.read() as conn:
             app_factors = await self._app_factors(conn, pool_id, app_id)
-            user = await self._users.resolve(conn, pool_id, ref)
-            state = await self._load(conn, pool_id, user)
-        return UserMfa(user, for_application(state.status, app_factors), state.has_totp_secret)
+            state = await self._state(conn, pool_id, ref)
+        return UserMfa(state.user, for_application(state.status, app_factors), state.has_totp_secret)
 
     async def requirement(self, pool_id: str, app_id: str, user: User) -> Requirement:
         """What a sign-in of ``user`` to ``app_id`` must challenge, in order (for the sign-in flow)."""
         async with self._db.read() as conn:
             app_factors = await self._app_factors(conn, pool_id, app_id)
-            state = await self._load(conn, pool_id, user)
+            state = await self._state(conn, pool_id, UserRef(UserIdType.USER_ID, user.id))
         return evaluate(state.status, app_factors, self._bindings(state))
 
     @staticmethod

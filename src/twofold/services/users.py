@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from twofold.auth.vault import SecretBox
 from twofold.domain.contacts import normalize_email, normalize_phone
@@ -82,6 +82,20 @@ class _Prepared:
     mfa: MfaStatus | None = None
 
 
+T = TypeVar("T")
+
+
+def the_one(found: list[T]) -> T:
+    """The single match of a user lookup: none is 404, two (a phone without country code) is 400."""
+    if not found:
+        raise UserNotFound()
+    if len(found) > 1:
+        raise InvalidParameter(
+            "userId", "several users have this phone number; write it as +<country><number>"
+        )
+    return found[0]
+
+
 class UserService:
     def __init__(self, db: Database, box: SecretBox, clock: Clock) -> None:
         self._db = db
@@ -90,14 +104,7 @@ class UserService:
 
     # ---------------------------------------------------------------------------------- lookups
     async def resolve(self, conn: Connection, pool_id: str, ref: UserRef, lock: bool = False) -> User:
-        found = await users_repo.find(conn, pool_id, ref, lock)
-        if not found:
-            raise UserNotFound()
-        if len(found) > 1:
-            raise InvalidParameter(
-                "userId", "several users have this phone number; write it as +<country><number>"
-            )
-        return found[0]
+        return the_one(await users_repo.find(conn, pool_id, ref, lock))
 
     async def get_user(
         self, pool_id: str, user_id: str | None, user_id_type: str | None, with_identities: bool = False

@@ -10,7 +10,12 @@ cost 4-10x the same UPDATE on the stdlib driver (docs/architecture.md).  So:
 * PostgreSQL: an ``asyncpg`` pool.
 
 SQL is written once with ``:name`` parameters; for asyncpg they are rewritten to ``$n`` (cached).
-Driver exceptions never leave this module: a unique violation becomes ``UniqueViolation``.
+Driver exceptions never leave this module: a unique violation becomes ``UniqueViolation``, a missing
+referenced row ``ForeignKeyViolation``.
+
+``write()`` is for a change that its repository makes atomic by itself: on PostgreSQL it is a pooled
+connection in autocommit, for a change written as one statement (no BEGIN/COMMIT round trips); on SQLite,
+where every write takes the database's write lock anyway, it is a transaction.
 """
 
 from __future__ import annotations
@@ -40,6 +45,10 @@ class UniqueViolation(Exception):
         self.detail = detail
 
 
+class ForeignKeyViolation(Exception):
+    """A row refers to one that does not exist (it was deleted meanwhile)."""
+
+
 class Connection(Protocol):
     dialect: str
 
@@ -54,6 +63,7 @@ class Database(Protocol):
     dialect: str
 
     def transaction(self) -> Any: ...  # async context manager yielding a Connection
+    def write(self) -> Any: ...  # async context manager: a Connection for a self-contained write (see above)
     def read(self) -> Any: ...  # async context manager yielding a Connection for reads
     async def close(self) -> None: ...
     async def ping(self) -> bool: ...
@@ -74,7 +84,10 @@ class _SqliteConnection:
         return list(self._conn.execute(sql, params or {}).fetchall())
 
     async def fetch_value(self, sql: str, params: Params | None = None) -> Any:
-        row = self._conn.execute(sql, params or {}).fetchone()
+        try:
+            row = self._conn.execute(sql, params or {}).fetchone()
+        except sqlite3.IntegrityError as exc:
+            raise _translate_sqlite(exc) from None
         return None if row is None else row[0]
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
@@ -94,6 +107,8 @@ def _translate_sqlite(exc: sqlite3.IntegrityError) -> Exception:
     text = str(exc)
     if "UNIQUE" in text or "PRIMARY KEY" in text:
         return UniqueViolation(text)
+    if "FOREIGN KEY" in text:
+        return ForeignKeyViolation(text)
     return exc
 
 
@@ -181,6 +196,9 @@ class SqliteDatabase:
             else:
                 self._writer.execute("COMMIT")
 
+    def write(self) -> Any:
+        return self.transaction()
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[_SqliteConnection]:
         # Statements run synchronously and each is its own snapshot (autocommit), so readers need no lock.
@@ -241,7 +259,12 @@ class _PostgresConnection:
 
     async def fetch_value(self, sql: str, params: Params | None = None) -> Any:
         text, args = _args(sql, params)
-        return await self._conn.fetchval(text, *args)
+        try:
+            return await self._conn.fetchval(text, *args)
+        except asyncpg.UniqueViolationError as exc:
+            raise UniqueViolation(f"{exc.constraint_name or ''} {exc}") from None
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise ForeignKeyViolation(str(exc)) from None
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
         text, args = _args(sql, params)
@@ -282,6 +305,9 @@ class PostgresDatabase:
     async def read(self) -> AsyncIterator[_PostgresConnection]:
         async with self._pool.acquire() as conn:
             yield _PostgresConnection(conn)
+
+    def write(self) -> Any:
+        return self.read()
 
     async def ping(self) -> bool:
         async with self._pool.acquire() as conn:

@@ -10,11 +10,12 @@ from starlette.responses import Response
 from twofold.api import envelope
 from twofold.api.deps import CallerDep, ServicesDep
 from twofold.api.query import query
+from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
 from twofold.schemas.mfa import AppIdQuery, CreateApplicationRequest, ListApplicationsQuery
 from twofold.storage.repositories.applications import ApplicationRecord
 
-router = APIRouter(prefix=PREFIX, tags=["applications"])
+router = APIRouter(prefix=PREFIX, tags=["applications"], route_class=LeanRoute)
 
 
 def application_dto(app: ApplicationRecord) -> dict[str, Any]:

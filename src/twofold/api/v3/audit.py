@@ -11,11 +11,12 @@ from starlette.responses import Response
 from twofold.api import envelope
 from twofold.api.deps import CallerDep, ServicesDep
 from twofold.api.query import query
+from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
 from twofold.api.v3.dto import iso
 from twofold.schemas.common import WireModel
 
-router = APIRouter(prefix=PREFIX, tags=["twofold"])
+router = APIRouter(prefix=PREFIX, tags=["twofold"], route_class=LeanRoute)
 
 
 class AuditQuery(WireModel):

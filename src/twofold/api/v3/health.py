@@ -8,10 +8,11 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from twofold.api.routing import LeanRoute
 from twofold.storage.migrate import is_at_head
 
 log = logging.getLogger("twofold.health")
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=LeanRoute)
 
 
 @router.get("/healthz")

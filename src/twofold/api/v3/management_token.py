@@ -9,10 +9,11 @@ from starlette.responses import Response
 
 from twofold.api import envelope
 from twofold.api.deps import ServicesDep
+from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
 from twofold.errors import AuthenticationFailed
 
-router = APIRouter(prefix=PREFIX, tags=["auth"])
+router = APIRouter(prefix=PREFIX, tags=["auth"], route_class=LeanRoute)
 
 
 @router.post("/get-management-token")

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from twofold.api import envelope
 from twofold.api.deps import CallerDep, ServicesDep
 from twofold.api.query import query
+from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
 from twofold.domain.mfa import Factor
 from twofold.schemas.mfa import (
@@ -23,7 +24,7 @@ from twofold.schemas.mfa import (
 )
 from twofold.services.mfa import UserMfa
 
-router = APIRouter(prefix=PREFIX, tags=["mfa"])
+router = APIRouter(prefix=PREFIX, tags=["mfa"], route_class=LeanRoute)
 StatusQuery = Annotated[MfaStatusQuery, Depends(query(MfaStatusQuery))]
 
 

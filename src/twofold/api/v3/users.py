@@ -10,6 +10,7 @@ from starlette.responses import Response
 from twofold.api import envelope
 from twofold.api.deps import CallerDep, ServicesDep
 from twofold.api.query import query
+from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
 from twofold.api.v3.dto import identity_dto, user_dto
 from twofold.schemas.common import ShortText, WireModel
@@ -30,7 +31,7 @@ from twofold.schemas.users import (
     UserRefQuery,
 )
 
-router = APIRouter(prefix=PREFIX, tags=["users"])
+router = APIRouter(prefix=PREFIX, tags=["users"], route_class=LeanRoute)
 
 
 @router.post("/create-user")

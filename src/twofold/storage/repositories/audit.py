@@ -3,39 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from twofold.storage.database import Connection
 
 
-async def insert(
-    conn: Connection,
-    *,
-    pool_id: str,
-    at: int,
-    actor: str,
-    request_id: str,
-    client_ip: str,
-    target_user_id: str | None,
-    action: str,
-    before: str | None,
-    after: str | None,
-) -> None:
-    await conn.execute(
-        "INSERT INTO audit_events (pool_id, at, actor, request_id, client_ip, target_user_id, action, before, after)"
-        " VALUES (:pool, :at, :actor, :rid, :ip, :target, :action, :before, :after)",
-        {
-            "pool": pool_id,
-            "at": at,
-            "actor": actor,
-            "rid": request_id,
-            "ip": client_ip,
-            "target": target_user_id,
-            "action": action,
-            "before": before,
-            "after": after,
-        },
-    )
+@dataclass(frozen=True)
+class AuditRow:
+    """One event as stored; ``before``/``after`` are JSON text, already redacted (services/audit.py)."""
+
+    pool_id: str
+    at: int
+    actor: str
+    request_id: str
+    client_ip: str
+    target_user_id: str | None
+    action: str
+    before: str | None
+    after: str | None
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "a_pool": self.pool_id,
+            "a_at": self.at,
+            "a_actor": self.actor,
+            "a_rid": self.request_id,
+            "a_ip": self.client_ip,
+            "a_target": self.target_user_id,
+            "a_action": self.action,
+            "a_before": self.before,
+            "a_after": self.after,
+        }
+
+
+INSERT_COLUMNS = "INSERT INTO audit_events (pool_id, at, actor, request_id, client_ip, target_user_id, action, before, after)"
+# The values of ``AuditRow.params``, for an INSERT ... SELECT that writes the event with another row.
+VALUES = ":a_pool, :a_at, :a_actor, :a_rid, :a_ip, :a_target, :a_action, :a_before, :a_after"
+
+
+async def insert(conn: Connection, row: AuditRow) -> None:
+    await conn.execute(f"{INSERT_COLUMNS} VALUES ({VALUES})", row.params())
 
 
 async def list_events(

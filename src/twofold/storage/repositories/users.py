@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from twofold.domain.identifiers import UserIdType, UserRef
 from twofold.domain.users import Identity, User, UserStatus
 from twofold.storage.database import Connection
@@ -68,7 +70,7 @@ def _params(user: User) -> dict[str, Any]:
     }
 
 
-def _user(row: Mapping[str, Any]) -> User:
+def user_from_row(row: Mapping[str, Any]) -> User:
     return User(
         id=row["id"],
         pool_id=row["pool_id"],
@@ -81,8 +83,8 @@ def _user(row: Mapping[str, Any]) -> User:
         name=row["name"],
         nickname=row["nickname"],
         password_hash=row["password_hash"],
-        profile=json.loads(row["profile"]),
-        custom_data=json.loads(row["custom_data"]),
+        profile=orjson.loads(row["profile"]),
+        custom_data=orjson.loads(row["custom_data"]),
         logins_count=row["logins_count"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -107,14 +109,22 @@ async def find(conn: Connection, pool_id: str, ref: UserRef, lock: bool = False)
     ``lock`` (inside a transaction) takes the row lock on PostgreSQL, serialising writers of one user;
     SQLite serialises all writers already.
     """
-    if ref.id_type is UserIdType.PHONE:
-        sql = _PHONE_ANY if ref.sub_key is None else _PHONE_CC
-    else:
-        sql = _LOOKUPS[ref.id_type]
+    sql = lookup_sql(ref)
     if lock and conn.dialect == "postgresql":
         sql += " FOR UPDATE OF u" if " u JOIN " in sql else " FOR UPDATE"
-    rows = await conn.fetch_all(sql, {"pool": pool_id, "key": ref.key, "sub": ref.sub_key})
-    return [_user(r) for r in rows]
+    rows = await conn.fetch_all(sql, lookup_params(pool_id, ref))
+    return [user_from_row(r) for r in rows]
+
+
+def lookup_sql(ref: UserRef) -> str:
+    """The SELECT of the users ``ref`` names (parameters: ``lookup_params``); usable as a subquery."""
+    if ref.id_type is UserIdType.PHONE:
+        return _PHONE_ANY if ref.sub_key is None else _PHONE_CC
+    return _LOOKUPS[ref.id_type]
+
+
+def lookup_params(pool_id: str, ref: UserRef) -> dict[str, Any]:
+    return {"pool": pool_id, "key": ref.key, "sub": ref.sub_key}
 
 
 async def delete(conn: Connection, pool_id: str, user_ids: Sequence[str]) -> int:
@@ -152,7 +162,7 @@ async def list_page(
         f"{_U} WHERE {where} ORDER BY {order_by} LIMIT :limit OFFSET :offset",
         params,
     )
-    return total, [_user(r) for r in rows]
+    return total, [user_from_row(r) for r in rows]
 
 
 # ---------------------------------------------------------------------------------------- identities

@@ -1,0 +1,190 @@
+"""Per-request CPU cost in-process: the ASGI app called directly, no sockets, no load generator.
+
+    python bench/inprocess.py [--backend sqlite|postgresql] [--n 5000] [--profile set-mfa-status.user_id.token]
+
+Reports microseconds per request for the parse-only baseline and for Twofold's hot scenarios, on one
+event loop, one request at a time.  This is where the wrk figures come from once the HTTP server's own
+cost is added; ``--profile`` prints a cProfile of one scenario.  The numbers are relative, like the
+harness's: compare rows of the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import importlib.util
+import os
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from harness import seed  # noqa: E402
+from harness.requests import scenario_requests, set_status_body  # noqa: E402
+
+Asgi = Callable[..., Any]
+
+
+def _parse_raw(raw: bytes) -> tuple[str, str, bytes, list[tuple[bytes, bytes]], bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    method, target, _ = lines[0].split(b" ")
+    headers = []
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        headers.append((name.strip().lower(), value.strip()))
+    path, _, query = target.partition(b"?")
+    return method.decode(), path.decode(), query, headers, body
+
+
+async def call(app: Asgi, raw: bytes) -> bytes:
+    method, path, query, headers, body = _parse_raw(raw)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 5555),
+        "server": ("127.0.0.1", 8000),
+        "app": app,
+    }
+    sent = False
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return b"".join(chunks)
+
+
+async def _lifespan(app: Asgi) -> Callable[[], Any]:
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    out: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}}, queue.get, out.put))
+    await queue.put({"type": "lifespan.startup"})
+    assert (await out.get())["type"] == "lifespan.startup.complete"
+
+    async def stop() -> None:
+        await queue.put({"type": "lifespan.shutdown"})
+        await out.get()
+        await task
+
+    return stop
+
+
+async def _time(app: Asgi, requests: list[bytes], check: bytes) -> float:
+    first = await call(app, requests[0])
+    if check not in first:
+        raise SystemExit(f"unexpected response: {first[:300]!r}")
+    started = time.perf_counter()
+    for raw in requests[1:]:
+        await call(app, raw)
+    return (time.perf_counter() - started) / (len(requests) - 1) * 1e6
+
+
+def _parse_only_app() -> Asgi:
+    spec = importlib.util.spec_from_file_location("parse_only", BENCH / "apps" / "parse_only.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["parse_only"] = module  # pydantic resolves the postponed annotations through it
+    spec.loader.exec_module(module)
+    return module.app  # type: ignore[no-any-return]
+
+
+async def main(args: argparse.Namespace) -> None:
+    from twofold.api.app import create_app
+    from twofold.config import Settings
+    from twofold.logs import configure_logging
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.backend == "sqlite":
+            url = seed.sqlite_url(Path(tmp), "inprocess")
+        else:
+            url = seed.postgres_url(args.postgres_url, "inprocess")
+        db = await asyncio.to_thread(seed.prepare, args.backend, url, args.users)
+        env = db.server_env(Path(tmp))
+        os.environ.update(env)
+        configure_logging("WARNING")
+        app = create_app(Settings())
+        stop = await _lifespan(app)
+        token_raw = await call(
+            app,
+            b"POST /api/v3/get-management-token HTTP/1.1\r\ncontent-type: application/json\r\n\r\n"
+            + f'{{"accessKeyId":"{seed.KEY_ID}","accessKeySecret":"{seed.KEY_SECRET}"}}'.encode(),
+        )
+        import orjson
+
+        token = orjson.loads(token_raw)["data"]["access_token"]
+        n = args.n
+        baseline = [
+            b"POST /api/v3/set-mfa-status HTTP/1.1\r\ncontent-type: application/json\r\n\r\n"
+            + set_status_body(i % args.users, "user_id")
+            for i in range(n)
+        ]
+        scenarios = {
+            "set-mfa-status.user_id.token": ("set-mfa-status", "user_id", "token"),
+            "set-mfa-status.email.token": ("set-mfa-status", "email", "token"),
+            "set-mfa-status.user_id.hmac": ("set-mfa-status", "user_id", "hmac"),
+            "get-mfa-status.user_id.token": ("get-mfa-status", "user_id", "token"),
+            "get-mfa-status.email.token": ("get-mfa-status", "email", "token"),
+            "get-user-mfa-info.user_id.token": ("get-user-mfa-info", "user_id", "token"),
+        }
+        results: dict[str, float] = {}
+        results["parse-only"] = await _time(_parse_only_app(), baseline, b'"success":true')
+        for name, (endpoint, by, auth) in scenarios.items():
+            if args.scenarios and name not in args.scenarios:
+                continue
+            requests = list(
+                scenario_requests(endpoint, by, auth, 0, args.users, n, token=token, pool_id=db.pool_id)
+            )
+            if args.profile == name:
+                profiler = cProfile.Profile()
+                profiler.enable()
+            results[name] = await _time(app, requests, b'"statusCode":200')
+            if args.profile == name:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats(args.sort).print_stats(int(args.limit) if args.limit.isdigit() else args.limit)
+        await stop()
+        if args.backend == "postgresql":
+            seed.drop_postgres(url)
+        base = results["parse-only"]
+        print(f"{'scenario':36} {'us/req':>8} {'x parse-only':>13}")
+        for name, us in results.items():
+            print(f"{name:36} {us:8.1f} {us / base:13.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", default="sqlite", choices=("sqlite", "postgresql"))
+    parser.add_argument(
+        "--postgres-url", default=os.environ.get("TWOFOLD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/twofold_bench")
+    )
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--n", type=int, default=4000)
+    parser.add_argument("--scenarios", nargs="*")
+    parser.add_argument("--profile")
+    parser.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative)")
+    parser.add_argument("--limit", default="35", help="cProfile rows (a count, or a regex such as twofold)")
+    asyncio.run(main(parser.parse_args()))
