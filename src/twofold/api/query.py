@@ -11,6 +11,7 @@ import typing
 from collections.abc import Callable, Coroutine
 from functools import cache
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
@@ -63,7 +64,9 @@ def query(model: type[M]) -> Callable[[Request], Coroutine[Any, Any, M]]:
     """A FastAPI dependency that parses the query string into ``model``."""
 
     async def dependency(request: Request) -> M:
-        return parse_query(model, request.query_params.multi_items())
+        return parse_query(
+            model, parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        )
 
     dependency.parses_input = True  # type: ignore[attr-defined]  # runs after authentication (api/routing.py)
     return dependency

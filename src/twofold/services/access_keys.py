@@ -7,10 +7,11 @@ import logging
 import random
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 import jwt
+import orjson
 
 from twofold.auth import signing, tokens
 from twofold.auth.vault import SecretBox
@@ -27,6 +28,7 @@ log = logging.getLogger("twofold.auth")
 DEFAULT_POOL_NAME = "default"
 _NONCE_HEADERS = ("x-authing-signature-nonce", "x-genauth-signature-nonce")
 _POOL_HEADERS = ("x-genauth-userpool-id", "x-authing-userpool-id")
+_MAX_REMEMBERED_KEYS = 10_000
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,13 @@ class NewAccessKey:
     pool_id: str
     secret: str
     permissions: list[str]
+
+
+@dataclass(frozen=True)
+class _ActiveKey:
+    row: tuple[str, str, str]  # what the database holds: (pool id, secret ciphertext, permissions)
+    principal: Principal
+    secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class AccessKeyService:
         self._tokens = tokens.TokenVerifier(token_key)
         self._settings = settings
         self._clock = clock
+        self._active: dict[str, _ActiveKey] = {}
 
     # ------------------------------------------------------------------------------ pools and keys
     async def ensure_default_pool(self) -> tuple[PoolRecord, bool]:
@@ -132,11 +142,14 @@ class AccessKeyService:
         if not isinstance(access_key_id, str) or not isinstance(access_key_secret, str):
             raise AuthenticationFailed("token request without string accessKeyId/accessKeySecret")
         key = await self._active_key(access_key_id)
-        stored = self._box.decrypt(key.secret_ciphertext) if key else secrets.token_hex(24)
+        stored = key.secret if key else secrets.token_hex(24)
         if not hmac.compare_digest(stored.encode(), access_key_secret.encode()) or key is None:
             raise AuthenticationFailed(f"wrong secret or unknown/revoked key {access_key_id[:64]!r}")
         ttl = self._settings.management_token_ttl_seconds
-        token = tokens.mint_management_token(self._token_key, key.pool_id, key.id, self._clock() // 1000, ttl)
+        principal = key.principal
+        token = tokens.mint_management_token(
+            self._token_key, principal.pool_id, principal.access_key_id, self._clock() // 1000, ttl
+        )
         return ManagementToken(token, ttl)
 
     async def authenticate_bearer(self, token: str, headers: Mapping[str, str]) -> Principal:
@@ -151,9 +164,9 @@ class AccessKeyService:
             if claimed and claimed != claims.pool_id:
                 raise AuthenticationFailed(f"{name} disagrees with the token's pool")
         key = await self._active_key(claims.access_key_id)
-        if key is None or key.pool_id != claims.pool_id:
+        if key is None or key.principal.pool_id != claims.pool_id:
             raise AuthenticationFailed("token of a revoked or unknown access key")
-        return Principal(key.pool_id, key.id, frozenset(key.permissions))
+        return key.principal
 
     # ---------------------------------------------------------------------------- signature scheme
     async def authenticate_signature(
@@ -163,7 +176,7 @@ class AccessKeyService:
         if parsed is None:
             raise AuthenticationFailed("malformed signature authorization")
         key = await self._active_key(parsed.access_key_id)
-        secret = self._box.decrypt(key.secret_ciphertext) if key else secrets.token_hex(24)
+        secret = key.secret if key else secrets.token_hex(24)
         candidates = signing.candidate_strings(method, headers, path, query, body)
         if not signing.is_signature_valid(candidates, secret, parsed.signature) or key is None:
             raise AuthenticationFailed(f"bad signature or unknown/revoked key {parsed.access_key_id[:64]!r}")
@@ -173,12 +186,14 @@ class AccessKeyService:
         if not nonce or len(nonce) > 128:
             raise AuthenticationFailed("signed request without a usable nonce")
         window_ms = self._settings.signature_max_skew_seconds * 1000
-        async with self._db.transaction() as conn:
-            if not await keys_repo.remember_nonce(conn, key.id, nonce, now_ms + 2 * window_ms):
+        async with self._db.write() as conn:
+            if not await keys_repo.remember_nonce(
+                conn, key.principal.access_key_id, nonce, now_ms + 2 * window_ms
+            ):
                 raise AuthenticationFailed("replayed signature nonce")
             if random.random() < 0.001:  # noqa: S311 - housekeeping, not security
                 await keys_repo.forget_expired_nonces(conn, now_ms)
-        return Principal(key.pool_id, key.id, frozenset(key.permissions))
+        return key.principal
 
     def _check_date(self, value: str | None, now_ms: int) -> None:
         if not value:
@@ -193,11 +208,23 @@ class AccessKeyService:
         if skew > self._settings.signature_max_skew_seconds:
             raise AuthenticationFailed(f"date header {skew:.0f}s away from server time")
 
-    async def _active_key(self, key_id: str) -> AccessKeyRecord | None:
+    async def _active_key(self, key_id: str) -> _ActiveKey | None:
+        """The key, if it exists and is not revoked: looked up on every request, so a revocation takes
+        effect at once, in every process.  The decrypted secret is kept in process memory (never
+        logged or stored) while the row is unchanged, so the hot path does no decryption."""
         if not key_id or len(key_id) > 64:
             return None
         async with self._db.read() as conn:
-            key = await keys_repo.get(conn, key_id)
-        if key is None or key.revoked_at is not None:
+            row = await keys_repo.get_active_row(conn, key_id)
+        if row is None:
+            self._active.pop(key_id, None)
             return None
-        return key
+        known = self._active.get(key_id)
+        if known is None or known.row != row:
+            pool_id, ciphertext, permissions = row
+            principal = Principal(pool_id, key_id, frozenset(orjson.loads(permissions)))
+            known = _ActiveKey(row, principal, self._box.decrypt(ciphertext))
+            if len(self._active) >= _MAX_REMEMBERED_KEYS:
+                self._active.clear()
+            self._active[key_id] = known
+        return known

@@ -41,6 +41,15 @@ async def get(conn: Connection, key_id: str) -> AccessKeyRecord | None:
     return None if row is None else _record(row)
 
 
+async def get_active_row(conn: Connection, key_id: str) -> tuple[str, str, str] | None:
+    """(pool id, secret ciphertext, permissions JSON) of a key that is not revoked."""
+    row = await conn.fetch_one(
+        "SELECT pool_id, secret_ciphertext, permissions FROM access_keys WHERE id = :id AND revoked_at IS NULL",
+        {"id": key_id},
+    )
+    return None if row is None else (row["pool_id"], row["secret_ciphertext"], row["permissions"])
+
+
 async def list_all(conn: Connection, pool_id: str | None = None) -> list[AccessKeyRecord]:
     if pool_id is None:
         rows = await conn.fetch_all("SELECT * FROM access_keys ORDER BY created_at, id")
