@@ -285,6 +285,12 @@ class _PostgresConnection:
             raise UniqueViolation(f"{exc.constraint_name or ''} {exc}") from None
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pool release without asyncpg's default reset query (``RESET ALL; UNLISTEN *; ...``): a round trip
+    per request, for session state Twofold never creates (no SET, LISTEN, cursors or advisory locks).
+    asyncpg still rolls back a transaction left open before calling this."""
+
+
 class PostgresDatabase:
     dialect = "postgresql"
 
@@ -293,7 +299,7 @@ class PostgresDatabase:
 
     @classmethod
     async def connect(cls, dsn: str, size: int) -> PostgresDatabase:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size)
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_keep_session)
         return cls(pool)
 
     @asynccontextmanager
