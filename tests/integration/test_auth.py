@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from email.utils import formatdate
 
 import httpx
@@ -10,8 +11,9 @@ import pytest
 from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, Api
 from tests.factories import user_payload
 from tests.hmac_auth import NodeStyleSigner
+from twofold.config import Settings
 from twofold.errors import AuthenticationFailed
-from twofold.services.container import Services
+from twofold.services.container import Services, build_services
 
 
 async def signed(client: httpx.AsyncClient, signer: httpx.Auth, method: str, path: str, **kw: object) -> dict:
@@ -173,3 +175,31 @@ async def test_key_of_one_pool_cannot_see_another_pool(
     key = await services.keys.create_key(other.id)
     stranger = await Api(client).login(key.id, key.secret)
     assert (await stranger.get("get-user", userId=created["userId"]))["statusCode"] == 404
+
+
+async def test_a_revocation_in_another_process_reaches_a_server_that_remembers_the_key(
+    settings: Settings, services: Services
+) -> None:
+    """The server remembers keys between requests where the database announces changes (PostgreSQL
+    NOTIFY) and looks them up per request where it cannot (SQLite); either way the revocation wins."""
+    pool, _ = await services.keys.ensure_default_pool()
+    key = await services.keys.create_key(pool.id, "temp")
+    server = await build_services(settings)  # the serving process; `services` plays the CLI
+    try:
+        await server.keys.watch_for_changes()
+        assert server.keys.told_of_changes == settings.resolved_database_url.startswith("postgresql")
+        token = (await server.keys.issue_token(key.id, key.secret)).access_token
+        for _ in range(3):  # remembered now (on PostgreSQL: no lookup on these)
+            assert (await server.keys.authenticate_bearer(token, {})).access_key_id == key.id
+        await services.keys.revoke_key(key.id)
+        refused = False
+        for _ in range(200):  # a NOTIFY arrives within milliseconds of the commit
+            try:
+                await server.keys.authenticate_bearer(token, {})
+            except AuthenticationFailed:
+                refused = True
+                break
+            await asyncio.sleep(0.01)
+        assert refused
+    finally:
+        await server.close()

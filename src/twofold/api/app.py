@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
             return
         built = await build_services(settings)
+        await built.keys.watch_for_changes()
         app.state.services = built
         try:
             yield

@@ -65,6 +65,8 @@ class AccessKeyService:
         self._settings = settings
         self._clock = clock
         self._active: dict[str, _ActiveKey] = {}
+        self._told_of_changes = False  # see watch_for_changes
+        self._changes = 0  # announced changes so far: a lookup that overlapped one is not remembered
 
     # ------------------------------------------------------------------------------ pools and keys
     async def ensure_default_pool(self) -> tuple[PoolRecord, bool]:
@@ -102,10 +104,8 @@ class AccessKeyService:
                 if existing.pool_id != pool_id:
                     raise InvalidParameter("accessKeyId", "this key id belongs to another user pool")
                 if not hmac.compare_digest(self._box.decrypt(existing.secret_ciphertext), secret):
-                    await conn.execute(
-                        "UPDATE access_keys SET secret_ciphertext = :s WHERE id = :id",
-                        {"s": self._box.encrypt(secret), "id": key_id},
-                    )
+                    await keys_repo.set_secret(conn, key_id, self._box.encrypt(secret))
+                    self._forget(key_id)
                 return False
             await keys_repo.insert(
                 conn,
@@ -128,6 +128,7 @@ class AccessKeyService:
             if await keys_repo.get(conn, key_id) is None:
                 raise AccessKeyNotFound()
             await keys_repo.revoke(conn, key_id, self._clock())
+        self._forget(key_id)
 
     @staticmethod
     def _check_permissions(permissions: Iterable[str]) -> list[str]:
@@ -208,22 +209,55 @@ class AccessKeyService:
         if skew > self._settings.signature_max_skew_seconds:
             raise AuthenticationFailed(f"date header {skew:.0f}s away from server time")
 
+    async def watch_for_changes(self) -> None:
+        """Where the database can announce key changes (PostgreSQL LISTEN/NOTIFY), stop looking keys up
+        on every request: a remembered key stays valid until a revocation or a new secret is announced,
+        which reaches every process within milliseconds of its commit.  If the listening connection is
+        lost, every request looks its key up again.  Call once per process, from the server."""
+        self._forget_all()
+        self._told_of_changes = await self._db.subscribe(
+            keys_repo.KEY_CHANGES_CHANNEL, self._forget, self._stop_trusting
+        )
+
+    @property
+    def told_of_changes(self) -> bool:
+        """Whether remembered keys are trusted between requests (see ``watch_for_changes``)."""
+        return self._told_of_changes
+
+    def _forget(self, key_id: str) -> None:
+        self._changes += 1
+        self._active.pop(key_id, None)
+
+    def _stop_trusting(self) -> None:
+        log.warning("lost the access-key change notifications; looking keys up on every request")
+        self._told_of_changes = False
+        self._forget_all()
+
+    def _forget_all(self) -> None:
+        self._changes += 1
+        self._active.clear()
+
     async def _active_key(self, key_id: str) -> _ActiveKey | None:
-        """The key, if it exists and is not revoked: looked up on every request, so a revocation takes
-        effect at once, in every process.  The decrypted secret is kept in process memory (never
-        logged or stored) while the row is unchanged, so the hot path does no decryption."""
+        """The key, if it exists and is not revoked.  It is looked up on every request, so a revocation
+        takes effect at once in every process (unless ``watch_for_changes`` made lookups unnecessary).
+        The decrypted secret is kept in process memory (never logged or stored) while the row is
+        unchanged, so the hot path does no decryption."""
         if not key_id or len(key_id) > 64:
             return None
+        known = self._active.get(key_id)
+        if known is not None and self._told_of_changes:
+            return known
+        changes = self._changes
         async with self._db.read() as conn:
             row = await keys_repo.get_active_row(conn, key_id)
         if row is None:
             self._active.pop(key_id, None)
             return None
-        known = self._active.get(key_id)
         if known is None or known.row != row:
             pool_id, ciphertext, permissions = row
             principal = Principal(pool_id, key_id, frozenset(orjson.loads(permissions)))
             known = _ActiveKey(row, principal, self._box.decrypt(ciphertext))
+        if changes == self._changes:  # no change was announced while we read: the row is current
             if len(self._active) >= _MAX_REMEMBERED_KEYS:
                 self._active.clear()
             self._active[key_id] = known

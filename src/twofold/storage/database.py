@@ -24,7 +24,7 @@ import asyncio
 import re
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from functools import lru_cache
 from typing import Any, Protocol
@@ -64,6 +64,12 @@ class Database(Protocol):
 
     def transaction(self) -> Any: ...  # async context manager yielding a Connection
     def write(self) -> Any: ...  # async context manager: a Connection for a self-contained write (see above)
+    async def subscribe(
+        self, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
+    ) -> bool:
+        """Be told of ``notify(channel, payload)`` by any process; False where the database cannot."""
+        ...
+
     def read(self) -> Any: ...  # async context manager yielding a Connection for reads
     async def close(self) -> None: ...
     async def ping(self) -> bool: ...
@@ -199,6 +205,11 @@ class SqliteDatabase:
     def write(self) -> Any:
         return self.transaction()
 
+    async def subscribe(
+        self, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
+    ) -> bool:
+        return False
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[_SqliteConnection]:
         # Statements run synchronously and each is its own snapshot (autocommit), so readers need no lock.
@@ -294,13 +305,25 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 class PostgresDatabase:
     dialect = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, dsn: str) -> None:
         self._pool = pool
+        self._dsn = dsn
+        self._listeners: list[asyncpg.Connection] = []
 
     @classmethod
     async def connect(cls, dsn: str, size: int) -> PostgresDatabase:
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_keep_session)
-        return cls(pool)
+        return cls(pool, dsn)
+
+    async def subscribe(
+        self, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
+    ) -> bool:
+        """LISTEN on a connection of its own; ``on_lost`` runs if that connection ends."""
+        conn = await asyncpg.connect(self._dsn)
+        await conn.add_listener(channel, lambda _conn, _pid, _channel, payload: on_message(payload))
+        conn.add_termination_listener(lambda _conn: on_lost())
+        self._listeners.append(conn)
+        return True
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PostgresConnection]:
@@ -320,6 +343,8 @@ class PostgresDatabase:
             return bool(await conn.fetchval("SELECT 1") == 1)
 
     async def close(self) -> None:
+        for conn in self._listeners:
+            await conn.close()
         await self._pool.close()
 
 

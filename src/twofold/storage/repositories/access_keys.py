@@ -9,6 +9,8 @@ from typing import Any
 
 from twofold.storage.database import Connection
 
+KEY_CHANGES_CHANNEL = "twofold_access_keys"
+
 
 @dataclass(frozen=True)
 class AccessKeyRecord:
@@ -69,7 +71,24 @@ async def revoke(conn: Connection, key_id: str, at: int) -> bool:
         "UPDATE access_keys SET revoked_at = :at WHERE id = :id AND revoked_at IS NULL",
         {"at": at, "id": key_id},
     )
+    await _announce(conn, key_id)
     return changed > 0
+
+
+async def set_secret(conn: Connection, key_id: str, secret_ciphertext: str) -> None:
+    await conn.execute(
+        "UPDATE access_keys SET secret_ciphertext = :s WHERE id = :id", {"s": secret_ciphertext, "id": key_id}
+    )
+    await _announce(conn, key_id)
+
+
+async def _announce(conn: Connection, key_id: str) -> None:
+    """Tell every process that remembers ``key_id`` to look it up again (PostgreSQL NOTIFY, sent on
+    commit; services/access_keys.py listens).  SQLite has no such channel: there, keys are read per request."""
+    if conn.dialect == "postgresql":
+        await conn.fetch_value(
+            "SELECT pg_notify(:channel, :id)", {"channel": KEY_CHANGES_CHANNEL, "id": key_id}
+        )
 
 
 async def remember_nonce(conn: Connection, key_id: str, nonce: str, expires_at: int) -> bool:
