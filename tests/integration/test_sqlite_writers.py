@@ -1,12 +1,17 @@
-"""SQLite: a second process's writer waits for the lock without blocking its event loop."""
+"""SQLite writers: waiting without blocking the event loop, group commit, checkpoints, fair turns."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from twofold.storage.database import SqliteDatabase
+import pytest
+
+from twofold.storage.database import Connection, SqliteDatabase, UniqueViolation, _WriterTurn
 from twofold.storage.migrate import upgrade_to_head
 
 
@@ -81,3 +86,72 @@ async def test_the_background_task_checkpoints(tmp_path: Path) -> None:
         assert path.stat().st_size > before
     finally:
         await db.close()
+
+
+_POOL_INSERT = "INSERT INTO user_pools (id, name, mfa_enabled_factors, created_at) VALUES (:id, 'p', '[]', 0)"
+
+
+async def test_concurrent_atomic_writes_commit_together_and_a_failure_undoes_only_itself(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "g.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    db = SqliteDatabase(str(path))
+
+    def write(pool_id: str, fail: bool = False) -> Callable[[Connection], Awaitable[str]]:
+        async def run(conn: Connection) -> str:
+            await conn.execute(_POOL_INSERT, {"id": pool_id})
+            if fail:
+                raise ValueError(pool_id)
+            return pool_id
+
+        return run
+
+    try:
+        results = await asyncio.gather(
+            *(db.atomic(write(f"p{i}", fail=i == 3)) for i in range(8)), return_exceptions=True
+        )
+        assert [r if isinstance(r, str) else type(r) for r in results] == [
+            "p0",
+            "p1",
+            "p2",
+            ValueError,
+            "p4",
+            "p5",
+            "p6",
+            "p7",
+        ]
+        async with db.read() as reader:
+            stored = [r["id"] for r in await reader.fetch_all("SELECT id FROM user_pools ORDER BY id")]
+        assert stored == ["p0", "p1", "p2", "p4", "p5", "p6", "p7"]
+        with pytest.raises(UniqueViolation):  # a driver error reaches its caller as ours
+            await db.atomic(write("p0"))
+    finally:
+        await db.close()
+
+
+def test_a_process_waiting_for_the_write_lock_is_seen_by_the_others(tmp_path: Path) -> None:
+    turn_file = tmp_path / "t.db-writers"
+    turn = _WriterTurn(str(turn_file))
+    waiter = subprocess.Popen(  # another process, claiming its turn as a waiting writer does
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR);"
+            " fcntl.lockf(fd, fcntl.LOCK_EX); print('waiting', flush=True); time.sleep(30)",
+            str(turn_file),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert waiter.stdout is not None and waiter.stdout.readline().strip() == "waiting"
+        assert turn.someone_else_waits()
+    finally:
+        waiter.kill()
+        waiter.wait()
+    assert not turn.someone_else_waits()
+    turn.claim()  # our own claim is not "someone else"
+    assert not turn.someone_else_waits()
+    turn.release()
+    turn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,6 +32,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         built = await build_services(settings)
         await built.keys.watch_for_changes()
         app.state.services = built
+        # Everything built so far lives as long as the process: keep it out of the cyclic GC's full
+        # collections, which otherwise walk the whole framework heap (~60 ms pauses mid-request).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

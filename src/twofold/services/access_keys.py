@@ -18,7 +18,7 @@ from twofold.auth.vault import SecretBox
 from twofold.config import Settings
 from twofold.errors import AccessKeyNotFound, AuthenticationFailed, InvalidParameter
 from twofold.services.context import PERMISSIONS, Clock, Principal, new_id
-from twofold.storage.database import Database
+from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import access_keys as keys_repo
 from twofold.storage.repositories import pools as pools_repo
 from twofold.storage.repositories.access_keys import AccessKeyRecord
@@ -187,13 +187,15 @@ class AccessKeyService:
         if not nonce or len(nonce) > 128:
             raise AuthenticationFailed("signed request without a usable nonce")
         window_ms = self._settings.signature_max_skew_seconds * 1000
-        async with self._db.write() as conn:
-            if not await keys_repo.remember_nonce(
-                conn, key.principal.access_key_id, nonce, now_ms + 2 * window_ms
-            ):
-                raise AuthenticationFailed("replayed signature nonce")
+        key_id = key.principal.access_key_id
+
+        async def remember(conn: Connection) -> bool:
             if random.random() < 0.001:  # noqa: S311 - housekeeping, not security
                 await keys_repo.forget_expired_nonces(conn, now_ms)
+            return await keys_repo.remember_nonce(conn, key_id, nonce, now_ms + 2 * window_ms)
+
+        if not await self._db.atomic(remember):
+            raise AuthenticationFailed("replayed signature nonce")
         return key.principal
 
     def _check_date(self, value: str | None, now_ms: int) -> None:

@@ -82,10 +82,11 @@ class MfaService:
         after = status.to_document()
         event = audit.event(self._clock, caller, "mfa.status.set", user.id, self._audit_before(seen), after)
         try:
-            async with self._db.write() as conn:
-                version = await mfa_repo.replace(
+            version = await self._db.atomic(
+                lambda conn: mfa_repo.replace(
                     conn, caller.pool_id, user.id, status, event.at, seen_version, event
                 )
+            )
             if version is None and request.version is None:
                 async with self._db.transaction() as conn:
                     exists, seen = await mfa_repo.lock_current(conn, caller.pool_id, user.id)

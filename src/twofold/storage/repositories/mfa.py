@@ -129,7 +129,7 @@ async def replace(
     """Write ``status`` and ``audit`` if the stored version is still ``seen_version`` (None: nothing
     stored).  Returns the new version, or None (nothing written) when another write came first.
 
-    Use a ``Database.write()`` or ``transaction()`` connection.  Raises ``ForeignKeyViolation`` on
+    Run it through ``Database.atomic`` or in a transaction.  Raises ``ForeignKeyViolation`` on
     SQLite when the user was deleted meanwhile (on PostgreSQL nothing is written and None returned).
     """
     params = _params(pool_id, user_id, status, at)
