@@ -56,3 +56,18 @@ def test_quick_run_writes_json_and_markdown_with_positive_figures(tmp_path: Path
     assert ours["ratios"]["rps_vs_parse_only"] > 0
     assert results["wrk"]["ceiling"][0]["bare_rps"] > 0
     assert "| get-mfa-status.user_id.token |" in (tmp_path / "out" / "latest.md").read_text()
+
+
+def test_the_in_process_profiler_reports_every_scenario(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(RUN.with_name("inprocess.py")), "--users", "50", "--n", "60"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[1:] if line.strip()}
+    assert {"parse-only", "set-mfa-status.user_id.token", "set-mfa-status.user_id.hmac", SCENARIO} <= rows.keys()
+    assert all(float(us) > 0 for us, _ in rows.values())
