@@ -83,9 +83,7 @@ class MfaService:
         event = audit.event(self._clock, caller, "mfa.status.set", user.id, self._audit_before(seen), after)
         try:
             version = await self._db.atomic(
-                lambda conn: mfa_repo.replace(
-                    conn, caller.pool_id, user.id, status, event.at, seen_version, event
-                )
+                lambda conn: mfa_repo.replace(conn, caller.pool_id, user.id, status, seen_version, event)
             )
             if version is None and request.version is None:
                 async with self._db.transaction() as conn:
@@ -94,13 +92,7 @@ class MfaService:
                         raise UserNotFound()
                     event = replace(event, before=audit.to_json(self._audit_before(seen)))
                     version = await mfa_repo.replace(
-                        conn,
-                        caller.pool_id,
-                        user.id,
-                        status,
-                        event.at,
-                        None if seen is None else seen.version,
-                        event,
+                        conn, caller.pool_id, user.id, status, None if seen is None else seen.version, event
                     )
         except ForeignKeyViolation:
             raise UserNotFound() from None

@@ -103,8 +103,8 @@ class UserService:
         self._clock = clock
 
     # ---------------------------------------------------------------------------------- lookups
-    async def resolve(self, conn: Connection, pool_id: str, ref: UserRef, lock: bool = False) -> User:
-        return the_one(await users_repo.find(conn, pool_id, ref, lock))
+    async def resolve(self, conn: Connection, pool_id: str, ref: UserRef) -> User:
+        return the_one(await users_repo.find(conn, pool_id, ref))
 
     async def get_user(
         self, pool_id: str, user_id: str | None, user_id_type: str | None, with_identities: bool = False

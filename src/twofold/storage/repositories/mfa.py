@@ -122,17 +122,17 @@ async def replace(
     pool_id: str,
     user_id: str,
     status: MfaStatus,
-    at: int,
     seen_version: int | None,
     audit: AuditRow,
 ) -> int | None:
-    """Write ``status`` and ``audit`` if the stored version is still ``seen_version`` (None: nothing
-    stored).  Returns the new version, or None (nothing written) when another write came first.
+    """Write ``status`` and ``audit`` (stamped with the event's time) if the stored version is still
+    ``seen_version`` (None: nothing stored).  Returns the new version, or None (nothing written) when
+    another write came first.
 
     Run it through ``Database.atomic`` or in a transaction.  Raises ``ForeignKeyViolation`` on
     SQLite when the user was deleted meanwhile (on PostgreSQL nothing is written and None returned).
     """
-    params = _params(pool_id, user_id, status, at)
+    params = _params(pool_id, user_id, status, audit.at)
     if seen_version is not None:
         params["seen"] = seen_version
     if conn.dialect == "postgresql":

@@ -103,16 +103,9 @@ async def update(conn: Connection, user: User) -> None:
     await conn.execute(_UPDATE, _params(user))
 
 
-async def find(conn: Connection, pool_id: str, ref: UserRef, lock: bool = False) -> list[User]:
-    """Users matching ``ref`` (at most one, except a phone number without country code: up to two).
-
-    ``lock`` (inside a transaction) takes the row lock on PostgreSQL, serialising writers of one user;
-    SQLite serialises all writers already.
-    """
-    sql = lookup_sql(ref)
-    if lock and conn.dialect == "postgresql":
-        sql += " FOR UPDATE OF u" if " u JOIN " in sql else " FOR UPDATE"
-    rows = await conn.fetch_all(sql, lookup_params(pool_id, ref))
+async def find(conn: Connection, pool_id: str, ref: UserRef) -> list[User]:
+    """Users matching ``ref`` (at most one, except a phone number without country code: up to two)."""
+    rows = await conn.fetch_all(lookup_sql(ref), lookup_params(pool_id, ref))
     return [user_from_row(r) for r in rows]
 
 
