@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 import jwt
 import orjson
@@ -39,6 +40,17 @@ class NewAccessKey:
     pool_id: str
     secret: str
     permissions: list[str]
+
+
+@lru_cache(maxsize=256)
+def _parse_http_date(value: str) -> float | None:
+    """Seconds since the epoch of an HTTP ``date`` header; None if unparseable or without a zone.
+    Cached: every signed request of the same second carries the same text."""
+    try:
+        sent = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return None if sent.tzinfo is None else sent.timestamp()
 
 
 @dataclass(frozen=True)
@@ -201,13 +213,10 @@ class AccessKeyService:
     def _check_date(self, value: str | None, now_ms: int) -> None:
         if not value:
             raise AuthenticationFailed("signed request without a date header")
-        try:
-            sent = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            raise AuthenticationFailed("unparseable date header") from None
-        if sent.tzinfo is None:
-            raise AuthenticationFailed("date header without a time zone")
-        skew = abs(sent.timestamp() * 1000 - now_ms) / 1000
+        sent = _parse_http_date(value[:64])
+        if sent is None:
+            raise AuthenticationFailed("unparseable date header, or one without a time zone")
+        skew = abs(sent * 1000 - now_ms) / 1000
         if skew > self._settings.signature_max_skew_seconds:
             raise AuthenticationFailed(f"date header {skew:.0f}s away from server time")
 
