@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import time
@@ -155,3 +156,24 @@ def test_a_process_waiting_for_the_write_lock_is_seen_by_the_others(tmp_path: Pa
     assert not turn.someone_else_waits()
     turn.release()
     turn.close()
+
+
+async def test_an_atomic_write_that_never_gets_the_lock_fails_instead_of_hanging(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    holder, waiter = SqliteDatabase(str(path)), SqliteDatabase(str(path))  # two worker processes
+    waiter.LOCK_WAIT_SECONDS = 0.05
+
+    async def insert(conn: Connection) -> None:
+        await conn.execute(_POOL_INSERT, {"id": "late"})
+
+    try:
+        async with holder.transaction():
+            with pytest.raises(sqlite3.OperationalError):
+                await asyncio.wait_for(waiter.atomic(insert), timeout=5)
+        await waiter.atomic(insert)  # and the next write, once the lock is free, goes through
+        async with waiter.read() as reader:
+            assert await reader.fetch_value("SELECT COUNT(*) FROM user_pools") == 1
+    finally:
+        await holder.close()
+        await waiter.close()

@@ -137,6 +137,16 @@ def _sqlite_connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
     return conn
 
 
+def _settle(outcomes: list[tuple[asyncio.Future[Any], BaseException | None, Any]]) -> None:
+    for future, error, result in outcomes:
+        if future.done():  # the caller went away (cancelled)
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
 class _WriterTurn:
     """Fair hand-off of SQLite's write lock between worker processes.
 
@@ -296,8 +306,13 @@ class SqliteDatabase:
                 await self._leave_a_turn()
             first = False
             async with self._lock:
-                await self._begin()
-                batch, self._pending = self._pending[: self.MAX_BATCH], self._pending[self.MAX_BATCH :]
+                try:
+                    await self._begin()
+                except sqlite3.OperationalError as exc:  # the lock never came: fail the waiting writes
+                    batch = self._take_batch()
+                    _settle([(future, exc, None) for _, future in batch])
+                    continue
+                batch = self._take_batch()
                 outcomes: list[tuple[asyncio.Future[Any], BaseException | None, Any]] = []
                 try:
                     for fn, future in batch:
@@ -314,16 +329,15 @@ class SqliteDatabase:
                 except BaseException as exc:
                     if self._writer.in_transaction:
                         self._writer.execute("ROLLBACK")
-                    outcomes = [(future, exc, None) for _, future in batch]
+                    _settle([(future, exc, None) for _, future in batch])
                     if not isinstance(exc, Exception):
                         raise
-            for future, error, result in outcomes:
-                if future.done():  # the caller went away (cancelled)
                     continue
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    future.set_result(result)
+            _settle(outcomes)
+
+    def _take_batch(self) -> list[tuple[Callable[[Connection], Awaitable[Any]], asyncio.Future[Any]]]:
+        batch, self._pending = self._pending[: self.MAX_BATCH], self._pending[self.MAX_BATCH :]
+        return batch
 
     async def subscribe(
         self, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
