@@ -79,11 +79,20 @@ class MfaService:
         seen_version = None if seen is None else seen.version
         if request.version is not None and request.version != (seen_version or 0):
             raise VersionConflict()
-        after = status.to_document()
-        event = audit.event(self._clock, caller, "mfa.status.set", user.id, self._audit_before(seen), after)
+        document = mfa_repo.encode(status)  # encoded once: stored, and the audit event's "after"
+        event = audit.event(
+            self._clock,
+            caller,
+            "mfa.status.set",
+            user.id,
+            self._audit_before(seen),
+            audit.StoredJson(document),
+        )
         try:
             version = await self._db.atomic(
-                lambda conn: mfa_repo.replace(conn, caller.pool_id, user.id, status, seen_version, event)
+                lambda conn: mfa_repo.replace(
+                    conn, caller.pool_id, user.id, status, document, seen_version, event
+                )
             )
             if version is None and request.version is None:
                 async with self._db.transaction() as conn:
@@ -92,7 +101,13 @@ class MfaService:
                         raise UserNotFound()
                     event = replace(event, before=audit.to_json(self._audit_before(seen)))
                     version = await mfa_repo.replace(
-                        conn, caller.pool_id, user.id, status, None if seen is None else seen.version, event
+                        conn,
+                        caller.pool_id,
+                        user.id,
+                        status,
+                        document,
+                        None if seen is None else seen.version,
+                        event,
                     )
         except ForeignKeyViolation:
             raise UserNotFound() from None

@@ -101,15 +101,16 @@ async def lock_current(conn: Connection, pool_id: str, user_id: str) -> tuple[bo
     return True, None if row is None else _stored(row["document"], row["version"])
 
 
-def _document(status: MfaStatus) -> str:
+def encode(status: MfaStatus) -> str:
+    """The stored document of ``status`` (also what the audit trail records as its ``after``)."""
     return orjson.dumps(status.to_document()).decode()
 
 
-def _params(pool_id: str, user_id: str, status: MfaStatus, at: int) -> dict[str, Any]:
+def _params(pool_id: str, user_id: str, status: MfaStatus, at: int, document: str) -> dict[str, Any]:
     return {
         "uid": user_id,
         "pool": pool_id,
-        "doc": _document(status),
+        "doc": document,
         "totp": status.is_enabled(Factor.OTP),
         "face": status.is_enabled(Factor.FACE),
         "any": status.any_enabled,
@@ -122,17 +123,18 @@ async def replace(
     pool_id: str,
     user_id: str,
     status: MfaStatus,
+    document: str,
     seen_version: int | None,
     audit: AuditRow,
 ) -> int | None:
-    """Write ``status`` and ``audit`` (stamped with the event's time) if the stored version is still
+    """Write ``status`` (``document`` is its ``encode``) and ``audit`` (stamped with the event's time) if the stored version is still
     ``seen_version`` (None: nothing stored).  Returns the new version, or None (nothing written) when
     another write came first.
 
     Run it through ``Database.atomic`` or in a transaction.  Raises ``ForeignKeyViolation`` on
     SQLite when the user was deleted meanwhile (on PostgreSQL nothing is written and None returned).
     """
-    params = _params(pool_id, user_id, status, audit.at)
+    params = _params(pool_id, user_id, status, audit.at, document)
     if seen_version is not None:
         params["seen"] = seen_version
     if conn.dialect == "postgresql":
@@ -148,4 +150,4 @@ async def replace(
 
 async def put(conn: Connection, pool_id: str, user_id: str, status: MfaStatus, at: int) -> None:
     """Write ``status`` whatever is stored (user creation and import, inside their transaction)."""
-    await conn.execute(_UPSERT, _params(pool_id, user_id, status, at))
+    await conn.execute(_UPSERT, _params(pool_id, user_id, status, at, encode(status)))
