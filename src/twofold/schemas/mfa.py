@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictBool, StrictInt
 
+from twofold.domain.commands import PolicyInput, TriggerDataInput
 from twofold.schemas.common import EmailText, ShortText, WireModel
 
 Factors = Annotated[list[ShortText], Field(max_length=10)]
@@ -29,6 +30,21 @@ class MfaTriggerDataInput(WireModel):
     phone_country_code: ShortText | None = None
     face_mfa_enabled: StrictBool | None = None
     totp_mfa_enabled: StrictBool | None = None
+
+    def to_command(self) -> TriggerDataInput:
+        return TriggerDataInput(
+            application_mfa=tuple(PolicyInput(p.mfa_policy, p.status, p.sort) for p in self.application_mfa),
+            mfa_token=self.mfa_token,
+            mfa_phone=self.mfa_phone,
+            mfa_phone_country_code=self.mfa_phone_country_code,
+            mfa_email=self.mfa_email,
+            nickname=self.nickname,
+            username=self.username,
+            phone=self.phone,
+            phone_country_code=self.phone_country_code,
+            face_mfa_enabled=self.face_mfa_enabled,
+            totp_mfa_enabled=self.totp_mfa_enabled,
+        )
 
 
 class SetMfaStatusRequest(WireModel):

@@ -75,7 +75,7 @@ class MfaService:
         async with self._db.read() as conn:
             found = the_one(await mfa_repo.find_with_status(conn, caller.pool_id, ref))
         user, seen = found.user, found.stored
-        status = parse_trigger_data(request.mfa_trigger_data, user, require_token=True)
+        status = parse_trigger_data(request.mfa_trigger_data.to_command(), user, require_token=True)
         seen_version = None if seen is None else seen.version
         if request.version is not None and request.version != (seen_version or 0):
             raise VersionConflict()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from twofold.domain.commands import TriggerDataInput
 from twofold.domain.contacts import normalize_country_code, normalize_email, normalize_phone
 from twofold.domain.mfa import ALL_FACTORS, Factor, MfaStatus, PolicyEntry
 from twofold.domain.users import User
 from twofold.errors import InvalidMfaPolicy, InvalidParameter
-from twofold.schemas.mfa import MfaTriggerDataInput
 
 MAX_SORT = 1_000_000
 
@@ -31,7 +31,7 @@ def parse_factors(values: Sequence[str] | None, field: str) -> list[Factor]:
 
 
 def parse_trigger_data(
-    data: MfaTriggerDataInput, user: User, require_token: bool, prefix: str = ""
+    data: TriggerDataInput, user: User, require_token: bool, prefix: str = ""
 ) -> MfaStatus:
     """Validate trigger data against the rules of docs/mfa-status.md and build the new status."""
     t = prefix + "mfaTriggerData."
@@ -73,7 +73,7 @@ def parse_trigger_data(
     return MfaStatus(tuple(policies), switches[Factor.OTP], switches[Factor.FACE], phone, phone_cc, email)
 
 
-def _check_profile_echo(data: MfaTriggerDataInput, user: User, t: str) -> None:
+def _check_profile_echo(data: TriggerDataInput, user: User, t: str) -> None:
     """The profile fields are the user's; set-mfa-status may repeat them, never change them."""
     if blank_to_none(data.phone) is not None:
         number, code = normalize_phone(

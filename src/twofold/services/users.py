@@ -238,7 +238,7 @@ class UserService:
             )
         mfa = None
         if item.mfa_trigger_data is not None:
-            mfa = parse_trigger_data(item.mfa_trigger_data, user, require_token=False, prefix=prefix)
+            mfa = parse_trigger_data(item.mfa_trigger_data.to_command(), user, require_token=False, prefix=prefix)
         return _Prepared(user, list(item.identities or []), list(item.sync_relations or []), otp, mfa)
 
     async def _attach(self, conn: Connection, pool_id: str, p: _Prepared, now: int) -> None:
