@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.vectors import hmac_http_cases, hmac_vectors
 from twofold.auth.signing import candidate_strings, sign
 from twofold_client import SignatureAuth, _auth
 from twofold_client import _operations as ops
 
-VECTORS = json.loads((Path(__file__).resolve().parents[3] / "shared/spec/hmac-test-vectors.json").read_text())
-HTTP_CASES = [case for case in VECTORS["cases"] if "requestTarget" in case]
+VECTORS = hmac_vectors()
+HTTP_CASES = hmac_http_cases()
 AK, SK = VECTORS["accessKeyId"], VECTORS["accessKeySecret"]
 
 

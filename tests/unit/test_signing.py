@@ -1,17 +1,19 @@
-"""The HMAC-SHA1 request signature, checked against the SDK-computed vectors in shared/spec."""
+"""The HMAC-SHA1 request signature, checked against the SDK-computed vectors in tests/vectors/hmac.json."""
 
 from __future__ import annotations
 
-import json
+import doctest
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.vectors import hmac_http_cases, hmac_vectors
 from twofold.auth import signing
 
-VECTORS = json.loads((Path(__file__).resolve().parents[3] / "shared/spec/hmac-test-vectors.json").read_text())
-HTTP_CASES = [c for c in VECTORS["cases"] if "requestTarget" in c]
+VECTORS = hmac_vectors()
+HTTP_CASES = hmac_http_cases()
+WIRE_DOC = Path(__file__).resolve().parents[2] / "docs" / "wire.md"
 
 
 @pytest.mark.parametrize("case", HTTP_CASES, ids=[c["name"] for c in HTTP_CASES])
@@ -71,3 +73,21 @@ def test_form_encoded_query_is_decoded_before_signing() -> None:
         signing.resource_from_query("/p", "userId=x+y%26z%3D1&a%5B%5D=1&a%5B%5D=2")
         == '/p?a=["1","2"]&userId=x y&z=1'
     )
+
+
+def test_websocket_vector_is_the_signature_of_the_fixed_string() -> None:
+    case = next(c for c in VECTORS["cases"] if c["name"] == "websocket")
+    parsed = signing.parse_authorization(case["authorization"])
+    assert parsed is not None
+    assert signing.sign(case["stringToSign"], VECTORS["accessKeySecret"]) == parsed.signature
+
+
+def test_the_worked_example_of_the_signing_module_runs() -> None:
+    result = doctest.testmod(signing, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_wire_reference_quotes_the_vectors_signatures() -> None:
+    text = WIRE_DOC.read_text(encoding="utf-8")
+    for case in HTTP_CASES:
+        assert case["authorization"].split(":", 1)[1] in text, case["name"]
