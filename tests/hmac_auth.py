@@ -1,4 +1,4 @@
-"""A test-side signer that reproduces authing-node-sdk's request signing (wire spec §1.b)."""
+"""A test-side signer that reproduces authing-node-sdk's request signing (docs/wire.md#signatures)."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ def set_status_body(i: int, by: str) -> bytes:
 
 
 def _signed_headers(method: str, path: str, query: str, body: bytes) -> dict[str, str]:
-    """authing-node-sdk style signature (wire spec §1.b), fresh nonce, current date."""
+    """authing-node-sdk style signature (docs/wire.md#signatures), fresh nonce, current date."""
     headers = {
         "date": formatdate(usegmt=True),
         "x-authing-lang": "zh-CN",

@@ -1,6 +1,6 @@
 """Contract tests: the unmodified ``authing-node-sdk`` 4.0.1 against a live ``twofold serve``.
 
-Every call is signed per request (HMAC-SHA1, date and nonce headers; wire spec §1.b); the SDK's
+Every call is signed per request (HMAC-SHA1, date and nonce headers; docs/wire.md#signatures); the SDK's
 default language is zh-CN and it throws on any non-2xx HTTP status, so business errors must come
 back as HTTP 200 envelopes.  Each test runs one Node process with a scenario of calls
 (``node/run_calls.cjs``); ``{{N.path}}`` in an argument refers to call N's result.

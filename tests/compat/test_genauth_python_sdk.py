@@ -1,7 +1,7 @@
 """Contract tests: the unmodified ``genauth`` 5.1.0 Python SDK against a live ``twofold serve``.
 
 The SDK fetches a management token (``POST /api/v3/get-management-token``) and sends ``Bearer``
-calls with ``x-genauth-*`` headers (wire spec §1.a); it returns every envelope as a dict.
+calls with ``x-genauth-*`` headers (docs/wire.md#token-scheme); it returns every envelope as a dict.
 """
 
 from __future__ import annotations

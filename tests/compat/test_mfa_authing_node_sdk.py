@@ -1,4 +1,4 @@
-"""Contract tests: MFA management (wire spec §3.1) through the unmodified ``authing-node-sdk`` 4.0.1.
+"""Contract tests: MFA management (docs/wire.md#mfa-endpoints) through the unmodified ``authing-node-sdk`` 4.0.1.
 
 Same rules as ``test_mfa_genauth_python_sdk.py`` (docs/mfa-status.md), driven through the signed Node
 client: its default language is zh-CN, it throws on any non-2xx HTTP status (so every business error

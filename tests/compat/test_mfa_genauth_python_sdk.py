@@ -1,4 +1,4 @@
-"""Contract tests: MFA management (wire spec §3.1) through the unmodified ``genauth`` 5.1.0 Python SDK.
+"""Contract tests: MFA management (docs/wire.md#mfa-endpoints) through the unmodified ``genauth`` 5.1.0 Python SDK.
 
 The rules checked here are those of docs/mfa-status.md: set-mfa-status replaces the user's whole status
 and get-mfa-status returns exactly what was stored (email lower-cased, profile fields from the user

@@ -1,4 +1,4 @@
-"""The user directory over the API (wire spec §3.2), on every database backend."""
+"""The user directory over the API (docs/wire.md#user-endpoints), on every database backend."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Parsing and normalising the userIdType forms of wire spec §4."""
+"""Parsing and normalising the userIdType forms of docs/wire.md#user-id-types."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Query strings as the SDKs send them (wire traps 1, 2, 4, 16)."""
+"""Query strings as the SDKs send them (docs/wire.md#rule-1, #rule-2, #rule-4, #rule-16)."""
 
 from __future__ import annotations
 

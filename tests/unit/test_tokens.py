@@ -1,4 +1,4 @@
-"""Management JWTs: verifiable by us, decodable by the GenAuth SDK's quirky base64 (wire trap 13)."""
+"""Management JWTs: verifiable by us, decodable by the GenAuth SDK's quirky base64 (docs/wire.md#rule-13)."""
 
 from __future__ import annotations
 

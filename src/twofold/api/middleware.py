@@ -36,7 +36,7 @@ class RequestContextMiddleware:
                 lang = "zh-CN"
         request_id = request_id or str(uuid.uuid4())
         bind(request_id, lang)
-        if "//" in scope["path"]:  # the Python SDKs concatenate host + path (wire trap 17)
+        if "//" in scope["path"]:  # the Python SDKs concatenate host + path (docs/wire.md#rule-17)
             scope = dict(scope, path=_SLASHES.sub("/", scope["path"]))
         started = time.perf_counter()
         status = 0

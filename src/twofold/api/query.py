@@ -1,4 +1,4 @@
-"""Query strings as the GenAuth SDKs send them (wire traps 1, 2, 4, 5, 16).
+"""Query strings as the GenAuth SDKs send them (docs/wire.md#rule-1, #rule-2, #rule-4, #rule-5, #rule-16).
 
 * ``k[]=a&k[]=b``, ``k%5B%5D=a``, ``k=a&k=b`` and (for id lists) ``k=a,b`` all give a list;
 * an empty value means "absent"; booleans are ``true``/``True``/``false``/``False`` (see ``Flag``);

@@ -1,4 +1,4 @@
-"""Per-request HMAC-SHA1 signatures of the authing-node-sdk ``ManagementClient`` (wire spec §1.b).
+"""Per-request HMAC-SHA1 signatures of the authing-node-sdk ``ManagementClient`` (docs/wire.md#signatures).
 
     StringToSign  = METHOD "\\n" CanonicalizedHeaders CanonicalizedResource
     CanonicalizedHeaders = for each header named ``date`` or ``x-authing-*`` (also ``x-genauth-*``),
@@ -8,7 +8,7 @@
                            (strings raw, everything else its compact JSON text)
     Authorization = "authing " AK ":" Base64(HMAC-SHA1(SK, StringToSign))
 
-Worked example (``../shared/spec/hmac-test-vectors.json``, case ``getGlobalMfaSettings``)::
+Worked example (``tests/vectors/hmac.json``, case ``getGlobalMfaSettings``; docs/wire.md#signature-vectors)::
 
     >>> s = build_string_to_sign("GET", {"date": "Tue, 01 Oct 2024 08:00:00 GMT",
     ...     "x-authing-lang": "zh-CN", "x-authing-sdk-version": "authing-node-sdk:4.0.1",
@@ -146,7 +146,7 @@ def is_signature_valid(candidates: Iterable[str], secret: str, signature: str) -
 def candidate_strings(
     method: str, headers: Mapping[str, str], path: str, query: str, body: bytes
 ) -> list[str]:
-    """Every string-to-sign the request may have been signed with (spec §1.b.5 edge cases)."""
+    """Every string-to-sign the request may have been signed with (docs/wire.md#rule-15)."""
     resource = resource_from_query(path, query) if method.upper() == "GET" else resource_from_body(path, body)
     candidates = [build_string_to_sign(method, headers, resource)]
     if resource == path:

@@ -1,7 +1,7 @@
-"""Management tokens (wire spec §1.a): HS256 JWTs carrying ``scoped_userpool_id``.
+"""Management tokens (docs/wire.md#token-scheme): HS256 JWTs carrying ``scoped_userpool_id``.
 
 The GenAuth Python SDKs decode the payload with the *standard* base64 alphabet and drop ``-``/``_``
-(trap 13), so the payload is kept pure ASCII and a token whose payload segment contains either
+(docs/wire.md#rule-13), so the payload is kept pure ASCII and a token whose payload segment contains either
 character is minted again with a different ``jti``.
 """
 

@@ -1,4 +1,4 @@
-"""How a user is addressed: the ``userIdType`` values of the wire spec §4."""
+"""How a user is addressed: the ``userIdType`` values of docs/wire.md#user-id-types."""
 
 from __future__ import annotations
 

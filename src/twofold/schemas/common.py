@@ -14,7 +14,7 @@ EmailText = Annotated[str, StringConstraints(max_length=320)]  # RFC 5321: 64 + 
 
 
 def _bool(value: Any) -> Any:
-    """Accept ``true``/``True``/``false``/``False`` (requests vs axios, wire trap 1); empty = absent."""
+    """Accept ``true``/``True``/``false``/``False`` (requests vs axios, docs/wire.md#rule-1); empty = absent."""
     if isinstance(value, str):
         lowered = value.strip().lower()
         if lowered in ("true", "1"):

@@ -1,4 +1,4 @@
-"""Wire schemas of the MFA management endpoints (wire spec §3.1, Appendix A.1)."""
+"""Wire schemas of the MFA management endpoints (docs/wire.md#mfa-endpoints, #mfa-dtos)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Wire schemas of the user directory (wire spec §3.2, Appendix A.2)."""
+"""Wire schemas of the user directory (docs/wire.md#user-endpoints, #user-dto)."""
 
 from __future__ import annotations
 

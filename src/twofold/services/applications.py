@@ -1,4 +1,4 @@
-"""Applications, as far as application-level MFA needs them (wire spec §3.3)."""
+"""Applications, as far as application-level MFA needs them (docs/wire.md#application-endpoints)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Management authentication as ``httpx.Auth`` flows, plus the management-token cache.
 
-Two schemes (wire spec §1), chosen with ``ManagementClient(auth=...)``:
+Two schemes (docs/wire.md#management-auth), chosen with ``ManagementClient(auth=...)``:
 
 * ``"token"`` — ``POST /api/v3/get-management-token`` once, then ``authorization: Bearer <token>``
   (what the GenAuth Python SDK does). :class:`TokenCache` holds the token and says when to refresh it;
@@ -8,7 +8,7 @@ Two schemes (wire spec §1), chosen with ``ManagementClient(auth=...)``:
 * ``"signature"`` — every request signed on its own with HMAC-SHA1, exactly like authing-node-sdk
   (:class:`SignatureAuth`).
 
-String-to-sign (§1.b.3)::
+String-to-sign (docs/wire.md#string-to-sign)::
 
     METHOD "\\n"
     + for each header named ``date`` or ``x-authing-*`` (and ``x-genauth-*``), sorted by name:
@@ -103,7 +103,7 @@ def sign(text: str, secret: str) -> str:
 
 
 class SignatureAuth(httpx.Auth):
-    """authing-node-sdk's per-request HMAC-SHA1 signature (wire spec §1.b) as an ``httpx`` auth flow.
+    """authing-node-sdk's per-request HMAC-SHA1 signature (docs/wire.md#signatures) as an ``httpx`` auth flow.
 
     Usable on its own with any ``httpx`` client::
 

@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 class UserIdType(StrEnum):
-    """How a ``user_id`` argument is interpreted (wire spec §4)."""
+    """How a ``user_id`` argument is interpreted (docs/wire.md#user-id-types)."""
 
     USER_ID = "user_id"
     """The internal user id (the default)."""

@@ -1,4 +1,4 @@
-"""Application endpoints (wire spec §3.3, A1-A3): the minimal model application-level MFA needs."""
+"""Application endpoints (docs/wire.md#application-endpoints, A1-A3): what application-level MFA needs."""
 
 from __future__ import annotations
 

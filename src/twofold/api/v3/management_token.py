@@ -1,4 +1,4 @@
-"""POST /api/v3/get-management-token (wire spec §1.a): access key in, management JWT out."""
+"""POST /api/v3/get-management-token (docs/wire.md#token-scheme): access key in, management JWT out."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MFA management endpoints (wire spec §3.1, M1-M10)."""
+"""MFA management endpoints (docs/wire.md#mfa-endpoints, M1-M10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""User directory endpoints (wire spec §3.2, U1-U14).  Thin: parse, call the service, render."""
+"""User directory endpoints (docs/wire.md#user-endpoints, U1-U14).  Thin: parse, call the service, render."""
 
 from __future__ import annotations
 
