@@ -5,7 +5,8 @@ and then Twofold's scenarios on each backend, all on the same uvicorn stack and 
 that every figure can be read as a ratio to the parse-only baseline measured minutes before it.  Then
 the user-count scaling cells, the bulk import, and (``--peers``) moto and privacyIDEA.
 
-Results: ``bench/results/latest.json`` and ``latest.md`` (``quick.*`` with ``--quick``).
+Results: ``bench/results/latest.md`` (tracked) and ``latest.json`` (git-ignored; ``quick.*`` with ``--quick``).
+Nothing is read back from earlier runs: the results directory may be empty or absent.
 """
 
 from __future__ import annotations
