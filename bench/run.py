@@ -29,7 +29,7 @@ from harness.measure import Source, Timing, measure, measure_paired, warm_up
 from harness.requests import baseline_requests, fetch_token, scenario_requests, write_requests
 from harness.scenarios import SCALING_SCENARIOS, SCENARIOS, Group, Scenario, select
 from harness.servers import Server, baseline_command, free_port, twofold_command
-from harness.wrk import WrkUnavailable, ensure_wrk, wrk_version
+from harness.wrk import WrkUnavailable, find_wrk, wrk_version
 
 BENCH = Path(__file__).resolve().parent
 BASELINES = ("bare", "parse_only")
@@ -174,7 +174,7 @@ class Bench:
     def run(self) -> None:
         args = self.args
         try:
-            wrk = ensure_wrk(self.log)
+            wrk = find_wrk()
         except WrkUnavailable as exc:
             raise SystemExit(f"cannot benchmark without wrk: {exc}") from None
         self.results["wrk"] = {"binary": wrk, "version": wrk_version(wrk), "threads": args.wrk_threads}

@@ -1,4 +1,4 @@
-"""wrk: make sure it is installed, run it with bench/lua/replay.lua, and read its JSON line back."""
+"""wrk: find it, run it with bench/lua/replay.lua, and read its JSON line back."""
 
 from __future__ import annotations
 
@@ -19,28 +19,12 @@ class WrkUnavailable(RuntimeError):
     pass
 
 
-def ensure_wrk(log: Any = print) -> str:
-    """Return the path of ``wrk``, installing the Debian package when it is missing (CI, new machines)."""
+def find_wrk() -> str:
+    """Return the path of ``wrk``.  The harness never installs it: installing needs root and changes the
+    machine, which only the CI script may do (``.ci/run`` installs the Debian package when it is missing)."""
     found = shutil.which("wrk")
-    if found:
-        return found
-    apt = shutil.which("apt-get")
-    if apt is None:
-        raise WrkUnavailable("wrk is not installed and apt-get is not available")
-    log("wrk not found: installing the Debian package (apt-get install -y wrk)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-
-    def apt_get(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*sudo, apt, *args], env=env, capture_output=True, text=True, check=False)
-
-    done = apt_get("install", "-y", "wrk")
-    if done.returncode != 0:  # a fresh container has no package lists yet
-        apt_get("update")
-        done = apt_get("install", "-y", "wrk")
-    found = shutil.which("wrk")
-    if not found:
-        raise WrkUnavailable(f"apt-get could not install wrk: {done.stderr.strip()[-300:]}")
+    if found is None:
+        raise WrkUnavailable("wrk not installed: install it first (Debian/Ubuntu: apt-get install wrk)")
     return found
 
 

@@ -302,10 +302,13 @@ def ensure_node_sdk(cache_dir: Path) -> Path:
         if not installed():
             npm = shutil.which("npm")
             assert npm is not None
+            # npm's own download cache and update check stay inside cache_dir too: the suite
+            # changes nothing outside the repository.
+            env = dict(os.environ, npm_config_cache=str(cache_dir / "npm-cache"), npm_config_update_notifier="false")
             done = subprocess.run(
                 [npm, "install", "--no-audit", "--no-fund", "--prefix", str(cache_dir),
                  f"authing-node-sdk@{NODE_SDK_VERSION}"],
-                capture_output=True, timeout=300, check=False,
+                capture_output=True, timeout=300, check=False, env=env,
             )
             if done.returncode != 0 or not installed():
                 raise RuntimeError(f"npm install authing-node-sdk@{NODE_SDK_VERSION} failed:\n"
