@@ -9,7 +9,10 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e clients/python -e '.[test]'
+	# The SDK is its own distribution and the server does not depend on it (README, "Development"):
+	# install it from the tree, explicitly, before the server with its test extras.
+	$(BIN)/pip install --quiet -e clients/python
+	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 serve: $(STAMP)

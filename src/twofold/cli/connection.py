@@ -10,18 +10,21 @@ Profile file (``~/.config/twofold/profiles.toml``, or ``TWOFOLD_PROFILE_FILE``):
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
 
 import typer
 
 from twofold.cli.runtime import err_console
-from twofold_client import ApiError, ManagementClient, TransportError, TwofoldError
+
+if TYPE_CHECKING:
+    from twofold_client import ManagementClient
 
 T = TypeVar("T")
 DEFAULT_HOST = "http://127.0.0.1:8080"
@@ -57,6 +60,15 @@ def _profile(name: str | None) -> dict[str, str]:
     return {k: str(v) for k, v in section.items()}
 
 
+def require_sdk() -> None:
+    """The client commands need Twofold's SDK, its own distribution (README, "Development")."""
+    if importlib.util.find_spec("twofold_client") is None:
+        fail(
+            "the users, mfa and apps commands need the Twofold SDK (twofold-client), which is not "
+            "installed: pip install ./clients/python from a Twofold checkout (make does this)"
+        )
+
+
 def fail(message: str, request_id: str | None = None) -> NoReturn:
     suffix = f" (request id {request_id})" if request_id else ""
     err_console.print(f"[red]error:[/red] {message}{suffix}", highlight=False)
@@ -65,6 +77,9 @@ def fail(message: str, request_id: str | None = None) -> NoReturn:
 
 @contextmanager
 def connect(options: ConnectionOptions) -> Iterator[ManagementClient]:
+    require_sdk()
+    from twofold_client import ManagementClient
+
     profile = _profile(options.profile)
     # flags and TWOFOLD_HOST / TWOFOLD_ACCESS_KEY_ID / TWOFOLD_ACCESS_KEY_SECRET arrive in ``options``
     host = options.host or profile.get("host") or DEFAULT_HOST
@@ -83,6 +98,9 @@ def connect(options: ConnectionOptions) -> Iterator[ManagementClient]:
 
 def call(options: ConnectionOptions, action: Callable[[ManagementClient], T]) -> T:
     """Run ``action`` with a client; API and transport errors become one line and exit code 1."""
+    require_sdk()
+    from twofold_client import ApiError, TransportError, TwofoldError
+
     try:
         with connect(options) as client:
             return action(client)

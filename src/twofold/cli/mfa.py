@@ -6,11 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from twofold.cli.connection import ConnectionOptions, call, fail, guess_id_type
+from twofold.cli.connection import ConnectionOptions, call, fail, guess_id_type, require_sdk
 from twofold.cli.output import IdTypeOption, JsonOption, show
 from twofold.cli.runtime import console, print_json
 from twofold.cli.user_import import RowError, _policies
-from twofold_client import ApplicationMfa, MfaTriggerData
 
 app = typer.Typer(help="Read and set users' MFA status.", no_args_is_help=True)
 
@@ -47,6 +46,9 @@ def set_status(
         entries = _policies(";".join(factor or []))
     except RowError as exc:
         raise fail(str(exc)) from None
+    require_sdk()
+    from twofold_client import ApplicationMfa, MfaTriggerData
+
     data = MfaTriggerData(
         mfa_token="twofold-cli",  # noqa: S106 - required by the wire format, never stored
         application_mfa=[ApplicationMfa(**_snake(e)) for e in entries],

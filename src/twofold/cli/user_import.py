@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from twofold_client import ApiError, ManagementClient
+if TYPE_CHECKING:  # the SDK is imported only where a client command runs (cli/connection.py)
+    from twofold_client import ManagementClient
 
 CSV_FIELDS_HELP = (
     "username, email, phone, phoneCountryCode, externalId, name, nickname, password, status; "
@@ -175,6 +176,8 @@ class ImportState:
 
 def _submit(client: ManagementClient, rows: list[Row], resumed: bool, report: ImportReport) -> None:
     """Create ``rows``; isolate refused rows by bisection."""
+    from twofold_client import ApiError
+
     if not rows:
         return
     try:
