@@ -6,11 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: serve test lint typecheck bench clean
 
+# The SDK (clients/python) is its own distribution and the server does not depend on it (README,
+# "Development"): it is installed from the tree, explicitly, before the server with its test extras.
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# The SDK is its own distribution and the server does not depend on it (README, "Development"):
-	# install it from the tree, explicitly, before the server with its test extras.
 	$(BIN)/pip install --quiet -e clients/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
