@@ -57,7 +57,12 @@ def test_local_commands_work_without_the_sdk(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("users", "list"), ("mfa", "get", "alice@example.com"), ("mfa", "set", "alice", "--factor", "OTP"), ("apps", "list")],
+    [
+        ("users", "list"),
+        ("mfa", "get", "alice@example.com"),
+        ("mfa", "set", "alice", "--factor", "OTP"),
+        ("apps", "list"),
+    ],
     ids=lambda args: " ".join(args),
 )
 def test_client_commands_without_the_sdk_say_how_to_install_it(tmp_path: Path, args: tuple[str, ...]) -> None:

@@ -1,7 +1,7 @@
 """The repository stands on its own: a fresh clone has everything its code and docs point at.
 
 Nothing tracked reads or cites a path outside the repository, no binary package is committed, and every
-``docs/wire.md#anchor`` cited anywhere exists in docs/wire.md.
+anchor of docs/wire.md that a file cites exists there.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WIRE = ROOT / "docs" / "wire.md"
 # Spelled in pieces so that this file does not match itself.
-OUTSIDE = re.compile("|".join([r"\.\./" + "shared", "shared/" + "spec", "wire " + "spec", r"\btraps? " + r"\d"]))
+OUTSIDE = re.compile(
+    "|".join([r"\.\./" + "shared", "shared/" + "spec", "wire " + "spec", r"\btraps? " + r"\d"])
+)
 CITATION = re.compile(r"docs/wire\.md#([A-Za-z0-9-]+)((?:,\s*#[A-Za-z0-9-]+)*)")
 
 
 def tracked_files() -> list[Path]:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("git not installed, or not a git checkout: cannot list the tracked files")
-    done = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    )
+    done = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
     return [ROOT / name for name in done.stdout.decode().split("\0") if name]
 
 
@@ -49,7 +49,9 @@ def test_nothing_tracked_points_outside_the_repository() -> None:
 
 
 def test_no_binary_package_is_committed() -> None:
-    packages = [p.name for p in tracked_files() if p.suffix in {".whl", ".egg"} or p.name.endswith(".tar.gz")]
+    packages = [
+        p.name for p in tracked_files() if p.suffix in {".whl", ".egg"} or p.name.endswith(".tar.gz")
+    ]
     assert packages == []
 
 
