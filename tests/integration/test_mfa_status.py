@@ -421,3 +421,13 @@ async def test_initial_status_is_written_with_its_own_audit_event(api: Api) -> N
     await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "version": 1, "mfaTriggerData": data})
     events = await api.ok("GET", "twofold/list-audit-events", {"userId": user["userId"]})
     assert events[0]["before"] == events[1]["after"]
+
+
+async def test_an_initial_status_leaving_the_flag_out_follows_the_secret_of_the_same_item(api: Api) -> None:
+    with_secret = user_payload(
+        otp={"secret": "JBSWY3DPEHPK3PXPJBSWY3DP"}, mfaTriggerData={"applicationMfa": OTP_REQUIRED}
+    )
+    without = user_payload(mfaTriggerData={"applicationMfa": OTP_REQUIRED})
+    created = await api.ok("POST", "create-users-batch", {"list": [with_secret, without]})
+    flags = [(await status_of(api, u["userId"]))["totpMfaEnabled"] for u in created]
+    assert flags == [True, False]

@@ -133,7 +133,8 @@ class MfaService:
         return UserMfa(state.user, for_application(state.status, app_factors), state.has_totp_secret)
 
     async def requirement(self, pool_id: str, app_id: str, user: User) -> Requirement:
-        """What a sign-in of ``user`` to ``app_id`` must challenge, in order (for the sign-in flow)."""
+        """What a sign-in of ``user`` to ``app_id`` must challenge, in order (for the sign-in flow): the
+        policy's factors that are on and offered, each to be verified if enrolled, else enrolled first."""
         async with self._db.read() as conn:
             app_factors = await self._app_factors(conn, pool_id, app_id)
             state = await self._state(conn, pool_id, UserRef(UserIdType.USER_ID, user.id))
