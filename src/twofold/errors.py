@@ -177,3 +177,24 @@ ALL_ERRORS: tuple[type[TwofoldError], ...] = (
     IdentityAlreadyLinked,
     VersionConflict,
 )
+
+
+# --- appended: refusals of meaning, not of format -----------------------------------------------------
+class ConflictingMfaSetting(InvalidParameter):
+    """A well-formed MFA setting that contradicts another part of the same request (a factor listed
+    twice, a factor both enabled and disabled)."""
+
+    api_code = 40030
+    message_en = "Invalid parameter {field}: it conflicts with another part of the request"
+    message_zh = "参数 {field} 与请求中的其他设置冲突"
+
+
+class ProfileFieldMismatch(InvalidParameter):
+    """set-mfa-status echoes a profile field (phone, username, ...) with a value the user does not have."""
+
+    api_code = 40031
+    message_en = "Invalid parameter {field}: it differs from the user's profile (change it with update-user)"
+    message_zh = "参数 {field} 与用户资料不一致，请通过 update-user 修改"
+
+
+ALL_ERRORS = (*ALL_ERRORS, ConflictingMfaSetting, ProfileFieldMismatch)

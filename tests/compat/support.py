@@ -89,6 +89,11 @@ class RejectedMfaWrite:
     patch: dict[str, Any] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
     user_id_type: str | None = None
+    zh_template: str = "参数 {field} 格式错误"  # a refusal of meaning must not say "format error"
+
+    @property
+    def zh_message(self) -> str:
+        return self.zh_template.format(field=self.field_name)
 
     def trigger_data(self) -> dict[str, Any]:
         data = {**json.loads(json.dumps(MFA_STATUS_OTHER)), **self.patch}
@@ -106,17 +111,18 @@ REJECTED_MFA_WRITES: list[RejectedMfaWrite] = [
                                          {"mfaPolicy": "EMAIL", "status": 2, "sort": 1}]}),
     RejectedMfaWrite("negative sort", f"{_AM}[0].sort", 40001,
                      {"applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": -1}]}),
-    RejectedMfaWrite("duplicate policy", f"{_AM}[1].mfaPolicy", 40003,
+    RejectedMfaWrite("duplicate policy", f"{_AM}[1].mfaPolicy", 40030,
                      {"applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 0},
-                                         {"mfaPolicy": "SMS", "status": 0, "sort": 1}]}),
-    RejectedMfaWrite("totpMfaEnabled contradicts OTP entry", "mfaTriggerData.totpMfaEnabled", 40001,
-                     {"applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}],
-                      "totpMfaEnabled": False}),
+                                         {"mfaPolicy": "SMS", "status": 0, "sort": 1}]},
+                     zh_template="参数 {field} 与请求中的其他设置冲突"),
+    RejectedMfaWrite("totpMfaEnabled not a boolean", "mfaTriggerData.totpMfaEnabled", 40001,
+                     {"totpMfaEnabled": "no"}),
     RejectedMfaWrite("invalid mfaPhone", "mfaTriggerData.mfaPhone", 40001, {"mfaPhone": "12345"}),
     RejectedMfaWrite("invalid mfaEmail", "mfaTriggerData.mfaEmail", 40001, {"mfaEmail": "not-an-email"}),
     RejectedMfaWrite("missing mfaToken", "mfaTriggerData.mfaToken", 40001, drop=("mfaToken",)),
-    RejectedMfaWrite("username not the user's", "mfaTriggerData.username", 40001,
-                     {"username": "someone-else-entirely"}),
+    RejectedMfaWrite("username not the user's", "mfaTriggerData.username", 40031,
+                     {"username": "someone-else-entirely"},
+                     zh_template="参数 {field} 与用户资料不一致，请通过 update-user 修改"),
     RejectedMfaWrite("unknown userIdType", "userIdType", 40001, user_id_type="nickname"),
     RejectedMfaWrite("custom_field userIdType", "userIdType", 40001, user_id_type="custom_field"),
 ]

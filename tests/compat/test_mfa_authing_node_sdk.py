@@ -93,6 +93,39 @@ def test_seed_sample_is_sent_as_written_and_succeeds(live_server: LiveServer, no
     }
 
 
+def test_seed_flow_otp_required_not_enrolled_yet_reads_back_as_set(live_server: LiveServer,
+                                                                   node_sdk: NodeSdk) -> None:
+    """The commonest real state, for which GenAuth's login UI shows TOTP enrolment, then every other
+    combination of the two flags with the same policy: each is stored and read back exactly as set."""
+    tag = new_person()["username"]
+    required = [{"mfaPolicy": "OTP", "status": 1, "sort": 0}]
+    flags = [(False, False), (True, False), (False, True), (True, True)]
+    calls = [
+        call("createUser", person()),
+        call("createApplication", {"appName": f"Seed {tag}", "appIdentifier": f"seed-{tag}"}),
+        call("updateApplicationMfaSettings", {"appId": "{{1.data.appId}}", "enabledFactors": ["OTP", "FACE"]}),
+    ]
+    for totp, face in flags:
+        calls += [
+            call("setUsersMfaStatus", {"userId": "{{0.data.userId}}", "mfaTriggerData": {
+                "mfaToken": "t", "applicationMfa": required, "totpMfaEnabled": totp, "faceMfaEnabled": face}}),
+            call("getUserMfaStatus", {"userId": "{{0.data.userId}}"}),
+            call("getMfaTriggerData", {"appId": "{{1.data.appId}}", "userId": "{{0.data.userId}}"}),
+            call("getUserMfaInfo", {"userId": "{{0.data.userId}}"}),
+        ]
+    results = node_sdk.run({"main": node_options(live_server)}, calls)
+    user = ok_data(node_body(results[0]))
+    assert ok_data(node_body(results[2])) == {"enabledFactors": ["OTP", "FACE"]}
+    for index, (totp, face) in enumerate(flags):
+        written, got, seen, info = (ok_data(node_body(r)) for r in results[3 + 4 * index:7 + 4 * index])
+        expected = {"mfaToken": "", "applicationMfa": required, "totpMfaEnabled": totp, "faceMfaEnabled": face,
+                    "mfaPhone": None, "mfaPhoneCountryCode": None, "mfaEmail": None, **profile_echo(user),
+                    "version": index + 1}
+        assert written == {"success": True, "version": index + 1}
+        assert got == seen == expected, (totp, face)
+        assert (info["totpStatus"], info["faceMfaStatus"]) == ("disabled", "disabled")  # nothing is bound
+
+
 def test_set_and_get_by_every_user_id_type_returns_exactly_what_was_set(live_server: LiveServer,
                                                                         node_sdk: NodeSdk) -> None:
     id_types = ["user_id", "username", "email", "phone", "external_id", "identity", "sync_relation"]
@@ -118,8 +151,8 @@ def test_set_and_get_by_every_user_id_type_returns_exactly_what_was_set(live_ser
         trigger_data = {
             "mfaToken": f"token-{tag}",
             "applicationMfa": policies,
-            "faceMfaEnabled": True,  # agrees with the FACE entry
-            "totpMfaEnabled": None,
+            "faceMfaEnabled": True,  # stored as set, though no face is bound
+            "totpMfaEnabled": None,  # left out (null): whether a TOTP secret is bound, here no
             "mfaPhone": "2025550123",
             "mfaPhoneCountryCode": "+1",
             "mfaEmail": f"MFA.{tag}@Example.Org",
@@ -172,8 +205,8 @@ def test_profile_echo_follows_the_user_record(live_server: LiveServer, node_sdk:
     assert profile_echo(got) == profile_echo(ok_data(node_body(results[2]))) == \
         {**profile_echo(user), "nickname": "renamed", "phone": new_phone}
     assert got["version"] == 1  # a profile change is not an MFA write
-    assert envelope_error(results[4]) == (400, 40001, None)
-    assert node_body(results[4])["message"] == "参数 mfaTriggerData.nickname 格式错误"
+    assert envelope_error(results[4]) == (400, 40031, None)
+    assert node_body(results[4])["message"] == "参数 mfaTriggerData.nickname 与用户资料不一致，请通过 update-user 修改"
     assert ok_data(node_body(results[5])) == got
 
 
@@ -189,8 +222,9 @@ def test_profile_phone_country_code_echo_must_match_the_user_record(live_server:
         call("getUserMfaStatus", {"userId": "{{0.data.userId}}"}),
     ])
     assert ok_data(node_body(results[1]))["success"] is True  # matches: accepted
-    assert envelope_error(results[3]) == (400, 40001, None), node_body(results[3])
-    assert node_body(results[3])["message"] == "参数 mfaTriggerData.phoneCountryCode 格式错误"
+    assert envelope_error(results[3]) == (400, 40031, None), node_body(results[3])
+    assert node_body(results[3])["message"] == \
+        "参数 mfaTriggerData.phoneCountryCode 与用户资料不一致，请通过 update-user 修改"
     assert ok_data(node_body(results[4])) == ok_data(node_body(results[2]))
 
 
@@ -205,8 +239,7 @@ def test_a_long_valid_mfa_email_is_accepted(live_server: LiveServer, node_sdk: N
     assert ok_data(node_body(results[2]))["mfaEmail"] == LONG_VALID_EMAIL.lower()
 
 
-def test_user_mfa_info_counts_a_factor_only_when_enabled_and_bound(live_server: LiveServer,
-                                                                   node_sdk: NodeSdk) -> None:
+def test_user_mfa_info_counts_a_factor_only_when_enrolled(live_server: LiveServer, node_sdk: NodeSdk) -> None:
     both = [{"mfaPolicy": "SMS", "status": 1, "sort": 0}, {"mfaPolicy": "EMAIL", "status": 1, "sort": 1}]
     results = node_sdk.run({"main": node_options(live_server)}, [
         call("createUser", person()),  # a phone and an email, no TOTP secret
@@ -230,10 +263,12 @@ def test_user_mfa_info_counts_a_factor_only_when_enabled_and_bound(live_server: 
     ])
     data = [node_body(r)["data"] for r in results]
     assert all(node_body(r)["statusCode"] == 200 for r in results), results
+    # the flags alone enrol nothing (no secret, no face); SMS and EMAIL codes reach the user's phone and
+    # email whatever the policy says (it decides what is challenged, not what is bound)
     assert data[2] == {"totpStatus": "disabled", "faceMfaStatus": "disabled",
-                       "smsMfaStatus": "enabled", "emailMfaStatus": "disabled"}
+                       "smsMfaStatus": "enabled", "emailMfaStatus": "enabled"}
     assert data[3] is None  # import-otp answers without data
-    assert data[4] == {**data[2], "totpStatus": "enabled"}  # the switch was on; now a secret is bound
+    assert data[4] == {**data[2], "totpStatus": "enabled"}  # flagged, and now a secret is bound
     assert data[5]["totpMfaEnabled"] is True
     assert data[8] == {"totpStatus": "disabled", "faceMfaStatus": "disabled",
                        "smsMfaStatus": "disabled", "emailMfaStatus": "disabled"}
@@ -263,7 +298,9 @@ def test_default_status_of_a_user_never_set(live_server: LiveServer, node_sdk: N
         "mfaPhone": None, "mfaPhoneCountryCode": None, "mfaEmail": None,
         **profile_echo(user), "version": 0,
     }
-    assert set(ok_data(node_body(results[3])).values()) == {"disabled"}
+    # nothing is challenged, but SMS and EMAIL codes could reach the user's own phone and email
+    assert ok_data(node_body(results[3])) == {"totpStatus": "disabled", "faceMfaStatus": "disabled",
+                                              "smsMfaStatus": "enabled", "emailMfaStatus": "enabled"}
     assert node_body(results[4])["statusCode"] == 200
     assert ok_data(node_body(results[5]))["totpMfaEnabled"] is True  # on exactly when a secret is bound
     assert ok_data(node_body(results[6]))["totpStatus"] == "enabled"
@@ -316,7 +353,7 @@ def test_global_and_application_factor_settings_shape_the_trigger_data(live_serv
         call("closeGlobalMfaSettings", {"disableFactors": ["WEBAUTHN"]}),  # [10]
         call("createUser", someone),
         call("setUsersMfaStatus", {"userId": someone["phone"], "userIdType": "phone", "mfaTriggerData": {
-            "mfaToken": "t", "mfaEmail": "Trigger@Example.com",
+            "mfaToken": "t", "mfaEmail": "Trigger@Example.com", "faceMfaEnabled": True,
             "applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 5},
                                {"mfaPolicy": "EMAIL", "status": 1, "sort": 0},
                                {"mfaPolicy": "OTP", "status": 0, "sort": 3},
@@ -339,8 +376,8 @@ def test_global_and_application_factor_settings_shape_the_trigger_data(live_serv
 
     # from the inherited global factors: SMS removed, FACE appended
     assert ok_data(node_body(results[6])) == {"enabledFactors": ["OTP", "EMAIL", "FACE"]}
-    assert envelope_error(results[7]) == (400, 40003, None)
-    assert "disabledFactors" in node_body(results[7])["message"]
+    assert envelope_error(results[7]) == (400, 40030, None)
+    assert node_body(results[7])["message"] == "参数 disabledFactors 与请求中的其他设置冲突"
     # disable-global-mfa-settings removes only the listed factors
     assert ok_data(node_body(results[8])) == {"enabledFactors": ["OTP", "SMS"]}
     assert ok_data(node_body(results[9])) == {"enabledFactors": ["OTP", "SMS"]}
@@ -354,13 +391,14 @@ def test_global_and_application_factor_settings_shape_the_trigger_data(live_serv
     assert for_configured["applicationMfa"] == [{"mfaPolicy": "EMAIL", "status": 1, "sort": 0},
                                                 {"mfaPolicy": "FACE", "status": 1, "sort": 1},
                                                 {"mfaPolicy": "OTP", "status": 0, "sort": 3}]
+    # the flags are the user's, as set (totpMfaEnabled left out: no secret is bound), whatever the app offers
     assert (for_configured["totpMfaEnabled"], for_configured["faceMfaEnabled"]) == (False, True)
     assert for_configured["mfaEmail"] == "trigger@example.com"
     assert profile_echo(for_configured) == profile_echo(user)
     for_inherited = ok_data(node_body(results[14]))  # never configured: the global factors now, OTP, SMS
     assert for_inherited["applicationMfa"] == [{"mfaPolicy": "OTP", "status": 0, "sort": 3},
                                                {"mfaPolicy": "SMS", "status": 1, "sort": 5}]
-    assert (for_inherited["totpMfaEnabled"], for_inherited["faceMfaEnabled"]) == (False, False)
+    assert (for_inherited["totpMfaEnabled"], for_inherited["faceMfaEnabled"]) == (False, True)
     assert envelope_error(results[15]) == (404, 40402, None)
     assert node_body(results[15])["message"] == "应用不存在"
 
@@ -434,7 +472,7 @@ def test_rejected_writes_are_envelopes_naming_the_field_and_change_nothing(live_
         refused, after = (node_body(r) for r in results[3 + 2 * index:5 + 2 * index])
         assert (refused["statusCode"], refused.get("apiCode"), refused["data"]) == (400, case.api_code, None), \
             (case.name, refused)
-        assert refused["message"] == f"参数 {case.field_name} 格式错误", (case.name, refused)  # zh-CN by default
+        assert refused["message"] == case.zh_message, (case.name, refused)  # zh-CN by default
         assert ok_data(after) == before, case.name
     english, missing, final = (node_body(r) for r in results[-3:])
     assert english["message"].startswith(f"Invalid parameter {REJECTED_MFA_WRITES[0].field_name}"), english

@@ -2,7 +2,9 @@
 
 The rules checked here are those of docs/mfa-status.md: set-mfa-status replaces the user's whole status
 and get-mfa-status returns exactly what was stored (email lower-cased, profile fields from the user
-record); a factor is "enabled" in get-user-mfa-info only when it is both enabled and bound; a rejected
+record); every combination of policy entries and the enrolment flags ``totpMfaEnabled``/``faceMfaEnabled``
+is stored as set; a factor is "enabled" in get-user-mfa-info only when the user has it enrolled (bound, and
+for TOTP also flagged: a flag alone is never enough); a rejected
 write is an HTTP-200 envelope with a non-200 ``statusCode`` and changes nothing.  The Python SDK cannot
 send ``version`` (the optimistic-concurrency extension); it only passes the ``version`` it reads through.
 """
@@ -132,7 +134,7 @@ def test_set_and_get_by_user_id_type_returns_exactly_what_was_set(live_server: L
     trigger_data = {
         "mfaToken": f"token-{tag}",
         "applicationMfa": policies,
-        "totpMfaEnabled": True,  # agrees with the OTP entry
+        "totpMfaEnabled": True,  # "has an authenticator": stored as set, even with no secret bound
         "mfaPhone": "13800138000",
         "mfaPhoneCountryCode": "+86",
         "mfaEmail": f"Codes.{tag}@Example.COM",
@@ -144,7 +146,7 @@ def test_set_and_get_by_user_id_type_returns_exactly_what_was_set(live_server: L
         "mfaToken": "",
         "applicationMfa": policies,  # as given, in the order given
         "totpMfaEnabled": True,
-        "faceMfaEnabled": False,  # absent: taken from the FACE entry
+        "faceMfaEnabled": False,  # absent: whether a face is bound (never, yet)
         "mfaPhone": "13800138000",
         "mfaPhoneCountryCode": "+86",
         "mfaEmail": f"codes.{tag}@example.com",
@@ -170,7 +172,7 @@ def test_profile_echo_follows_the_user_record(live_server: LiveServer) -> None:
 
     stale = assert_envelope(sdk.set_users_mfa_status({**MFA_STATUS_BEFORE, "nickname": user["nickname"]},
                                                      user["userId"]))
-    assert (stale["statusCode"], stale.get("apiCode"), stale["data"]) == (400, 40001, None), stale
+    assert (stale["statusCode"], stale.get("apiCode"), stale["data"]) == (400, 40031, None), stale
     assert stale["message"].startswith("Invalid parameter mfaTriggerData.nickname"), stale
     assert status(sdk, user["userId"]) == got
 
@@ -181,7 +183,7 @@ def test_profile_phone_country_code_echo_must_match_the_user_record(live_server:
     set_status(sdk, user["userId"], {**MFA_STATUS_BEFORE, "phoneCountryCode": "+86"})  # matches: accepted
     before = status(sdk, user["userId"])
     body = assert_envelope(sdk.set_users_mfa_status({**MFA_STATUS_OTHER, "phoneCountryCode": "+1"}, user["userId"]))
-    assert (body["statusCode"], body.get("apiCode"), body["data"]) == (400, 40001, None), body
+    assert (body["statusCode"], body.get("apiCode"), body["data"]) == (400, 40031, None), body
     assert body["message"].startswith("Invalid parameter mfaTriggerData.phoneCountryCode"), body
     assert status(sdk, user["userId"]) == before
 
@@ -203,20 +205,21 @@ def test_set_for_a_user_that_does_not_exist_is_a_404_envelope(live_server: LiveS
     assert (body["statusCode"], body.get("apiCode"), body["data"]) == (404, 40401, None), body
 
 
-def test_user_mfa_info_counts_a_factor_only_when_enabled_and_bound(live_server: LiveServer) -> None:
+def test_user_mfa_info_counts_a_factor_only_when_enrolled(live_server: LiveServer) -> None:
     sdk = genauth_client(live_server)
     user = create(sdk)  # has a phone and an email, no TOTP secret
     set_status(sdk, user["userId"], {
         "mfaToken": "t", "totpMfaEnabled": True, "faceMfaEnabled": True,
         "applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 0},
                            {"mfaPolicy": "EMAIL", "status": 0, "sort": 1}]})
-    # TOTP is switched on but no secret is bound; FACE can never be bound; SMS goes to the user's phone
+    # the flags alone enrol nothing: no secret is bound, FACE can never be bound; SMS and EMAIL codes go
+    # to the user's own phone and email (the policy says what is challenged, not what is bound)
     assert info(sdk, user["userId"]) == {"totpStatus": "disabled", "faceMfaStatus": "disabled",
-                                         "smsMfaStatus": "enabled", "emailMfaStatus": "disabled"}
+                                         "smsMfaStatus": "enabled", "emailMfaStatus": "enabled"}
 
     assert assert_envelope(sdk.import_otp([{"userId": user["userId"],
                                             "otp": {"secret": pyotp.random_base32()}}]))["statusCode"] == 200
-    assert info(sdk, user["userId"])["totpStatus"] == "enabled"
+    assert info(sdk, user["userId"])["totpStatus"] == "enabled"  # flagged, and now bound
     assert status(sdk, user["userId"])["totpMfaEnabled"] is True  # import-otp left the status as it was
 
     bare = ok_data(sdk.create_user(username=new_person("pm")["username"]))  # no phone, no email
@@ -233,6 +236,30 @@ def test_user_mfa_info_counts_a_factor_only_when_enabled_and_bound(live_server: 
                                          "smsMfaStatus": "enabled", "emailMfaStatus": "enabled"}
 
 
+def test_seed_flow_otp_required_not_enrolled_yet_reads_back_as_set(live_server: LiveServer) -> None:
+    """The commonest real state, for which GenAuth's login UI shows TOTP enrolment."""
+    sdk = genauth_client(live_server)
+    tag = new_person()["username"]
+    ok_data(sdk.update_global_mfa_settings(enabled_factors=["OTP", "SMS", "EMAIL", "FACE"]))
+    app = ok_data(sdk.create_application(app_name=f"Seed {tag}", app_identifier=f"seed-{tag}"))
+    user = create(sdk)
+    required = [{"mfaPolicy": "OTP", "status": 1, "sort": 0}]
+    seed = {"mfaToken": "t", "applicationMfa": required, "totpMfaEnabled": False}
+    assert set_status(sdk, user["userId"], seed) == 1
+    expected = {"mfaToken": "", "applicationMfa": required, "totpMfaEnabled": False, "faceMfaEnabled": False,
+                "mfaPhone": None, "mfaPhoneCountryCode": None, "mfaEmail": None, **profile_echo(user),
+                "version": 1}
+    assert status(sdk, user["userId"]) == expected
+    assert ok_data(sdk.get_mfa_trigger_data(app_id=app["appId"], user_id=user["userId"])) == expected
+    assert info(sdk, user["userId"])["totpStatus"] == "disabled"
+
+    # every other combination of the two flags with the same policy is stored exactly as set too
+    for totp, face in ((True, False), (False, True), (True, True)):
+        version = set_status(sdk, user["userId"], {**seed, "totpMfaEnabled": totp, "faceMfaEnabled": face})
+        assert status(sdk, user["userId"]) == {**expected, "totpMfaEnabled": totp, "faceMfaEnabled": face,
+                                               "version": version}
+
+
 def test_default_status_of_a_user_never_set(live_server: LiveServer) -> None:
     sdk = genauth_client(live_server)
     assert ok_data(sdk.update_global_mfa_settings(enabled_factors=["SMS", "EMAIL"])) == \
@@ -246,7 +273,9 @@ def test_default_status_of_a_user_never_set(live_server: LiveServer) -> None:
         "mfaPhone": None, "mfaPhoneCountryCode": None, "mfaEmail": None,
         **profile_echo(user), "version": 0,
     }
-    assert set(info(sdk, user["userId"]).values()) == {"disabled"}
+    # nothing is challenged, but SMS and EMAIL codes could reach the user's own phone and email
+    assert info(sdk, user["userId"]) == {"totpStatus": "disabled", "faceMfaStatus": "disabled",
+                                         "smsMfaStatus": "enabled", "emailMfaStatus": "enabled"}
 
     ok_data(sdk.import_otp([{"userId": user["userId"], "otp": {"secret": pyotp.random_base32()}}]))
     assert status(sdk, user["userId"])["totpMfaEnabled"] is True  # on exactly when a secret is bound
@@ -297,7 +326,7 @@ def test_global_and_application_factor_settings_shape_the_trigger_data(live_serv
         {"enabledFactors": ["OTP", "EMAIL", "FACE"]}
     both = assert_envelope(sdk.update_application_mfa_settings(
         app_id=configured["appId"], enabled_factors=["OTP"], disabled_factors=["OTP"]))
-    assert (both["statusCode"], both.get("apiCode"), both["data"]) == (400, 40003, None), both
+    assert (both["statusCode"], both.get("apiCode"), both["data"]) == (400, 40030, None), both
     unknown = assert_envelope(sdk.update_global_mfa_settings(enabled_factors=["SMS", "WEBAUTHN"]))
     assert (unknown["statusCode"], unknown.get("apiCode"), unknown["data"]) == (400, 40003, None), unknown
     assert ok_data(sdk.get_global_mfa_settings()) == {"enabledFactors": ["OTP", "SMS", "EMAIL"]}
@@ -309,7 +338,7 @@ def test_global_and_application_factor_settings_shape_the_trigger_data(live_serv
 
     user = create(sdk)
     set_status(sdk, user["username"], {
-        "mfaToken": "t", "mfaEmail": "Trigger@Example.com",
+        "mfaToken": "t", "mfaEmail": "Trigger@Example.com", "faceMfaEnabled": True,
         "applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 5},
                            {"mfaPolicy": "EMAIL", "status": 1, "sort": 0},
                            {"mfaPolicy": "OTP", "status": 0, "sort": 3},
@@ -320,6 +349,7 @@ def test_global_and_application_factor_settings_shape_the_trigger_data(live_serv
     assert for_configured["applicationMfa"] == [{"mfaPolicy": "EMAIL", "status": 1, "sort": 0},
                                                 {"mfaPolicy": "FACE", "status": 1, "sort": 1},
                                                 {"mfaPolicy": "OTP", "status": 0, "sort": 3}]
+    # the flags are the user's, as set (totpMfaEnabled left out: no secret is bound)
     assert (for_configured["totpMfaEnabled"], for_configured["faceMfaEnabled"]) == (False, True)
     assert for_configured["mfaEmail"] == "trigger@example.com"
     assert for_configured["username"] == user["username"]
@@ -329,7 +359,7 @@ def test_global_and_application_factor_settings_shape_the_trigger_data(live_serv
                                                      user_id_type="email"))
     assert for_inherited["applicationMfa"] == [{"mfaPolicy": "OTP", "status": 0, "sort": 3},
                                                {"mfaPolicy": "SMS", "status": 1, "sort": 5}]
-    assert (for_inherited["totpMfaEnabled"], for_inherited["faceMfaEnabled"]) == (False, False)
+    assert (for_inherited["totpMfaEnabled"], for_inherited["faceMfaEnabled"]) == (False, True)
 
     missing = assert_envelope(sdk.get_mfa_trigger_data(app_id=f"missing{tag}", user_id=user["userId"]))
     assert (missing["statusCode"], missing.get("apiCode"), missing["data"]) == (404, 40402, None), missing

@@ -31,49 +31,49 @@ async def set_status(api: Api, user_id: str, **changes: Any) -> None:
     await api.ok("POST", "set-mfa-status", {"userId": user_id, "mfaTriggerData": trigger(**changes)})
 
 
-async def test_user_mfa_info_reports_enabled_and_bound_factors(api: Api) -> None:
+async def test_user_mfa_info_reports_enrolled_factors(api: Api) -> None:
+    """Each status says whether the factor could be verified now: bound, and for TOTP also flagged.
+    The policy plays no part (it decides what is challenged, see get-mfa-status)."""
     user = await make_user(api, email=None)
     info = await api.ok("GET", "get-user-mfa-info", {"userId": user["userId"]})
-    assert info == {
-        "totpStatus": "disabled",
-        "faceMfaStatus": "disabled",
-        "smsMfaStatus": "disabled",
-        "emailMfaStatus": "disabled",
-    }
-    await set_status(
-        api,
-        user["userId"],
-        totpMfaEnabled=True,
-        faceMfaEnabled=False,
-        applicationMfa=[
-            {"mfaPolicy": "SMS", "status": 1, "sort": 0},
-            {"mfaPolicy": "EMAIL", "status": 1, "sort": 1},
-        ],
-    )
-    info = await api.ok("GET", "get-user-mfa-info", {"userId": user["userId"]})
-    # SMS goes to the user's phone; EMAIL has no address; TOTP is on but no secret is bound yet.
+    # SMS codes would go to the user's own phone; no email, no TOTP secret, no face.
     assert info == {
         "totpStatus": "disabled",
         "faceMfaStatus": "disabled",
         "smsMfaStatus": "enabled",
         "emailMfaStatus": "disabled",
     }
-    await api.ok(
-        "POST", "import-otp", {"list": [{"userId": user["userId"], "otp": {"secret": pyotp.random_base32()}}]}
-    )
     await set_status(
         api,
         user["userId"],
         totpMfaEnabled=True,
-        faceMfaEnabled=False,
-        mfaEmail="mfa@example.com",
-        applicationMfa=[{"mfaPolicy": "EMAIL", "status": 1, "sort": 0}],
+        faceMfaEnabled=True,
+        applicationMfa=[
+            {"mfaPolicy": "OTP", "status": 1, "sort": 0},
+            {"mfaPolicy": "FACE", "status": 1, "sort": 1},
+        ],
     )
     info = await api.ok("GET", "get-user-mfa-info", {"userId": user["userId"]})
+    # the flags alone make nothing usable: no TOTP secret, no face is bound
+    assert (info["totpStatus"], info["faceMfaStatus"]) == ("disabled", "disabled")
+    await api.ok(
+        "POST", "import-otp", {"list": [{"userId": user["userId"], "otp": {"secret": pyotp.random_base32()}}]}
+    )
+    info = await api.ok("GET", "get-user-mfa-info", {"userId": user["userId"]})
+    assert info["totpStatus"] == "enabled"  # flagged and now bound
+    await set_status(
+        api,
+        user["userId"],
+        totpMfaEnabled=False,
+        mfaEmail="mfa@example.com",
+        applicationMfa=[{"mfaPolicy": "OTP", "status": 1, "sort": 0}],
+    )
+    info = await api.ok("GET", "get-user-mfa-info", {"userId": user["userId"]})
+    # a secret is bound but the flag says "not enrolled": the sign-in enrols a new authenticator
     assert info == {
-        "totpStatus": "enabled",
+        "totpStatus": "disabled",
         "faceMfaStatus": "disabled",
-        "smsMfaStatus": "disabled",
+        "smsMfaStatus": "enabled",
         "emailMfaStatus": "enabled",
     }
 
@@ -157,7 +157,7 @@ async def test_sign_in_requirement_orders_factors_and_flags_enrolment(api: Api, 
     await api.ok(
         "POST",
         "update-application-mfa-settings",
-        {"appId": app["appId"], "enabledFactors": ["OTP", "EMAIL", "SMS"]},
+        {"appId": app["appId"], "enabledFactors": ["OTP", "EMAIL", "SMS", "FACE"]},
     )
     user = await make_user(api, email=None)
     await set_status(
@@ -175,23 +175,42 @@ async def test_sign_in_requirement_orders_factors_and_flags_enrolment(api: Api, 
         (await services.keys.ensure_default_pool())[0].id, user["userId"], None
     )
     requirement = await services.mfa.requirement(view.user.pool_id, app["appId"], view.user)
+    # FACE is flagged but has no policy entry: a flag never adds a challenge
     assert [(str(c.factor), c.needs_enrolment) for c in requirement.challenges] == [
         ("OTP", True),
         ("EMAIL", True),
     ]
+    await api.ok(
+        "POST", "import-otp", {"list": [{"userId": user["userId"], "otp": {"secret": pyotp.random_base32()}}]}
+    )
+    policy = [{"mfaPolicy": "OTP", "status": 1, "sort": 0}, {"mfaPolicy": "EMAIL", "status": 1, "sort": 1}]
+    for flag, otp_needs_enrolment in ((False, True), (True, False)):
+        await set_status(
+            api, user["userId"], totpMfaEnabled=flag, mfaEmail="m@example.com", applicationMfa=policy
+        )
+        requirement = await services.mfa.requirement(view.user.pool_id, app["appId"], view.user)
+        assert [(str(c.factor), c.needs_enrolment) for c in requirement.challenges] == [
+            ("OTP", otp_needs_enrolment),
+            ("EMAIL", False),
+        ]
 
 
 async def test_list_users_filters_by_mfa_state(api: Api) -> None:
     on = await make_user(api)
     off = await make_user(api)
-    await set_status(api, on["userId"], faceMfaEnabled=False, totpMfaEnabled=True, applicationMfa=[])
-    await set_status(api, off["userId"], faceMfaEnabled=False, totpMfaEnabled=False, applicationMfa=[])
+    otp_on = [{"mfaPolicy": "OTP", "status": 1, "sort": 0}]
+    await set_status(api, on["userId"], faceMfaEnabled=False, totpMfaEnabled=True, applicationMfa=otp_on)
+    # the flag alone challenges nothing: a policy whose entries are off is "MFA not enabled"
+    otp_off = [{"mfaPolicy": "OTP", "status": 0, "sort": 0}]
+    await set_status(api, off["userId"], faceMfaEnabled=False, totpMfaEnabled=False, applicationMfa=otp_off)
+    flag_only = await make_user(api)
+    await set_status(api, flag_only["userId"], faceMfaEnabled=False, totpMfaEnabled=True, applicationMfa=[])
     page = await api.ok(
         "POST",
         "list-users",
         {"advancedFilter": [{"field": "totpMfaEnabled", "operator": "EQUAL", "value": True}]},
     )
-    assert [u["userId"] for u in page["list"]] == [on["userId"]]
+    assert {u["userId"] for u in page["list"]} == {on["userId"], flag_only["userId"]}
     page = await api.ok(
         "POST",
         "list-users",
@@ -201,7 +220,7 @@ async def test_list_users_filters_by_mfa_state(api: Api) -> None:
         },
     )
     ids = {u["userId"] for u in page["list"]}
-    assert off["userId"] in ids and on["userId"] not in ids
+    assert off["userId"] in ids and flag_only["userId"] in ids and on["userId"] not in ids
 
 
 async def test_import_otp_then_read_secret(api: Api) -> None:

@@ -9,7 +9,14 @@ import pytest
 
 from tests.conftest import Api
 from tests.factories import SEED_MFA_TRIGGER_DATA, user_payload
-from twofold.errors import InvalidMfaPolicy, InvalidParameter, UserNotFound, VersionConflict
+from twofold.errors import (
+    ConflictingMfaSetting,
+    InvalidMfaPolicy,
+    InvalidParameter,
+    ProfileFieldMismatch,
+    UserNotFound,
+    VersionConflict,
+)
 
 
 def trigger(**overrides: Any) -> dict[str, Any]:
@@ -175,7 +182,7 @@ BAD_INPUTS = [
             ]
         },
         "mfaTriggerData.applicationMfa[1].mfaPolicy",
-        InvalidMfaPolicy,
+        ConflictingMfaSetting,
     ),
     ({"mfaPhone": "12345"}, "mfaTriggerData.mfaPhone", InvalidParameter),
     (
@@ -185,12 +192,10 @@ BAD_INPUTS = [
     ),
     ({"mfaEmail": "not-an-email"}, "mfaTriggerData.mfaEmail", InvalidParameter),
     ({"mfaEmail": "a" * 300 + "@example.com"}, "mfaTriggerData.mfaEmail", InvalidParameter),
-    ({"username": "someone-else"}, "mfaTriggerData.username", InvalidParameter),
-    (
-        {"totpMfaEnabled": False, "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}]},
-        "mfaTriggerData.totpMfaEnabled",
-        InvalidParameter,
-    ),
+    ({"username": "someone-else"}, "mfaTriggerData.username", ProfileFieldMismatch),
+    ({"nickname": "Someone Else"}, "mfaTriggerData.nickname", ProfileFieldMismatch),
+    ({"phone": "13900139999"}, "mfaTriggerData.phone", ProfileFieldMismatch),
+    ({"phoneCountryCode": "+1"}, "mfaTriggerData.phoneCountryCode", ProfileFieldMismatch),
     ({"totpMfaEnabled": "yes"}, "mfaTriggerData.totpMfaEnabled", InvalidParameter),
 ]
 
@@ -258,8 +263,15 @@ async def test_get_mfa_status_errors(api: Api) -> None:
 
 
 async def test_users_can_be_created_with_an_initial_mfa_status(api: Api) -> None:
-    items = [user_payload(mfaTriggerData={"applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 0}],
-                                          "mfaEmail": "Initial@Example.com"}) for _ in range(3)]
+    items = [
+        user_payload(
+            mfaTriggerData={
+                "applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 0}],
+                "mfaEmail": "Initial@Example.com",
+            }
+        )
+        for _ in range(3)
+    ]
     created = await api.ok("POST", "create-users-batch", {"list": items})
     got = await status_of(api, created[2]["userId"])
     assert got["applicationMfa"] == [{"mfaPolicy": "SMS", "status": 1, "sort": 0}]
@@ -283,4 +295,139 @@ async def test_a_default_status_can_be_written_back_unchanged(api: Api) -> None:
     data = {k: v for k, v in default.items() if k != "version"} | {"mfaToken": "t"}
     await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "version": 0, "mfaTriggerData": data})
     again = await status_of(api, user["userId"])
-    assert {k: v for k, v in again.items() if k != "version"} == {k: v for k, v in default.items() if k != "version"}
+    assert {k: v for k, v in again.items() if k != "version"} == {
+        k: v for k, v in default.items() if k != "version"
+    }
+
+
+OTP_REQUIRED = [{"mfaPolicy": "OTP", "status": 1, "sort": 0}]
+
+
+async def test_otp_required_and_not_enrolled_yet_is_stored_and_read_back(api: Api) -> None:
+    """The commonest real state: Guard shows TOTP enrolment for it."""
+    user = await make_user(api)
+    app = await api.ok("POST", "create-application", {"appName": "Portal"})
+    await api.ok(
+        "POST", "update-application-mfa-settings", {"appId": app["appId"], "enabledFactors": ["OTP"]}
+    )
+    data = {"mfaToken": "t", "applicationMfa": OTP_REQUIRED, "totpMfaEnabled": False}
+    await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "mfaTriggerData": data})
+    got = await status_of(api, user["userId"])
+    assert (got["applicationMfa"], got["totpMfaEnabled"], got["faceMfaEnabled"]) == (
+        OTP_REQUIRED,
+        False,
+        False,
+    )
+    seen = await api.ok("GET", "get-mfa-trigger-data", {"appId": app["appId"], "userId": user["userId"]})
+    assert (seen["applicationMfa"], seen["totpMfaEnabled"]) == (OTP_REQUIRED, False)
+    info = await api.ok("GET", "get-user-mfa-info", {"userId": user["userId"]})
+    assert info["totpStatus"] == "disabled"
+
+
+POLICY_CHOICES: list[list[dict[str, Any]]] = [[], [{"status": 1}], [{"status": 0}]]
+
+
+async def test_every_combination_of_flags_and_policy_entries_is_stored_as_set(api: Api) -> None:
+    user = await make_user(api)
+    version = 0
+    for otp in POLICY_CHOICES:
+        for face in POLICY_CHOICES:
+            policy = [{"mfaPolicy": "OTP", "sort": 0, **e} for e in otp] + [
+                {"mfaPolicy": "FACE", "sort": 1, **e} for e in face
+            ]
+            for totp_flag in (True, False):
+                for face_flag in (True, False):
+                    data = trigger(applicationMfa=policy, totpMfaEnabled=totp_flag, faceMfaEnabled=face_flag)
+                    written = await api.ok(
+                        "POST",
+                        "set-mfa-status",
+                        {"userId": user["userId"], "version": version, "mfaTriggerData": data},
+                    )
+                    version = written["version"]
+                    got = await status_of(api, user["userId"])
+                    assert (got["applicationMfa"], got["totpMfaEnabled"], got["faceMfaEnabled"]) == (
+                        policy,
+                        totp_flag,
+                        face_flag,
+                    )
+    assert version == 36
+
+
+async def test_a_flag_left_out_says_whether_the_factor_is_bound(api: Api) -> None:
+    bare = await make_user(api)
+    bound = await make_user(api, otp={"secret": "JBSWY3DPEHPK3PXPJBSWY3DP"})
+    for user, totp in ((bare, False), (bound, True)):
+        data = {"mfaToken": "t", "applicationMfa": OTP_REQUIRED}
+        await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "mfaTriggerData": data})
+        got = await status_of(api, user["userId"])
+        assert (got["totpMfaEnabled"], got["faceMfaEnabled"]) == (totp, False)
+
+
+MEANING_REFUSALS = [
+    (
+        "set-mfa-status",
+        {
+            "applicationMfa": [
+                {"mfaPolicy": "SMS", "status": 1, "sort": 0},
+                {"mfaPolicy": "SMS", "status": 0, "sort": 1},
+            ]
+        },
+        "mfaTriggerData.applicationMfa[1].mfaPolicy",
+    ),
+    ("set-mfa-status", {"username": "someone-else"}, "mfaTriggerData.username"),
+    ("set-mfa-status", {"phone": "13900139999"}, "mfaTriggerData.phone"),
+    (
+        "update-application-mfa-settings",
+        {"enabledFactors": ["OTP"], "disabledFactors": ["OTP"]},
+        "disabledFactors",
+    ),
+]
+
+
+@pytest.mark.parametrize("path,change,field", MEANING_REFUSALS, ids=[f for _, _, f in MEANING_REFUSALS])
+async def test_refusals_of_meaning_do_not_say_format_error(
+    api: Api, path: str, change: dict, field: str
+) -> None:
+    user = await make_user(api)
+    if path == "set-mfa-status":
+        body: dict[str, Any] = {"userId": user["userId"], "mfaTriggerData": trigger(**change)}
+    else:
+        app = await api.ok("POST", "create-application", {"appName": "Portal"})
+        body = {"appId": app["appId"], **change}
+    answer = await api.raw("POST", f"/api/v3/{path}", json=body, headers={"x-authing-lang": "zh-CN"})
+    assert answer["statusCode"] == 400, answer
+    assert field in answer["message"] and "格式错误" not in answer["message"], answer["message"]
+
+
+async def test_initial_status_is_written_with_its_own_audit_event(api: Api) -> None:
+    item = user_payload(
+        otp={"secret": "JBSWY3DPEHPK3PXPJBSWY3DP"},
+        mfaTriggerData={"applicationMfa": OTP_REQUIRED, "totpMfaEnabled": False, "faceMfaEnabled": True},
+    )
+    user = await api.ok("POST", "create-user", item)
+    got = await status_of(api, user["userId"])
+    assert (got["applicationMfa"], got["totpMfaEnabled"], got["faceMfaEnabled"]) == (
+        OTP_REQUIRED,
+        False,
+        True,
+    )
+    events = await api.ok("GET", "twofold/list-audit-events", {"userId": user["userId"]})
+    assert [e["action"] for e in events] == ["mfa.status.set", "user.create"]
+    assert events[0]["before"] is None and events[0]["after"]["totpMfaEnabled"] is False
+    assert events[0]["requestId"] == events[1]["requestId"]
+    assert "mfaStatus" not in events[1]["after"]
+    # the same status set again over the API: one more event, whose before is the initial status
+    data = {"mfaToken": "t", "applicationMfa": OTP_REQUIRED, "totpMfaEnabled": True}
+    await api.ok("POST", "set-mfa-status", {"userId": user["userId"], "version": 1, "mfaTriggerData": data})
+    events = await api.ok("GET", "twofold/list-audit-events", {"userId": user["userId"]})
+    assert events[0]["before"] == events[1]["after"]
+
+
+async def test_an_initial_status_leaving_the_flag_out_follows_the_secret_of_the_same_item(api: Api) -> None:
+    with_secret = user_payload(
+        otp={"secret": "JBSWY3DPEHPK3PXPJBSWY3DP"}, mfaTriggerData={"applicationMfa": OTP_REQUIRED}
+    )
+    without = user_payload(mfaTriggerData={"applicationMfa": OTP_REQUIRED})
+    created = await api.ok("POST", "create-users-batch", {"list": [with_secret, without]})
+    flags = [(await status_of(api, u["userId"]))["totpMfaEnabled"] for u in created]
+    assert flags == [True, False]

@@ -27,9 +27,17 @@ def set_status(
         ),
     ] = None,
     totp: Annotated[
-        bool | None, typer.Option("--totp/--no-totp", help="Require an authenticator app.")
+        bool | None,
+        typer.Option(
+            "--totp/--no-totp",
+            help="The user has enrolled an authenticator app (--no-totp: the sign-in enrols one). "
+            "Default: whether a TOTP secret is bound. What is challenged is decided by --factor.",
+        ),
     ] = None,
-    face: Annotated[bool | None, typer.Option("--face/--no-face", help="Require face verification.")] = None,
+    face: Annotated[
+        bool | None,
+        typer.Option("--face/--no-face", help="The user has enrolled face verification (default: no)."),
+    ] = None,
     mfa_phone: Annotated[
         str | None, typer.Option(help="Where SMS codes go (default: the user's phone).")
     ] = None,
@@ -41,7 +49,8 @@ def set_status(
     id_type: IdTypeOption = "auto",
     as_json: JsonOption = False,
 ) -> None:
-    """Replace a user's MFA status (what is not given is off / none)."""
+    """Replace a user's MFA status: --factor is the policy (what a sign-in challenges); --totp/--face say
+    whether the user is already enrolled.  What is not given is off / none."""
     try:
         entries = _policies(";".join(factor or []))
     except RowError as exc:

@@ -32,3 +32,28 @@ class TriggerDataInput:
     phone_country_code: str | None = None
     face_mfa_enabled: bool | None = None
     totp_mfa_enabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class OtpImportInput:
+    """One ``import-otp`` item: the internal user id and the authenticator to bind."""
+
+    user_id: str
+    secret: str
+    recovery_code: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateApplicationInput:
+    """``create-application`` as the caller sent it (validated by the service)."""
+
+    app_name: str
+    app_identifier: str | None = None
+    app_logo: str | None = None
+    app_description: str | None = None
+    app_type: str | None = None
+    default_protocol: str | None = None
+    redirect_uris: tuple[str, ...] = ()
+    logout_redirect_uris: tuple[str, ...] = ()
+    init_login_uri: str | None = None
+    template: str | None = None

@@ -1,16 +1,18 @@
-"""The MFA status model and the rules that decide what a sign-in must challenge (no I/O).
+"""The MFA status model and the rules that decide what a sign-in challenges (no I/O).
 
 Vocabulary (docs/mfa-status.md explains it for administrators):
 
 * A **factor** is one of ``OTP`` (authenticator app, TOTP), ``SMS``, ``EMAIL``, ``FACE``.
-* A user's **MFA status** is what ``set-mfa-status`` stores: a *policy list* (``applicationMfa``: factor,
-  on/off, order), the switches ``totpMfaEnabled``/``faceMfaEnabled`` and the code targets
+* A user's **MFA status** is what ``set-mfa-status`` stores: the **policy** (``applicationMfa``: factor,
+  on/off, order), the **enrolment flags** ``totpMfaEnabled``/``faceMfaEnabled`` and the code targets
   ``mfaPhone``/``mfaEmail``.  A write replaces the whole status.
-* A factor is **enabled** for the user when its policy entry has ``status`` 1, or (OTP, FACE) when its
-  switch is true.  It is **bound** when the user has what it needs: a TOTP secret, a phone, an email.
-* For an application, the **required factors** are the user's enabled factors that the application
-  enables, ordered by ``sort``.  A sign-in challenges them in that order; an enabled but unbound
-  factor must be enrolled first.
+* A factor is **bound** when the user really has what it needs: a TOTP secret, a phone, an email, a face.
+* Three rules, as GenAuth's login UI reads the same data:
+
+  1. the policy alone decides what a sign-in challenges (a flag never adds a challenge);
+  2. a challenged factor is **verified** when it is enrolled, else **enrolled** first; OTP and FACE are
+     enrolled when their flag is true *and* they are bound, SMS and EMAIL (which have no flag) when bound;
+  3. so a flag alone never makes a factor satisfiable without its secret.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class Factor(StrEnum):
 
 
 ALL_FACTORS: tuple[Factor, ...] = (Factor.OTP, Factor.SMS, Factor.EMAIL, Factor.FACE)
-_SWITCHED = {Factor.OTP: "totp_enabled", Factor.FACE: "face_enabled"}
+FLAGGED: tuple[Factor, ...] = (Factor.OTP, Factor.FACE)
+"""The factors with an enrolment flag (``totpMfaEnabled``, ``faceMfaEnabled``)."""
 
 
 @dataclass(frozen=True)
@@ -48,25 +51,22 @@ class MfaStatus:
     mfa_email: str | None = None
     version: int = 0
 
-    def is_enabled(self, factor: Factor) -> bool:
-        """Whether the user is to be challenged with ``factor`` (policy entry on, or its switch on)."""
-        for entry in self.policies:
-            if entry.factor is factor:
-                return entry.enabled
-        switch = _SWITCHED.get(factor)
-        return bool(switch and getattr(self, switch))
-
-    def enabled_factors(self) -> list[Factor]:
-        """Enabled factors in challenge order: policy entries by ``sort`` (stable), then switches."""
-        ordered = [e.factor for e in sorted(self.policies, key=lambda e: e.sort) if e.enabled]
-        for factor in (Factor.OTP, Factor.FACE):
-            if factor not in ordered and self.is_enabled(factor):
-                ordered.append(factor)
-        return ordered
+    def challenged_factors(self) -> list[Factor]:
+        """What the policy challenges, in order: the entries that are on, by ``sort`` (ties keep their order)."""
+        return [e.factor for e in sorted(self.policies, key=lambda e: e.sort) if e.enabled]
 
     @property
-    def any_enabled(self) -> bool:
-        return bool(self.enabled_factors())
+    def requires_mfa(self) -> bool:
+        """The policy challenges at least one factor."""
+        return any(e.enabled for e in self.policies)
+
+    def flag(self, factor: Factor) -> bool | None:
+        """The enrolment flag of ``factor``; None for the factors that have none (SMS, EMAIL)."""
+        if factor is Factor.OTP:
+            return self.totp_enabled
+        if factor is Factor.FACE:
+            return self.face_enabled
+        return None
 
     # ------------------------------------------------------------------------- stored document
     def to_document(self) -> dict[str, Any]:
@@ -101,14 +101,20 @@ class MfaStatus:
 
 
 def default_status(pool_factors: list[Factor], has_totp_secret: bool) -> MfaStatus:
-    """The status of a user nobody has set: the pool's factors listed, all off except TOTP, which is
-    on exactly when a secret is bound (entry and switch agree, so the default can be written back)."""
+    """The status of a user nobody has set: the pool's factors listed in its order, all off except OTP
+    when a TOTP secret is bound, whose flag then says "enrolled".  A bound authenticator is therefore
+    challenged and verified; the default is a valid write, so it can be read, changed and written back."""
     return MfaStatus(
         policies=tuple(
             PolicyEntry(f, f is Factor.OTP and has_totp_secret, i) for i, f in enumerate(pool_factors)
         ),
         totp_enabled=has_totp_secret,
     )
+
+
+def default_flag(factor: Factor, bound: bool) -> bool:
+    """A flag the caller left out: it says what is true, i.e. whether the factor is bound."""
+    return factor in FLAGGED and bound
 
 
 @dataclass(frozen=True)
@@ -145,9 +151,17 @@ def bindings_for(
     return Bindings(has_totp_secret, phone, status.mfa_email or user_email)
 
 
+def is_enrolled(status: MfaStatus, bindings: Bindings, factor: Factor) -> bool:
+    """Whether ``factor`` can be verified now (else it must be enrolled first): bound, and for OTP and
+    FACE also flagged.  A flag without the binding is never enough."""
+    flag = status.flag(factor)
+    return bindings.is_bound(factor) and (flag is None or flag)
+
+
 def factor_states(status: MfaStatus, bindings: Bindings) -> dict[Factor, bool]:
-    """``get-user-mfa-info``: a factor is usable ("enabled") when it is both enabled and bound."""
-    return {f: status.is_enabled(f) and bindings.is_bound(f) for f in ALL_FACTORS}
+    """``get-user-mfa-info``: for each factor, whether the user has it enrolled (see ``is_enrolled``).
+    The policy plays no part: it says what is challenged, not what is bound."""
+    return {f: is_enrolled(status, bindings, f) for f in ALL_FACTORS}
 
 
 @dataclass(frozen=True)
@@ -168,19 +182,21 @@ class Requirement:
 
 
 def evaluate(status: MfaStatus, app_factors: list[Factor], bindings: Bindings) -> Requirement:
+    """The policy's challenged factors that the application offers, in order; each is verified when
+    enrolled, else enrolled first."""
     allowed = set(app_factors)
     return Requirement(
-        [Challenge(f, not bindings.is_bound(f)) for f in status.enabled_factors() if f in allowed]
+        [
+            Challenge(f, not is_enrolled(status, bindings, f))
+            for f in status.challenged_factors()
+            if f in allowed
+        ]
     )
 
 
 def for_application(status: MfaStatus, app_factors: list[Factor]) -> MfaStatus:
-    """The status restricted to the factors an application enables (``get-mfa-trigger-data``)."""
+    """The status as one application sees it (``get-mfa-trigger-data``): only the policy entries of the
+    factors the application offers, ordered by ``sort``.  The flags and targets are the user's, as set."""
     allowed = set(app_factors)
     policies = tuple(sorted((e for e in status.policies if e.factor in allowed), key=lambda e: e.sort))
-    return replace(
-        status,
-        policies=policies,
-        totp_enabled=status.is_enabled(Factor.OTP) and Factor.OTP in allowed,
-        face_enabled=status.is_enabled(Factor.FACE) and Factor.FACE in allowed,
-    )
+    return replace(status, policies=policies)

@@ -1,4 +1,6 @@
-"""Wire schemas of the MFA management endpoints (docs/wire.md#mfa-endpoints, #mfa-dtos)."""
+"""Wire schemas of the MFA management endpoints (docs/wire.md#mfa-endpoints, #mfa-dtos).
+
+Each request model that a service consumes has ``to_command()``: services take domain commands only."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictBool, StrictInt
 
-from twofold.domain.commands import PolicyInput, TriggerDataInput
+from twofold.domain.commands import CreateApplicationInput, OtpImportInput, PolicyInput, TriggerDataInput
 from twofold.schemas.common import EmailText, ShortText, WireModel
 
 Factors = Annotated[list[ShortText], Field(max_length=10)]
@@ -90,6 +92,9 @@ class OtpItem(WireModel):
 class ImportOtpRequest(WireModel):
     items: Annotated[list[OtpItem], Field(alias="list", max_length=1000)]
 
+    def to_command(self) -> list[OtpImportInput]:
+        return [OtpImportInput(i.user_id, i.otp.secret, i.otp.recovery_code) for i in self.items]
+
 
 class CreateApplicationRequest(WireModel):
     app_name: ShortText
@@ -103,6 +108,20 @@ class CreateApplicationRequest(WireModel):
     init_login_uri: Annotated[str, Field(max_length=1000)] | None = None
     template: ShortText | None = None
     template_data: Any = None
+
+    def to_command(self) -> CreateApplicationInput:
+        return CreateApplicationInput(
+            app_name=self.app_name,
+            app_identifier=self.app_identifier,
+            app_logo=self.app_logo,
+            app_description=self.app_description,
+            app_type=self.app_type,
+            default_protocol=self.default_protocol,
+            redirect_uris=tuple(self.redirect_uris or ()),
+            logout_redirect_uris=tuple(self.logout_redirect_uris or ()),
+            init_login_uri=self.init_login_uri,
+            template=self.template,
+        )
 
 
 class AppIdQuery(WireModel):

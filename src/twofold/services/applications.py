@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+from twofold.domain.applications import APP_TYPES, PROTOCOLS, Application
+from twofold.domain.commands import CreateApplicationInput
 from twofold.errors import ApplicationNotFound, Conflict, InvalidParameter
-from twofold.schemas.mfa import CreateApplicationRequest
 from twofold.services import audit
 from twofold.services.context import Caller, Clock, new_id
 from twofold.storage.database import Database, UniqueViolation
 from twofold.storage.repositories import applications as apps_repo
-from twofold.storage.repositories.applications import ApplicationRecord
-
-APP_TYPES = ("web", "spa", "native", "api", "mfa", "mini-program", "gateway-app", "gateway-agent")
-PROTOCOLS = ("oidc", "oauth", "saml", "cas", "asa")
 
 
 class ApplicationService:
@@ -19,7 +16,7 @@ class ApplicationService:
         self._db = db
         self._clock = clock
 
-    async def create(self, caller: Caller, request: CreateApplicationRequest) -> ApplicationRecord:
+    async def create(self, caller: Caller, request: CreateApplicationInput) -> Application:
         if not request.app_name.strip():
             raise InvalidParameter("appName")
         app_type = request.app_type or "web"
@@ -33,13 +30,13 @@ class ApplicationService:
             "appLogo": request.app_logo or "",
             "appDescription": request.app_description,
             "defaultProtocol": protocol,
-            "redirectUris": request.redirect_uris or [],
-            "logoutRedirectUris": request.logout_redirect_uris or [],
+            "redirectUris": list(request.redirect_uris),
+            "logoutRedirectUris": list(request.logout_redirect_uris),
             "initLoginUri": request.init_login_uri or "",
             "template": request.template,
         }
         now = self._clock()
-        record = ApplicationRecord(
+        record = Application(
             app_id,
             caller.pool_id,
             request.app_name.strip(),
@@ -65,7 +62,7 @@ class ApplicationService:
             raise Conflict("appIdentifier is already used in this user pool") from None
         return record
 
-    async def get(self, pool_id: str, app_id: str | None) -> ApplicationRecord:
+    async def get(self, pool_id: str, app_id: str | None) -> Application:
         if not app_id:
             raise InvalidParameter("appId")
         async with self._db.read() as conn:
@@ -76,6 +73,6 @@ class ApplicationService:
 
     async def list(
         self, pool_id: str, page: int, limit: int, keywords: str | None
-    ) -> tuple[int, list[ApplicationRecord]]:
+    ) -> tuple[int, list[Application]]:
         async with self._db.read() as conn:
             return await apps_repo.list_page(conn, pool_id, keywords, (page - 1) * limit, limit)

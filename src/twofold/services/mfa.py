@@ -6,9 +6,10 @@ The rules for every field are in docs/mfa-status.md; the model itself is in ``do
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from twofold.auth.vault import SecretBox
+from twofold.domain.commands import OtpImportInput, TriggerDataInput
 from twofold.domain.identifiers import UserIdType, UserRef, parse_user_id_type, parse_user_ref
 from twofold.domain.mfa import (
     Bindings,
@@ -25,15 +26,14 @@ from twofold.domain.otp import normalize_totp_secret
 from twofold.domain.users import User
 from twofold.errors import (
     ApplicationNotFound,
-    InvalidMfaPolicy,
+    ConflictingMfaSetting,
     InvalidParameter,
     OtpNotBound,
     PermissionDenied,
     UserNotFound,
     VersionConflict,
 )
-from twofold.schemas.mfa import OtpItem, SetMfaStatusRequest
-from twofold.services import audit
+from twofold.services import audit, mfa_writes
 from twofold.services.context import OTP_SECRET_READ, Caller, Clock
 from twofold.services.mfa_input import blank_to_none, parse_factors, parse_trigger_data
 from twofold.services.users import UserService, the_one
@@ -42,7 +42,6 @@ from twofold.storage.repositories import applications as apps_repo
 from twofold.storage.repositories import mfa as mfa_repo
 from twofold.storage.repositories import otp as otp_repo
 from twofold.storage.repositories import pools as pools_repo
-from twofold.storage.repositories.mfa import StoredStatus
 
 
 @dataclass(frozen=True)
@@ -60,64 +59,46 @@ class MfaService:
         self._users = users
 
     # ------------------------------------------------------------------------------ user status
-    async def set_status(self, caller: Caller, request: SetMfaStatusRequest) -> int:
+    async def set_status(
+        self,
+        caller: Caller,
+        user_id: str | None,
+        user_id_type: str | None,
+        data: TriggerDataInput,
+        version: int | None = None,
+    ) -> int:
         """Replace the user's MFA status atomically, with its audit event; returns the new version.
 
         Everything but the write happens before it: the user and their current status are read in one
-        query, the input is validated and the audit event built, then ``mfa_repo.replace`` writes
-        if the status is still the one read (one statement on PostgreSQL, a short transaction on
-        SQLite).  If another writer came first, the write is retried once under the user's lock,
-        which cannot lose; a caller that sent ``version`` gets 409 instead.
+        query, the input is validated and the write prepared (``mfa_writes``), then it is written if
+        the status is still the one read (one statement on PostgreSQL, a short transaction on SQLite).
+        If another writer came first, the write is retried once under the user's lock, which cannot
+        lose; a caller that sent ``version`` (the version it expects to replace) gets 409 instead.
         """
-        ref = parse_user_ref(request.user_id, parse_user_id_type(request.user_id_type))
-        if request.version is not None and request.version < 0:
+        ref = parse_user_ref(user_id, parse_user_id_type(user_id_type))
+        if version is not None and version < 0:
             raise InvalidParameter("version")
         async with self._db.read() as conn:
             found = the_one(await mfa_repo.find_with_status(conn, caller.pool_id, ref))
-        user, seen = found.user, found.stored
-        status = parse_trigger_data(request.mfa_trigger_data.to_command(), user, require_token=True)
-        seen_version = None if seen is None else seen.version
-        if request.version is not None and request.version != (seen_version or 0):
-            raise VersionConflict()
-        document = mfa_repo.encode(status)  # encoded once: stored, and the audit event's "after"
-        event = audit.event(
-            self._clock,
-            caller,
-            "mfa.status.set",
-            user.id,
-            self._audit_before(seen),
-            audit.StoredJson(document),
+        status = parse_trigger_data(
+            data, found.user, require_token=True, has_totp_secret=found.has_totp_secret
         )
+        write = mfa_writes.prepare(self._clock, caller, found.user.id, status, found.stored)
+        if version is not None and version != (write.seen_version or 0):
+            raise VersionConflict()
         try:
-            version = await self._db.atomic(
-                lambda conn: mfa_repo.replace(
-                    conn, caller.pool_id, user.id, status, document, seen_version, event
-                )
-            )
-            if version is None and request.version is None:
+            new_version = await self._db.atomic(write.run)
+            if new_version is None and version is None:
                 async with self._db.transaction() as conn:
-                    exists, seen = await mfa_repo.lock_current(conn, caller.pool_id, user.id)
+                    exists, seen = await mfa_repo.lock_current(conn, caller.pool_id, found.user.id)
                     if not exists:
                         raise UserNotFound()
-                    event = replace(event, before=audit.to_json(self._audit_before(seen)))
-                    version = await mfa_repo.replace(
-                        conn,
-                        caller.pool_id,
-                        user.id,
-                        status,
-                        document,
-                        None if seen is None else seen.version,
-                        event,
-                    )
+                    new_version = await write.over(seen).run(conn)
         except ForeignKeyViolation:
             raise UserNotFound() from None
-        if version is None:
+        if new_version is None:
             raise VersionConflict()
-        return version
-
-    @staticmethod
-    def _audit_before(seen: StoredStatus | None) -> audit.StoredJson | None:
-        return None if seen is None else audit.StoredJson(seen.document)
+        return new_version
 
     async def _state(self, conn: Connection, pool_id: str, ref: UserRef) -> UserMfa:
         found = the_one(await mfa_repo.find_with_status(conn, pool_id, ref))
@@ -152,7 +133,8 @@ class MfaService:
         return UserMfa(state.user, for_application(state.status, app_factors), state.has_totp_secret)
 
     async def requirement(self, pool_id: str, app_id: str, user: User) -> Requirement:
-        """What a sign-in of ``user`` to ``app_id`` must challenge, in order (for the sign-in flow)."""
+        """What a sign-in of ``user`` to ``app_id`` must challenge, in order (for the sign-in flow): the
+        policy's factors that are on and offered, each to be verified if enrolled, else enrolled first."""
         async with self._db.read() as conn:
             app_factors = await self._app_factors(conn, pool_id, app_id)
             state = await self._state(conn, pool_id, UserRef(UserIdType.USER_ID, user.id))
@@ -219,7 +201,7 @@ class MfaService:
         off = set(parse_factors(disabled, "disabledFactors"))
         both = [f for f in on if f in off]
         if both:
-            raise InvalidMfaPolicy("disabledFactors", f"{both[0]} is both enabled and disabled")
+            raise ConflictingMfaSetting("disabledFactors", f"{both[0]} is both enabled and disabled")
         async with self._db.transaction() as conn:
             current = await self._app_factors(conn, caller.pool_id, app_id)
             new = [f for f in current if f not in off] + [f for f in on if f not in current]
@@ -238,15 +220,15 @@ class MfaService:
         return new
 
     # ------------------------------------------------------------------------------- TOTP seeds
-    async def import_otp(self, caller: Caller, items: Sequence[OtpItem]) -> None:
-        """Bind existing TOTP secrets; all items or none."""
+    async def import_otp(self, caller: Caller, items: Sequence[OtpImportInput]) -> None:
+        """Bind existing TOTP secrets; all items or none.  The MFA status is left as it is."""
         if not items:
             raise InvalidParameter("list")
         prepared = []
         for index, item in enumerate(items):
             ref = parse_user_ref(item.user_id, UserIdType.USER_ID, f"list[{index}].userId")
-            secret = normalize_totp_secret(item.otp.secret, f"list[{index}].otp.secret")
-            recovery = blank_to_none(item.otp.recovery_code)
+            secret = normalize_totp_secret(item.secret, f"list[{index}].otp.secret")
+            recovery = blank_to_none(item.recovery_code)
             prepared.append(
                 (ref, self._box.encrypt(secret), None if recovery is None else self._box.encrypt(recovery))
             )

@@ -1,5 +1,8 @@
 """Validation of MFA trigger data (the rules of docs/mfa-status.md), shared by set-mfa-status and
-user creation with an initial MFA status."""
+user creation with an initial MFA status.
+
+Shape errors (a wrong type, a value out of range) are ``InvalidParameter``; a well-formed value that
+contradicts something else gets its own error, whose message says so instead of "format error"."""
 
 from __future__ import annotations
 
@@ -7,9 +10,9 @@ from collections.abc import Sequence
 
 from twofold.domain.commands import TriggerDataInput
 from twofold.domain.contacts import normalize_country_code, normalize_email, normalize_phone
-from twofold.domain.mfa import ALL_FACTORS, Factor, MfaStatus, PolicyEntry
+from twofold.domain.mfa import ALL_FACTORS, Factor, MfaStatus, PolicyEntry, default_flag
 from twofold.domain.users import User
-from twofold.errors import InvalidMfaPolicy, InvalidParameter
+from twofold.errors import ConflictingMfaSetting, InvalidMfaPolicy, InvalidParameter, ProfileFieldMismatch
 
 MAX_SORT = 1_000_000
 
@@ -31,9 +34,16 @@ def parse_factors(values: Sequence[str] | None, field: str) -> list[Factor]:
 
 
 def parse_trigger_data(
-    data: TriggerDataInput, user: User, require_token: bool, prefix: str = ""
+    data: TriggerDataInput,
+    user: User,
+    require_token: bool,
+    prefix: str = "",
+    has_totp_secret: bool = False,
 ) -> MfaStatus:
-    """Validate trigger data against the rules of docs/mfa-status.md and build the new status."""
+    """Validate trigger data against the rules of docs/mfa-status.md and build the new status.
+
+    Every combination of policy entries and enrolment flags is accepted and stored as given; a flag
+    left out says what is true (``has_totp_secret`` for OTP; FACE is never bound)."""
     t = prefix + "mfaTriggerData."
     if require_token and (data.mfa_token is None or not data.mfa_token.strip()):
         raise InvalidParameter(t + "mfaToken")
@@ -51,17 +61,10 @@ def parse_trigger_data(
         if not 0 <= item.sort <= MAX_SORT:
             raise InvalidParameter(where + ".sort", f"expected an integer from 0 to {MAX_SORT}")
         if any(p.factor is factor for p in policies):
-            raise InvalidMfaPolicy(where + ".mfaPolicy", f"{factor} is listed twice")
+            raise ConflictingMfaSetting(where + ".mfaPolicy", f"{factor} is listed twice")
         policies.append(PolicyEntry(factor, item.status == 1, item.sort))
-    switches = {}
-    for factor, given, name in (
-        (Factor.OTP, data.totp_mfa_enabled, "totpMfaEnabled"),
-        (Factor.FACE, data.face_mfa_enabled, "faceMfaEnabled"),
-    ):
-        entry = next((p for p in policies if p.factor is factor), None)
-        if given is not None and entry is not None and given != entry.enabled:
-            raise InvalidParameter(t + name, f"contradicts the {factor} entry of applicationMfa")
-        switches[factor] = given if given is not None else (entry.enabled if entry else False)
+    totp = data.totp_mfa_enabled
+    face = data.face_mfa_enabled
     phone = blank_to_none(data.mfa_phone)
     phone_cc = None
     if phone is not None:
@@ -70,7 +73,14 @@ def parse_trigger_data(
     if email is not None:
         email = normalize_email(email, t + "mfaEmail")
     _check_profile_echo(data, user, t)
-    return MfaStatus(tuple(policies), switches[Factor.OTP], switches[Factor.FACE], phone, phone_cc, email)
+    return MfaStatus(
+        tuple(policies),
+        default_flag(Factor.OTP, has_totp_secret) if totp is None else totp,
+        default_flag(Factor.FACE, False) if face is None else face,
+        phone,
+        phone_cc,
+        email,
+    )
 
 
 def _check_profile_echo(data: TriggerDataInput, user: User, t: str) -> None:
@@ -82,17 +92,14 @@ def _check_profile_echo(data: TriggerDataInput, user: User, t: str) -> None:
             t + "phone",
         )
         if (number, code) != (user.phone, user.phone_country_code):
-            raise InvalidParameter(t + "phone", "differs from the user's phone; change it with update-user")
+            raise ProfileFieldMismatch(t + "phone")
     elif blank_to_none(data.phone_country_code) is not None:
         code = normalize_country_code(data.phone_country_code, t + "phoneCountryCode")
         if code != user.phone_country_code:
-            raise InvalidParameter(
-                t + "phoneCountryCode",
-                "differs from the user's phone country code; change it with update-user",
-            )
+            raise ProfileFieldMismatch(t + "phoneCountryCode")
     for name, given, actual in (
         ("username", data.username, user.username),
         ("nickname", data.nickname, user.nickname),
     ):
         if blank_to_none(given) is not None and given != actual:
-            raise InvalidParameter(t + name, f"differs from the user's {name}; change it with update-user")
+            raise ProfileFieldMismatch(t + name)

@@ -29,12 +29,11 @@ from twofold.schemas.users import (
     SyncRelationInput,
     UpdateUserInfo,
 )
-from twofold.services import audit
+from twofold.services import audit, mfa_writes
 from twofold.services.context import Caller, Clock, new_id
 from twofold.services.mfa_input import parse_trigger_data
 from twofold.services.passwords import hash_password, is_argon2_hash
 from twofold.storage.database import Connection, Database, UniqueViolation
-from twofold.storage.repositories import mfa as mfa_repo
 from twofold.storage.repositories import otp as otp_repo
 from twofold.storage.repositories import users as users_repo
 from twofold.storage.repositories.user_filters import (
@@ -191,6 +190,7 @@ class UserService:
                 for p in prepared:
                     await self._attach(conn, caller.pool_id, p, now)
                     await audit.record(conn, self._clock, caller, "user.create", p.user.id, after=_created(p))
+                    await mfa_writes.write_initial(conn, self._clock, caller, p.user.id, p.mfa)
         except UniqueViolation as exc:
             raise conflict_from(exc) from None
         return [UserView(p.user) for p in prepared]
@@ -238,7 +238,9 @@ class UserService:
             )
         mfa = None
         if item.mfa_trigger_data is not None:
-            mfa = parse_trigger_data(item.mfa_trigger_data.to_command(), user, require_token=False, prefix=prefix)
+            mfa = parse_trigger_data(
+                item.mfa_trigger_data.to_command(), user, False, prefix, has_totp_secret=otp is not None
+            )
         return _Prepared(user, list(item.identities or []), list(item.sync_relations or []), otp, mfa)
 
     async def _attach(self, conn: Connection, pool_id: str, p: _Prepared, now: int) -> None:
@@ -253,8 +255,6 @@ class UserService:
             )
         if p.otp is not None:
             await otp_repo.upsert(conn, pool_id, p.user.id, p.otp[0], p.otp[1], now)
-        if p.mfa is not None:
-            await mfa_repo.put(conn, pool_id, p.user.id, p.mfa, now)
 
     @staticmethod
     def _apply_identifiers(user: User, item: CreateUserInfo | UpdateUserInfo, prefix: str) -> None:
@@ -572,8 +572,6 @@ def _identity(user_id: str, ident: IdentityInput, now: int) -> Identity:
 def _created(p: _Prepared) -> dict[str, Any]:
     after = snapshot(p.user)
     after["otpBound"] = p.otp is not None
-    if p.mfa is not None:
-        after["mfaStatus"] = p.mfa.to_document()
     return after
 
 

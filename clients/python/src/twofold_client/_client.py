@@ -122,7 +122,8 @@ class ManagementClient(_BaseClient):
 
         with ManagementClient(access_key_id=AK, access_key_secret=SK, host="http://127.0.0.1:8080") as c:
             user = c.create_user(username="alice", email="alice@example.com")
-            c.set_users_mfa_status(MfaTriggerData(mfa_token="-", totp_mfa_enabled=True), user.user_id)
+            otp_required = [ApplicationMfa(mfa_policy=Factor.OTP, status=1, sort=0)]
+            c.set_users_mfa_status(MfaTriggerData(mfa_token="-", application_mfa=otp_required), user.user_id)
 
     ``auth``: ``"token"`` (default) fetches a management token and refreshes it 60 s before it expires,
     or once when the server refuses it; ``"signature"`` signs every request with HMAC-SHA1 instead.

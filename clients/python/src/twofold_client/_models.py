@@ -74,6 +74,11 @@ class MfaTriggerData(_Input):
     but Twofold never stores it, so any placeholder does; ``create_user(mfa_trigger_data=...)`` does not
     need it. ``nickname``, ``username``, ``phone`` and ``phone_country_code`` are an echo of the user
     record: if you send them they must match it (change them with ``update_user``).
+
+    ``application_mfa`` is the policy: what a sign-in challenges, in ``sort`` order.
+    ``totp_mfa_enabled``/``face_mfa_enabled`` say whether the user is already enrolled (``False`` with
+    OTP required: the sign-in enrols an authenticator); left out, ``totp_mfa_enabled`` is whether a TOTP
+    secret is bound. A flag never adds a challenge, and never stands in for a missing secret.
     """
 
     mfa_token: str | None = None

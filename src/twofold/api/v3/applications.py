@@ -12,13 +12,13 @@ from twofold.api.deps import CallerDep, ServicesDep
 from twofold.api.query import query
 from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
+from twofold.domain.applications import Application
 from twofold.schemas.mfa import AppIdQuery, CreateApplicationRequest, ListApplicationsQuery
-from twofold.storage.repositories.applications import ApplicationRecord
 
 router = APIRouter(prefix=PREFIX, tags=["applications"], route_class=LeanRoute)
 
 
-def application_dto(app: ApplicationRecord) -> dict[str, Any]:
+def application_dto(app: Application) -> dict[str, Any]:
     config = app.config
     return {
         "appId": app.id,
@@ -53,7 +53,7 @@ def application_dto(app: ApplicationRecord) -> dict[str, Any]:
 async def create_application(
     body: CreateApplicationRequest, caller: CallerDep, services: ServicesDep
 ) -> Response:
-    return envelope.ok(application_dto(await services.applications.create(caller, body)))
+    return envelope.ok(application_dto(await services.applications.create(caller, body.to_command())))
 
 
 @router.get("/get-application")

@@ -49,7 +49,9 @@ def factors_dto(factors: list[Factor]) -> dict[str, Any]:
 
 @router.post("/set-mfa-status")
 async def set_mfa_status(body: SetMfaStatusRequest, caller: CallerDep, services: ServicesDep) -> Response:
-    version = await services.mfa.set_status(caller, body)
+    version = await services.mfa.set_status(
+        caller, body.user_id, body.user_id_type, body.mfa_trigger_data.to_command(), body.version
+    )
     return envelope.ok({"success": True, "version": version})
 
 
@@ -116,7 +118,7 @@ async def disable_global_mfa_settings(
 
 @router.post("/import-otp")
 async def import_otp(body: ImportOtpRequest, caller: CallerDep, services: ServicesDep) -> Response:
-    await services.mfa.import_otp(caller, body.items)
+    await services.mfa.import_otp(caller, body.to_command())
     return envelope.ok(None)
 
 

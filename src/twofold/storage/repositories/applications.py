@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from twofold.domain.applications import Application
 from twofold.storage.database import Connection
 
 
-@dataclass
-class ApplicationRecord:
-    id: str
-    pool_id: str
-    name: str
-    identifier: str | None
-    app_type: str
-    config: dict[str, Any]
-    mfa_enabled_factors: list[str] | None
-    created_at: int
-    updated_at: int
-
-
-def _record(row: Mapping[str, Any]) -> ApplicationRecord:
+def _record(row: Mapping[str, Any]) -> Application:
     factors = row["mfa_enabled_factors"]
-    return ApplicationRecord(
+    return Application(
         row["id"],
         row["pool_id"],
         row["name"],
@@ -38,7 +25,7 @@ def _record(row: Mapping[str, Any]) -> ApplicationRecord:
     )
 
 
-async def insert(conn: Connection, app: ApplicationRecord) -> None:
+async def insert(conn: Connection, app: Application) -> None:
     await conn.execute(
         "INSERT INTO applications (id, pool_id, name, identifier, app_type, config, mfa_enabled_factors,"
         " created_at, updated_at) VALUES (:id, :pool, :name, :identifier, :type, :config, :factors, :at, :at)",
@@ -55,7 +42,7 @@ async def insert(conn: Connection, app: ApplicationRecord) -> None:
     )
 
 
-async def get(conn: Connection, pool_id: str, app_id: str) -> ApplicationRecord | None:
+async def get(conn: Connection, pool_id: str, app_id: str) -> Application | None:
     row = await conn.fetch_one(
         "SELECT * FROM applications WHERE pool_id = :pool AND id = :id", {"pool": pool_id, "id": app_id}
     )
@@ -71,7 +58,7 @@ async def set_mfa_factors(conn: Connection, pool_id: str, app_id: str, factors: 
 
 async def list_page(
     conn: Connection, pool_id: str, keywords: str | None, offset: int, limit: int
-) -> tuple[int, list[ApplicationRecord]]:
+) -> tuple[int, list[Application]]:
     where = "pool_id = :pool"
     params: dict[str, Any] = {"pool": pool_id, "limit": limit, "offset": offset}
     if keywords:

@@ -1,11 +1,15 @@
 """Stored MFA statuses: one document per user, with a version for optimistic concurrency.
 
-The hot paths are one statement each way where the database allows it:
+There is one way to write a status, ``write``, used by set-mfa-status, by user creation with an initial
+status and so by the CLI import: compare-and-set on the version the writer read, with the audit event
+in the same atomic write.  The hot paths are one statement each way where the database allows it:
 
 * ``find_with_status``: the user, their stored status and whether a TOTP secret is bound, in one query.
-* ``replace``: compare-and-set on the version the caller read, with the audit event in the same
-  atomic write; on PostgreSQL one statement (which also takes the user's row lock, so writers of one
-  user serialise), on SQLite two statements in the caller's transaction.
+* ``write``: on PostgreSQL one data-modifying statement (which also takes the user's row lock, so
+  writers of one user serialise), on SQLite two statements in the caller's transaction.
+
+The columns beside the document serve the list-users filters: ``totp_enabled``/``face_enabled`` are
+the enrolment flags as set, ``any_enabled`` whether the policy challenges anything.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 import orjson
 
 from twofold.domain.identifiers import UserRef
-from twofold.domain.mfa import Factor, MfaStatus
+from twofold.domain.mfa import MfaStatus
 from twofold.domain.users import User
 from twofold.storage.database import Connection
 from twofold.storage.repositories import audit as audit_repo
@@ -25,12 +29,6 @@ from twofold.storage.repositories.audit import AuditRow
 
 _COLUMNS = "user_id, pool_id, document, totp_enabled, face_enabled, any_enabled, version, updated_at"
 _VALUES = ":uid, :pool, :doc, :totp, :face, :any, 1, :at"
-_UPSERT = (
-    f"INSERT INTO mfa_statuses ({_COLUMNS}) VALUES ({_VALUES})"
-    " ON CONFLICT (user_id) DO UPDATE SET document = excluded.document, totp_enabled = excluded.totp_enabled,"
-    " face_enabled = excluded.face_enabled, any_enabled = excluded.any_enabled,"
-    " version = mfa_statuses.version + 1, updated_at = excluded.updated_at"
-)
 _SET = (
     "document = :doc, totp_enabled = :totp, face_enabled = :face, any_enabled = :any,"
     " version = mfa_statuses.version + 1, updated_at = :at"
@@ -111,14 +109,14 @@ def _params(pool_id: str, user_id: str, status: MfaStatus, at: int, document: st
         "uid": user_id,
         "pool": pool_id,
         "doc": document,
-        "totp": status.is_enabled(Factor.OTP),
-        "face": status.is_enabled(Factor.FACE),
-        "any": status.any_enabled,
+        "totp": status.totp_enabled,
+        "face": status.face_enabled,
+        "any": status.requires_mfa,
         "at": at,
     }
 
 
-async def replace(
+async def write(
     conn: Connection,
     pool_id: str,
     user_id: str,
@@ -127,9 +125,9 @@ async def replace(
     seen_version: int | None,
     audit: AuditRow,
 ) -> int | None:
-    """Write ``status`` (``document`` is its ``encode``) and ``audit`` (stamped with the event's time) if the stored version is still
-    ``seen_version`` (None: nothing stored).  Returns the new version, or None (nothing written) when
-    another write came first.
+    """The one way to write a status: ``status`` (``document`` is its ``encode``) and its ``audit``
+    event (stamped with the event's time), only if the stored version is still ``seen_version`` (None:
+    nothing stored).  Returns the new version, or None (nothing written) when another write came first.
 
     Run it through ``Database.atomic`` or in a transaction.  Raises ``ForeignKeyViolation`` on
     SQLite when the user was deleted meanwhile (on PostgreSQL nothing is written and None returned).
@@ -146,8 +144,3 @@ async def replace(
         if version is not None:
             await audit_repo.insert(conn, audit)
     return None if version is None else int(version)
-
-
-async def put(conn: Connection, pool_id: str, user_id: str, status: MfaStatus, at: int) -> None:
-    """Write ``status`` whatever is stored (user creation and import, inside their transaction)."""
-    await conn.execute(_UPSERT, _params(pool_id, user_id, status, at, encode(status)))
