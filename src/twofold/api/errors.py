@@ -12,7 +12,15 @@ from starlette.responses import Response
 
 from twofold.api.context import current_lang
 from twofold.api.envelope import render
-from twofold.errors import AuthenticationFailed, InvalidParameter, MalformedBody, RouteNotFound, TwofoldError
+from twofold.errors import (
+    AuthenticationFailed,
+    InvalidParameter,
+    MalformedBody,
+    PageLimitExceeded,
+    RouteNotFound,
+    TwofoldError,
+    parameter_name,
+)
 
 log = logging.getLogger("twofold.errors")
 
@@ -49,7 +57,12 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
     first = errors[0] if errors else {"loc": ("body",), "msg": "invalid"}
     if first.get("type") == "json_invalid":
         return render_error(MalformedBody())
-    return render_error(InvalidParameter(field_name(tuple(first.get("loc", ()))), str(first.get("msg", ""))))
+    path = field_name(tuple(first.get("loc", ())))
+    if first.get("type") == "less_than_equal" and parameter_name(path) == "limit":
+        context = first.get("ctx")
+        maximum = context.get("le", 50) if isinstance(context, dict) else 50
+        return render_error(PageLimitExceeded(path, int(maximum)))
+    return render_error(InvalidParameter(path, str(first.get("msg", ""))))
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from twofold.domain.user_queries import MAX_PAGE, MAX_PAGE_SIZE
 from twofold.domain.users import UserStatus
 from twofold.schemas.common import EmailText, Flag, LongText, ShortText, Text, WireModel
 from twofold.schemas.mfa import MfaTriggerDataInput
@@ -179,8 +180,8 @@ class AdvancedFilter(WireModel):
 
 
 class Pagination(WireModel):
-    page: int = Field(default=1, ge=1)
-    limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
 
 
 class Sorting(WireModel):
@@ -230,8 +231,8 @@ class GetUserBatchQuery(WireModel):
 
 
 class ListUsersQuery(WireModel):
-    page: int = Field(default=1, ge=1)
-    limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
     status: UserStatus | None = None
     updated_at_start: int | None = None
     updated_at_end: int | None = None
@@ -246,5 +247,5 @@ class LoginHistoryQuery(UserRefQuery):
     client_ip: str | None = None
     start: int | None = None
     end: int | None = None
-    page: int = Field(default=1, ge=1)
-    limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)

@@ -1,0 +1,58 @@
+"""Wire schemas of the custom field endpoints (set-custom-fields, get-custom-fields, set/get-custom-data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from twofold.schemas.common import ShortText, Text, WireModel
+
+
+class CustomFieldOption(WireModel):
+    value: ShortText
+    label: ShortText
+
+
+class CustomFieldItem(WireModel):
+    target_type: ShortText
+    key: ShortText
+    data_type: ShortText | None = None
+    label: ShortText | None = None
+    description: Text | None = None
+    encrypted: bool | None = None
+    is_unique: bool | None = None
+    user_editable: bool | None = None
+    visible_in_admin_console: bool | None = None
+    visible_in_user_center: bool | None = None
+    options: list[CustomFieldOption] | None = Field(default=None, max_length=200)
+
+
+class SetCustomFieldsRequest(WireModel):
+    items: list[CustomFieldItem] = Field(alias="list", max_length=200)
+    tenant_id: ShortText | None = None
+
+
+class CustomFieldsQuery(WireModel):
+    target_type: str | None = None
+    tenant_id: str | None = None
+
+
+class CustomDataItem(WireModel):
+    key: ShortText
+    value: Any = None
+
+
+class SetCustomDataRequest(WireModel):
+    items: list[CustomDataItem] = Field(alias="list", max_length=200)
+    target_identifier: ShortText
+    target_type: ShortText
+    tenant_id: ShortText | None = None
+    namespace: ShortText | None = None
+
+
+class CustomDataQuery(WireModel):
+    target_type: str | None = None
+    target_identifier: str | None = None
+    tenant_id: str | None = None
+    namespace: str | None = None
