@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -51,18 +52,22 @@ def field_name(loc: tuple[Any, ...]) -> str:
     return text or "body"
 
 
-async def on_validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    first = errors[0] if errors else {"loc": ("body",), "msg": "invalid"}
+def validation_error(first: Mapping[str, Any]) -> TwofoldError:
+    """The Twofold error of pydantic's first complaint about a request (body or query)."""
     if first.get("type") == "json_invalid":
-        return render_error(MalformedBody())
+        return MalformedBody()
     path = field_name(tuple(first.get("loc", ())))
     if first.get("type") == "less_than_equal" and parameter_name(path) == "limit":
         context = first.get("ctx")
         maximum = context.get("le", 50) if isinstance(context, dict) else 50
-        return render_error(PageLimitExceeded(path, int(maximum)))
-    return render_error(InvalidParameter(path, str(first.get("msg", ""))))
+        return PageLimitExceeded(path, int(maximum))  # GenAuth's own wording for a page too large
+    return InvalidParameter(path, str(first.get("msg", "")))
+
+
+async def on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    return render_error(validation_error(errors[0] if errors else {"loc": ("body",), "msg": "invalid"}))
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
-from twofold.domain.users import UserStatus
+from twofold.domain.users import GENDERS, UserStatus
 
 MAX_PAGE_SIZE = 50  # GenAuth's largest list page
 MAX_PAGE = 1_000_000  # keeps every offset far inside a database integer
@@ -19,7 +19,7 @@ MAX_IN_VALUES = 100
 class ValueKind(Enum):
     TEXT = "text"
     NUMBER = "number"  # a count, or a time in milliseconds
-    STATUS = "status"  # one of UserStatus
+    ENUM = "enum"  # one of ENUM_VALUES[field]
     FLAG = "flag"  # true / false (an MFA enrolment flag)
 
 
@@ -34,6 +34,7 @@ class UserField(StrEnum):
     NAME = "name"
     NICKNAME = "nickname"
     STATUS = "status"
+    GENDER = "gender"
     LOGINS_COUNT = "loginsCount"
     CREATED_AT = "createdAt"
     UPDATED_AT = "updatedAt"
@@ -47,13 +48,19 @@ class UserField(StrEnum):
 
 
 _KINDS = {
-    UserField.STATUS: ValueKind.STATUS,
+    UserField.STATUS: ValueKind.ENUM,
+    UserField.GENDER: ValueKind.ENUM,
     UserField.LOGINS_COUNT: ValueKind.NUMBER,
     UserField.CREATED_AT: ValueKind.NUMBER,
     UserField.UPDATED_AT: ValueKind.NUMBER,
     UserField.MFA_ENABLED: ValueKind.FLAG,
     UserField.TOTP_MFA_ENABLED: ValueKind.FLAG,
     UserField.FACE_MFA_ENABLED: ValueKind.FLAG,
+}
+
+ENUM_VALUES: dict[UserField, tuple[str, ...]] = {
+    UserField.STATUS: tuple(s.value for s in UserStatus),
+    UserField.GENDER: GENDERS,
 }
 
 # Other wire names GenAuth uses for the same property.
@@ -102,7 +109,7 @@ Scalar = str | int | bool
 @dataclass(frozen=True)
 class Filter:
     """``field operator value``; ``value`` is None (IS_NULL, NOT_NULL), a scalar, or a tuple (IN, BETWEEN).
-    Text compared to email is already lower case; statuses are ``UserStatus`` values."""
+    Text compared to email is already lower case; an enum field's values are among ``ENUM_VALUES``."""
 
     field: UserField
     operator: Operator
@@ -138,6 +145,3 @@ class UserQuery:
     def offset(self) -> int:
         return (self.page - 1) * self.limit
 
-
-def is_user_status(value: object) -> bool:
-    return isinstance(value, str) and value in {s.value for s in UserStatus}

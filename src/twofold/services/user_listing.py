@@ -8,6 +8,7 @@ from typing import Any
 
 from twofold.domain.commands import FilterInput, ListUsersInput, SortInput
 from twofold.domain.user_queries import (
+    ENUM_VALUES,
     FIELD_ALIASES,
     FUZZY_DEFAULT,
     MAX_IN_VALUES,
@@ -22,7 +23,6 @@ from twofold.domain.user_queries import (
     UserField,
     UserQuery,
     ValueKind,
-    is_user_status,
 )
 from twofold.domain.users import UserStatus
 from twofold.errors import InvalidParameter
@@ -123,7 +123,7 @@ def _filter(item: FilterInput, where: str) -> Filter:
         if operator not in (Operator.EQUAL, Operator.NOT_EQUAL) or not isinstance(item.value, bool):
             raise InvalidParameter(at, f"{field.value} takes EQUAL true|false")
         return Filter(field, operator, item.value)
-    if kind is ValueKind.STATUS and operator not in _ENUM_OPERATORS:
+    if kind is ValueKind.ENUM and operator not in _ENUM_OPERATORS:
         raise InvalidParameter(at, f"{field.value} takes EQUAL, NOT_EQUAL, IN, IS_NULL or NOT_NULL")
     if kind is ValueKind.NUMBER and operator in _TEXT_ONLY:
         raise InvalidParameter(at, f"{operator.value} needs a text field")
@@ -142,10 +142,11 @@ def _filter(item: FilterInput, where: str) -> Filter:
 
 def _scalar(field: UserField, value: Any, at: str) -> Scalar:
     kind = field.kind
-    if kind is ValueKind.STATUS:
-        if not is_user_status(value):
-            raise InvalidParameter(at, f"expected one of {', '.join(s.value for s in UserStatus)}")
-        return str(value)
+    if kind is ValueKind.ENUM:
+        allowed = ENUM_VALUES[field]
+        if not isinstance(value, str) or value not in allowed:
+            raise InvalidParameter(at, f"expected one of {', '.join(allowed)}")
+        return value
     if kind is ValueKind.NUMBER:
         if isinstance(value, bool):
             raise InvalidParameter(at)

@@ -29,6 +29,8 @@ COLUMNS: dict[UserField, str] = {
     UserField.CREATED_AT: "u.created_at",
     UserField.UPDATED_AT: "u.updated_at",
 }
+# Profile attributes kept in the JSON ``profile`` document, with the value a user without one has.
+PROFILE_COLUMNS: dict[UserField, tuple[str, str]] = {UserField.GENDER: ("gender", "U")}
 MFA_FLAGS: dict[UserField, str] = {
     UserField.MFA_ENABLED: "m.any_enabled",
     UserField.TOTP_MFA_ENABLED: "m.totp_enabled",
@@ -43,9 +45,18 @@ def _escape_like(text: str) -> str:
 class _Builder:
     """Collects conditions with uniquely named parameters."""
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: str) -> None:
         self.conditions: list[Condition] = []
         self._n = 0
+        self._dialect = dialect
+
+    def column(self, field: UserField) -> str:
+        if field in PROFILE_COLUMNS:
+            key, default = PROFILE_COLUMNS[field]
+            if self._dialect == "postgresql":
+                return f"COALESCE(u.profile::json ->> '{key}', '{default}')"
+            return f"COALESCE(json_extract(u.profile, '$.{key}'), '{default}')"
+        return COLUMNS[field]
 
     def param(self) -> str:
         self._n += 1
@@ -63,7 +74,7 @@ class _Builder:
         if item.field in MFA_FLAGS:
             self._mfa_flag(MFA_FLAGS[item.field], item.operator, bool(item.value))
             return
-        column, value, p = COLUMNS[item.field], item.value, self.param()
+        column, value, p = self.column(item.field), item.value, self.param()
         match item.operator:
             case Operator.EQUAL:
                 self.add(f"{column} = :{p}", **{p: value})
@@ -107,8 +118,8 @@ def _like(value: object) -> str:
     return f"%{_escape_like(str(value).lower())}%"
 
 
-def conditions_of(query: UserQuery) -> list[Condition]:
-    builder = _Builder()
+def conditions_of(query: UserQuery, dialect: str) -> list[Condition]:
+    builder = _Builder(dialect)
     if query.keywords is not None:
         builder.keywords(query.keywords)
     for item in query.filters:

@@ -138,7 +138,7 @@ async def delete(conn: Connection, pool_id: str, user_ids: Sequence[str]) -> int
 # ------------------------------------------------------------------------------------------ listing
 async def list_page(conn: Connection, pool_id: str, query: UserQuery) -> tuple[int, list[User]]:
     """The total number of users ``query`` matches, and its page of them."""
-    conditions = conditions_of(query)
+    conditions = conditions_of(query, conn.dialect)
     where = " AND ".join(["u.pool_id = :pool", *(c.sql for c in conditions)])
     params: dict[str, Any] = {"pool": pool_id, "offset": query.offset, "limit": query.limit}
     for condition in conditions:
