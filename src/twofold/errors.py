@@ -46,20 +46,17 @@ def parameter_name(path: str) -> str:
 class InvalidParameter(TwofoldError):
     """A request field is missing, malformed or out of range.
 
-    ``field`` is its path in the request (``options.pagination.page``); the message names it as GenAuth
-    does, by its own name ("参数 page 格式错误"), and the English text adds the path when it differs.
+    ``field`` is its path in the request (``options.pagination.page``).  The Chinese message is GenAuth's
+    and names the parameter by its own name ("参数 page 格式错误"); the English one gives the path.
     """
 
     api_code = 40001
     status_code = 400
-    message_en = "Invalid parameter {name}"
+    message_en = "Invalid parameter {field}"
     message_zh = "参数 {name} 格式错误"
 
     def __init__(self, field: str, detail: str | None = None) -> None:
-        name = parameter_name(field)
-        if name != field:
-            detail = f"{field}: {detail}" if detail else field
-        super().__init__(detail, name=name)
+        super().__init__(detail, field=field, name=parameter_name(field))
         self.field = field
 
 

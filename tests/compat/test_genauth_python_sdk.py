@@ -233,6 +233,6 @@ def test_custom_fields_and_user_dto_round_trip(live_server: LiveServer) -> None:
     assert ok_data(sdk.get_custom_data(tenant_id=None, target_type="USER",
                                        target_identifier=created["userId"])) == found["customData"]
     body = assert_envelope(sdk.update_user(user_id=created["userId"], custom_data={level: "high"}))
-    assert body["statusCode"] == 400 and body["message"].startswith(f"Invalid parameter {level}"), body
+    assert body["statusCode"] == 400 and body["message"].startswith(f"Invalid parameter customData.{level}"), body
     again = ok_data(sdk.get_user(user_id=created["userId"], with_custom_data=True))
     assert again["customData"] == found["customData"]

@@ -398,7 +398,7 @@ async def test_invalid_email_and_gender_name_the_parameter(api: Api) -> None:
     body = await zh_post(api, "update-user", {"userId": user["userId"], "gender": ""})
     assert (body["statusCode"], body["message"]) == (400, "参数 gender 格式错误")
     nested = await api.post("list-users", {"options": {"pagination": {"page": 0}}})
-    assert nested["message"].startswith("Invalid parameter page: options.pagination.page"), nested
+    assert nested["message"].startswith("Invalid parameter options.pagination.page"), nested
 
 
 UNTRACKED = ("lastLogin", "lastIp", "userSourceId", "lastLoginApp", "mainDepartmentId", "lastMfaTime",
