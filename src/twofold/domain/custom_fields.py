@@ -14,7 +14,8 @@ from typing import Any
 from twofold.errors import CustomDataTooLong, InvalidParameter
 
 MAX_VALUE_CHARACTERS = 1024  # GenAuth: "customData must be less than 1024 characters"
-MAX_FIELDS = 200
+MAX_FIELDS = 200  # custom data keys per user
+MAX_DEFINITIONS_PER_CALL = 50  # GenAuth: set-custom-fields takes at most 50
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 

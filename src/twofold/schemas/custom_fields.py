@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
+from twofold.domain.custom_fields import MAX_DEFINITIONS_PER_CALL
 from twofold.schemas.common import ShortText, Text, WireModel
 
 
@@ -29,7 +30,7 @@ class CustomFieldItem(WireModel):
 
 
 class SetCustomFieldsRequest(WireModel):
-    items: list[CustomFieldItem] = Field(alias="list", max_length=200)
+    items: list[CustomFieldItem] = Field(alias="list", max_length=MAX_DEFINITIONS_PER_CALL)
     tenant_id: ShortText | None = None
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from twofold.domain.commands import CustomFieldInput
 from twofold.domain.custom_fields import (
     KEY_PATTERN,
-    MAX_FIELDS,
     SUPPORTED_TARGETS,
     CustomField,
     DataType,
@@ -62,8 +61,8 @@ def parse_target(raw: str | None, field: str = "targetType") -> TargetType:
 class UserCustomFields(UserServiceBase):
     async def set_custom_fields(self, caller: Caller, items: Sequence[CustomFieldInput]) -> list[CustomField]:
         """Create the fields whose key is new, update the description of the others (all or none)."""
-        if not items or len(items) > MAX_FIELDS:
-            raise InvalidParameter("list", f"1 to {MAX_FIELDS} fields")
+        if not items:
+            raise InvalidParameter("list")
         now = self._clock()
         saved: list[CustomField] = []
         async with self._db.transaction() as conn:
