@@ -429,3 +429,23 @@ async def test_user_dto_has_every_documented_member(api: Api) -> None:
                                                            "withIdentities": True}})
     assert all(u["customData"] == {} or u["customData"] for u in page["list"])
     assert all(isinstance(u["departmentIds"], list) and isinstance(u["identities"], list) for u in page["list"])
+
+
+@pytest.mark.parametrize(
+    "extra,name",
+    [
+        ({"metadataSource": {"a": float("nan")}}, "metadataSource"),
+        ({"customData": {"a": [1, float("inf")]}}, "customData"),
+        ({"identities": [{"extIdpId": "x", "provider": "lark", "userIdInIdp": "u",
+                          "userInfoInIdp": {"a": float("-inf")}}]}, "userInfoInIdp"),
+    ],
+)
+async def test_json_documents_refuse_nan_and_infinity(api: Api, extra: dict[str, object], name: str) -> None:
+    """Python's JSON parser lets NaN in; stored, it would make the user unreadable."""
+    import json
+
+    payload = user_payload(**extra)
+    body = await api.raw("POST", "/api/v3/create-user", content=json.dumps(payload),
+                         headers={**ZH, "content-type": "application/json"})
+    assert (body["statusCode"], body["message"]) == (400, f"参数 {name} 格式错误")
+    assert (await api.ok("POST", "is-user-exists", {"username": payload["username"]}))["exists"] is False

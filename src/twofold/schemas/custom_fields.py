@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from twofold.domain.custom_fields import MAX_DEFINITIONS_PER_CALL
 from twofold.schemas.common import ShortText, Text, WireModel
+from twofold.schemas.users import JsonValue
 
 
 class CustomFieldOption(WireModel):
@@ -41,7 +40,7 @@ class CustomFieldsQuery(WireModel):
 
 class CustomDataItem(WireModel):
     key: ShortText
-    value: Any = None
+    value: JsonValue = None
 
 
 class SetCustomDataRequest(WireModel):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from twofold.domain.user_queries import MAX_PAGE, MAX_PAGE_SIZE
 from twofold.domain.users import UserStatus
@@ -12,6 +13,24 @@ from twofold.schemas.common import EmailText, Flag, LongText, ShortText, Text, W
 from twofold.schemas.mfa import MfaTriggerDataInput
 
 Gender = Literal["M", "F", "U"]
+
+
+def _finite(value: Any) -> Any:
+    """JSON documents kept as given must be JSON: NaN and Infinity (which Python's parser lets in) are not."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
+JsonValue = Annotated[Any, AfterValidator(_finite)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(_finite)]
 
 
 class ProfileFields(WireModel):
@@ -44,8 +63,8 @@ class ProfileFields(WireModel):
     formatted: Text | None = None
     region: ShortText | None = None
     identity_number: ShortText | None = None
-    custom_data: dict[str, Any] | None = None
-    metadata_source: dict[str, Any] | None = None
+    custom_data: JsonObject | None = None
+    metadata_source: JsonObject | None = None
 
 
 class OtpInput(WireModel):
@@ -58,7 +77,7 @@ class IdentityInput(WireModel):
     provider: ShortText
     type: ShortText = "generic"
     user_id_in_idp: ShortText
-    user_info_in_idp: dict[str, Any] = Field(default_factory=dict)
+    user_info_in_idp: JsonObject = Field(default_factory=dict)
     origin_conn_ids: list[ShortText] = Field(default_factory=list)
 
 
@@ -119,7 +138,7 @@ class UpdateUserInfo(ProfileFields):
     username: ShortText | None = None
     external_id: ShortText | None = None
     password: LongText | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
     sync_relations: list[SyncRelationInput] | None = None
 
 
