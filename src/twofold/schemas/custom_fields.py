@@ -34,8 +34,8 @@ class SetCustomFieldsRequest(WireModel):
 
 
 class CustomFieldsQuery(WireModel):
-    target_type: str | None = None
-    tenant_id: str | None = None
+    target_type: ShortText | None = None
+    tenant_id: ShortText | None = None
 
 
 class CustomDataItem(WireModel):
@@ -52,7 +52,7 @@ class SetCustomDataRequest(WireModel):
 
 
 class CustomDataQuery(WireModel):
-    target_type: str | None = None
-    target_identifier: str | None = None
-    tenant_id: str | None = None
-    namespace: str | None = None
+    target_type: ShortText | None = None
+    target_identifier: ShortText | None = None
+    tenant_id: ShortText | None = None
+    namespace: ShortText | None = None
