@@ -449,3 +449,26 @@ async def test_json_documents_refuse_nan_and_infinity(api: Api, extra: dict[str,
                          headers={**ZH, "content-type": "application/json"})
     assert (body["statusCode"], body["message"]) == (400, f"参数 {name} 格式错误")
     assert (await api.ok("POST", "is-user-exists", {"username": payload["username"]}))["exists"] is False
+
+
+async def test_profile_attributes_can_be_searched_and_filtered(api: Api) -> None:
+    tag = user_payload()["username"]
+    acme = await api.ok("POST", "create-user", user_payload(company=f"ACME {tag} Ltd", city="Hangzhou"))
+    other = await api.ok("POST", "create-user", user_payload(company=f"Initech {tag}"))
+
+    async def ids(body: dict[str, object]) -> list[str]:
+        return [u["userId"] for u in (await api.ok("POST", "list-users", body))["list"]]
+
+    assert await ids({"keywords": f"acme {tag}", "options": {"fuzzySearchOn": ["company", "givenName"]}}) == \
+        [acme["userId"]]
+    assert await ids({"keywords": tag, "options": {"fuzzySearchOn": ["company"],
+                                                   "sort": [{"field": "createdAt", "order": "asc"}]}}) == \
+        [acme["userId"], other["userId"]]
+    hangzhou = await ids({"advancedFilter": [{"field": "city", "operator": "EQUAL", "value": "Hangzhou"},
+                                             {"field": "company", "operator": "CONTAINS", "value": tag}]})
+    assert hangzhou == [acme["userId"]]
+    no_city = await ids({"advancedFilter": [{"field": "city", "operator": "IS_NULL"},
+                                            {"field": "company", "operator": "CONTAINS", "value": tag}]})
+    assert no_city == [other["userId"]]
+    body = await zh_post(api, "list-users", {"keywords": "x", "options": {"fuzzySearchOn": ["gender"]}})
+    assert (body["statusCode"], body["message"]) == (400, "参数 fuzzySearchOn 格式错误")

@@ -30,7 +30,32 @@ COLUMNS: dict[UserField, str] = {
     UserField.UPDATED_AT: "u.updated_at",
 }
 # Profile attributes kept in the JSON ``profile`` document, with the value a user without one has.
-PROFILE_COLUMNS: dict[UserField, tuple[str, str]] = {UserField.GENDER: ("gender", "U")}
+PROFILE_COLUMNS: dict[UserField, tuple[str, str | None]] = {
+    UserField.GENDER: ("gender", "U"),
+    **{
+        f: (f.value, None)
+        for f in (
+            UserField.BIRTHDATE,
+            UserField.GIVEN_NAME,
+            UserField.FAMILY_NAME,
+            UserField.MIDDLE_NAME,
+            UserField.PREFERRED_USERNAME,
+            UserField.PROFILE,
+            UserField.COUNTRY,
+            UserField.PROVINCE,
+            UserField.CITY,
+            UserField.ZONEINFO,
+            UserField.LOCALE,
+            UserField.WEBSITE,
+            UserField.ADDRESS,
+            UserField.STREET_ADDRESS,
+            UserField.FORMATTED,
+            UserField.POSTAL_CODE,
+            UserField.COMPANY,
+            UserField.IDENTITY_NUMBER,
+        )
+    },
+}
 MFA_FLAGS: dict[UserField, str] = {
     UserField.MFA_ENABLED: "m.any_enabled",
     UserField.TOTP_MFA_ENABLED: "m.totp_enabled",
@@ -51,12 +76,15 @@ class _Builder:
         self._dialect = dialect
 
     def column(self, field: UserField) -> str:
-        if field in PROFILE_COLUMNS:
-            key, default = PROFILE_COLUMNS[field]
-            if self._dialect == "postgresql":
-                return f"COALESCE(u.profile::json ->> '{key}', '{default}')"
-            return f"COALESCE(json_extract(u.profile, '$.{key}'), '{default}')"
-        return COLUMNS[field]
+        """The SQL of a field: a column, or a member of the profile document (keys from the enum)."""
+        if field not in PROFILE_COLUMNS:
+            return COLUMNS[field]
+        key, default = PROFILE_COLUMNS[field]
+        if self._dialect == "postgresql":
+            member = f"(u.profile::json ->> '{key}')"
+        else:
+            member = f"json_extract(u.profile, '$.{key}')"
+        return member if default is None else f"COALESCE({member}, '{default}')"
 
     def param(self) -> str:
         self._n += 1
@@ -67,7 +95,7 @@ class _Builder:
 
     def keywords(self, keywords: Keywords) -> None:
         p = self.param()
-        ors = [f"LOWER({COLUMNS[f]}) LIKE :{p} ESCAPE '\\'" for f in keywords.fields]
+        ors = [f"LOWER({self.column(f)}) LIKE :{p} ESCAPE '\\'" for f in keywords.fields]
         self.add("(" + " OR ".join(ors) + ")", **{p: f"%{_escape_like(keywords.text.lower())}%"})
 
     def filter(self, item: Filter) -> None:
