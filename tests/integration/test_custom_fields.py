@@ -50,6 +50,9 @@ async def test_definitions_round_trip(api: Api) -> None:
         ({"targetType": "USER", "dataType": "ENUM", "key": "e"}, "options"),
         ({"targetType": "USER", "key": "brand_new"}, "dataType"),
         ({"targetType": "USER", "dataType": "STRING", "key": "age"}, "dataType"),  # a type never changes
+        # refused rather than accepted and not honoured
+        ({"targetType": "USER", "dataType": "STRING", "key": "id_card", "encrypted": True}, "encrypted"),
+        ({"targetType": "USER", "dataType": "STRING", "key": "badge", "isUnique": True}, "isUnique"),
     ],
 )
 async def test_bad_definitions_are_refused_and_change_nothing(api: Api, item: dict[str, Any], name: str) -> None:

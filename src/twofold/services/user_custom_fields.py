@@ -126,6 +126,12 @@ def _definition(item: CustomFieldInput, old: CustomField | None, at: str, now: i
             raise InvalidParameter(at + "dataType") from None
         if old is not None and old.data_type is not data_type:
             raise InvalidParameter(at + "dataType", "the data type of a field cannot change")
+    # Refused rather than stored and not honoured: Twofold neither encrypts custom data nor checks
+    # its uniqueness.
+    if item.encrypted:
+        raise InvalidParameter(at + "encrypted", "Twofold does not encrypt custom data; leave it false")
+    if item.is_unique:
+        raise InvalidParameter(at + "isUnique", "Twofold does not check custom data for uniqueness")
     options = item.options if item.options is not None else (old.options if old else ())
     if data_type in (DataType.ENUM, DataType.SELECT) and not options:
         raise InvalidParameter(at + "options", "an ENUM field needs its options")
@@ -139,8 +145,6 @@ def _definition(item: CustomFieldInput, old: CustomField | None, at: str, now: i
         data_type=data_type,
         label=pick(item.label, old.label if old else None, item.key),
         description=pick(item.description, old.description if old else None, None),
-        encrypted=pick(item.encrypted, old.encrypted if old else None, False),
-        is_unique=pick(item.is_unique, old.is_unique if old else None, False),
         user_editable=pick(item.user_editable, old.user_editable if old else None, False),
         visible_in_admin_console=pick(
             item.visible_in_admin_console, old.visible_in_admin_console if old else None, True
