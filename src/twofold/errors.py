@@ -33,16 +33,30 @@ class TwofoldError(Exception):
 
 
 # --- 400 -------------------------------------------------------------------------------------------
+def parameter_name(path: str) -> str:
+    """The name GenAuth gives a parameter in its messages: its own name, without the path to it.
+
+    >>> parameter_name("options.pagination.page"), parameter_name("list[2].email"), parameter_name("userIds")
+    ('page', 'email', 'userIds')
+    """
+    leaf = path.rsplit(".", 1)[-1]
+    return leaf.split("[", 1)[0] or path
+
+
 class InvalidParameter(TwofoldError):
-    """A request field is missing, malformed or out of range; ``field`` names it."""
+    """A request field is missing, malformed or out of range.
+
+    ``field`` is its path in the request (``options.pagination.page``).  The Chinese message is GenAuth's
+    and names the parameter by its own name ("参数 page 格式错误"); the English one gives the path.
+    """
 
     api_code = 40001
     status_code = 400
     message_en = "Invalid parameter {field}"
-    message_zh = "参数 {field} 格式错误"
+    message_zh = "参数 {name} 格式错误"
 
     def __init__(self, field: str, detail: str | None = None) -> None:
-        super().__init__(detail, field=field)
+        super().__init__(detail, field=field, name=parameter_name(field))
         self.field = field
 
 
@@ -59,6 +73,43 @@ class InvalidMfaPolicy(InvalidParameter):
 
 class InvalidOtpSecret(InvalidParameter):
     api_code = 40004
+
+
+class PageLimitExceeded(InvalidParameter):
+    """A list page larger than GenAuth's largest (50); the wording is GenAuth's."""
+
+    api_code = 40006
+    message_en = "limit must less than {max}"
+    message_zh = "limit must less than {max}"
+
+    def __init__(self, field: str = "limit", maximum: int = 50) -> None:
+        super().__init__(field)
+        self.params["max"] = maximum
+        self.detail = None
+
+
+class PhoneRequired(InvalidParameter):
+    """A phone country code without a phone number; the wording is GenAuth's."""
+
+    api_code = 40007
+    message_en = "phone cannot be empty"
+    message_zh = "phone cannot be empty"
+
+    def __init__(self, field: str = "phone") -> None:
+        super().__init__(field)
+        self.detail = None
+
+
+class CustomDataTooLong(InvalidParameter):
+    """A custom data value longer than GenAuth's bound; the wording is GenAuth's."""
+
+    api_code = 40008
+    message_en = "customData must be less than 1024 characters"
+    message_zh = "customData must be less than 1024 characters"
+
+    def __init__(self, field: str = "customData") -> None:
+        super().__init__(field)
+        self.detail = None
 
 
 class MalformedBody(TwofoldError):
@@ -164,6 +215,9 @@ ALL_ERRORS: tuple[type[TwofoldError], ...] = (
     InvalidMfaPolicy,
     InvalidOtpSecret,
     MalformedBody,
+    PageLimitExceeded,
+    PhoneRequired,
+    CustomDataTooLong,
     AuthenticationFailed,
     PermissionDenied,
     NotFound,
@@ -186,7 +240,7 @@ class ConflictingMfaSetting(InvalidParameter):
 
     api_code = 40030
     message_en = "Invalid parameter {field}: it conflicts with another part of the request"
-    message_zh = "参数 {field} 与请求中的其他设置冲突"
+    message_zh = "参数 {name} 与请求中的其他设置冲突"
 
 
 class ProfileFieldMismatch(InvalidParameter):
@@ -194,7 +248,7 @@ class ProfileFieldMismatch(InvalidParameter):
 
     api_code = 40031
     message_en = "Invalid parameter {field}: it differs from the user's profile (change it with update-user)"
-    message_zh = "参数 {field} 与用户资料不一致，请通过 update-user 修改"
+    message_zh = "参数 {name} 与用户资料不一致，请通过 update-user 修改"
 
 
 ALL_ERRORS = (*ALL_ERRORS, ConflictingMfaSetting, ProfileFieldMismatch)

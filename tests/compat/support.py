@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 
+from twofold.errors import parameter_name
+
 TWOFOLD_BIN = Path(sys.executable).parent / "twofold"
 NODE_SDK_VERSION = "4.0.1"
 NODE_RUNNER = Path(__file__).resolve().parent / "node" / "run_calls.cjs"
@@ -89,11 +91,11 @@ class RejectedMfaWrite:
     patch: dict[str, Any] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
     user_id_type: str | None = None
-    zh_template: str = "参数 {field} 格式错误"  # a refusal of meaning must not say "format error"
+    zh_template: str = "参数 {name} 格式错误"  # a refusal of meaning must not say "format error"
 
     @property
     def zh_message(self) -> str:
-        return self.zh_template.format(field=self.field_name)
+        return self.zh_template.format(name=parameter_name(self.field_name))
 
     def trigger_data(self) -> dict[str, Any]:
         data = {**json.loads(json.dumps(MFA_STATUS_OTHER)), **self.patch}
@@ -114,7 +116,7 @@ REJECTED_MFA_WRITES: list[RejectedMfaWrite] = [
     RejectedMfaWrite("duplicate policy", f"{_AM}[1].mfaPolicy", 40030,
                      {"applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 0},
                                          {"mfaPolicy": "SMS", "status": 0, "sort": 1}]},
-                     zh_template="参数 {field} 与请求中的其他设置冲突"),
+                     zh_template="参数 {name} 与请求中的其他设置冲突"),
     RejectedMfaWrite("totpMfaEnabled not a boolean", "mfaTriggerData.totpMfaEnabled", 40001,
                      {"totpMfaEnabled": "no"}),
     RejectedMfaWrite("invalid mfaPhone", "mfaTriggerData.mfaPhone", 40001, {"mfaPhone": "12345"}),
@@ -122,7 +124,7 @@ REJECTED_MFA_WRITES: list[RejectedMfaWrite] = [
     RejectedMfaWrite("missing mfaToken", "mfaTriggerData.mfaToken", 40001, drop=("mfaToken",)),
     RejectedMfaWrite("username not the user's", "mfaTriggerData.username", 40031,
                      {"username": "someone-else-entirely"},
-                     zh_template="参数 {field} 与用户资料不一致，请通过 update-user 修改"),
+                     zh_template="参数 {name} 与用户资料不一致，请通过 update-user 修改"),
     RejectedMfaWrite("unknown userIdType", "userIdType", 40001, user_id_type="nickname"),
     RejectedMfaWrite("custom_field userIdType", "userIdType", 40001, user_id_type="custom_field"),
 ]

@@ -272,3 +272,116 @@ def test_replayed_signed_request_is_refused_and_changes_nothing(live_server: Liv
 
     status, body = send_raw(live_server.port, get_raw)
     assert (status, body["statusCode"], body["data"]) == (200, 401, None), body
+
+
+# --------------------------------------------------------- what the SDK's own test-suite expects
+def test_parameter_errors_use_genauth_wording(live_server: LiveServer, node_sdk: NodeSdk) -> None:
+    """The messages of authing-node-sdk's test/users/*.spec.ts, in its default language (zh-CN)."""
+    person = new_person("js")
+    results = node_sdk.run({"main": node_options(live_server)}, [
+        create_call(person),
+        call("listUsers", {"options": {"pagination": {"page": 0}}}),
+        call("listUsers", {"options": {"pagination": {"limit": 0}}}),
+        call("listUsers", {"options": {"pagination": {"limit": 220}}}),
+        call("listUsers", {"advancedFilter": [{"field": "status", "operator": "EQUAL", "value": "invalid"}]}),
+        call("listUsers", {"advancedFilter": [{"field": "gender", "operator": "IN", "value": ["M", "X"]}]}),
+        call("listUsersLegacy", {"limit": 51}),
+        call("listUsersLegacy", {"status": "invalid"}),
+        call("getUserLoginHistory", {"userId": "{{0.data.userId}}", "limit": 51}),
+        call("createUser", {"email": "test1@qqq"}),
+        call("createUser", {"phoneCountryCode": "+86", "email": person["email"].replace("@", "x@")}),
+        call("createUser", {"email": "c" + person["email"], "customData": {"intro": "hello" * 205}}),
+        call("updateUser", {"userId": "{{0.data.userId}}", "gender": ""}),
+    ])
+    ok_data(node_body(results[0]))
+    expected = [
+        "参数 page 格式错误",
+        "参数 limit 格式错误",
+        "limit must less than 50",
+        "参数 status 格式错误",
+        "参数 gender 格式错误",
+        "limit must less than 50",
+        "参数 status 格式错误",
+        "limit must less than 50",
+        "参数 email 格式错误",
+        "phone cannot be empty",
+        "customData must be less than 1024 characters",
+        "参数 gender 格式错误",
+    ]
+    got = [(node_body(r)["statusCode"], node_body(r)["message"]) for r in results[1:]]
+    assert got == [(400, m) for m in expected]
+    # the refused creations created nothing
+    page = ok_data(live_server.call("POST", "list-users", json={
+        "keywords": person["email"].split("@")[0], "options": {"fuzzySearchOn": ["email"]}}))
+    assert [u["userId"] for u in page["list"]] == [ok_data(node_body(results[0]))["userId"]]
+
+
+def test_get_user_batch_with_an_empty_array_is_genauths_400_not_a_401(live_server: LiveServer,
+                                                                       node_sdk: NodeSdk) -> None:
+    with RecordingRelay(live_server.port) as relay:
+        results = node_sdk.run({"relay": node_options(live_server, host=relay.url)}, [
+            call("getUserBatch", {"userIds": []}, client="relay"),
+            call("getUserBatch", {"userIds": [], "userIdType": "email", "withCustomData": True}, client="relay"),
+        ])
+    sent = [request_line(raw) for raw in relay.requests()]
+    assert all("userIds" not in line for line in sent), sent  # signed as userIds=[], never sent
+    for result in results:
+        body = node_body(result)
+        assert (body["statusCode"], body["message"], body["data"]) == (400, "参数 userIds 格式错误", None), body
+
+    # the leniency is for that one parameter only: a request changed after signing still fails
+    raw = relay.requests()[0]
+    line = request_line(raw)
+    tampered = raw.replace(line.encode(), line.replace("userIdType=user_id", "userIdType=email").encode(), 1)
+    assert tampered != raw
+    status, body = send_raw(live_server.port, tampered)
+    assert (status, body["statusCode"]) == (200, 401), body
+
+
+def test_user_dto_members_and_custom_fields_round_trip(live_server: LiveServer, node_sdk: NodeSdk) -> None:
+    tag = new_person()["username"]
+    keys = {name: f"{name}_{tag}" for name in ("intro", "school", "age", "graduted", "graduted_at")}
+    fields = [
+        {"targetType": "USER", "dataType": "STRING", "key": keys["intro"], "label": "自我介绍"},
+        {"targetType": "USER", "dataType": "ENUM", "key": keys["school"], "label": "学校",
+         "options": [{"label": "北京大学", "value": "pku"}, {"label": "清华大学", "value": "tsinghua"}]},
+        {"targetType": "USER", "dataType": "NUMBER", "key": keys["age"], "label": "年龄"},
+        {"targetType": "USER", "dataType": "BOOLEAN", "key": keys["graduted"], "label": "是否已经毕业"},
+        {"targetType": "USER", "dataType": "DATETIME", "key": keys["graduted_at"], "label": "毕业时间"},
+    ]
+    custom = {keys["intro"]: "自我介绍", keys["school"]: "pku", keys["age"]: 30, keys["graduted"]: True,
+              keys["graduted_at"]: "2024-06-30T08:00:00.000Z"}
+    person = new_person("js")
+    results = node_sdk.run({"main": node_options(live_server)}, [
+        call("setCustomFields", {"list": fields}),
+        call("getCustomFields", {"targetType": "USER"}),
+        create_call(person, customData=custom, gender="M", emailVerified=True),
+        call("getUser", {"userId": "{{2.data.userId}}", "withCustomData": True, "withDepartmentIds": True}),
+        call("updateUser", {"userId": "{{2.data.userId}}", "customData": {keys["age"]: 31}}),
+        call("setCustomData", {"targetType": "USER", "targetIdentifier": "{{2.data.userId}}",
+                               "list": [{"key": keys["school"], "value": "tsinghua"}]}),
+        call("getCustomData", {"targetType": "USER", "targetIdentifier": "{{2.data.userId}}"}),
+        call("createUser", {**new_person("js"), "customData": {keys["age"]: "thirty"}}),
+        call("listUsers", {"advancedFilter": [{"field": "email", "operator": "EQUAL", "value": person["email"]}],
+                           "options": {"withCustomData": True, "withIdentities": True,
+                                       "withDepartmentIds": True}}),
+    ])
+    saved = ok_data(node_body(results[0]))
+    assert [f["key"] for f in saved] == list(keys.values())
+    listed = {f["key"]: f for f in ok_data(node_body(results[1]))}
+    assert listed[keys["school"]]["dataType"] == "ENUM" and listed[keys["school"]]["options"][0]["value"] == "pku"
+
+    created = ok_data(node_body(results[2]))
+    assert created["customData"] == custom
+    assert (created["lastLogin"], created["lastIp"], created["loginsCount"]) == (None, None, 0)
+    assert (created["gender"], created["emailVerified"]) == ("M", True)
+    found = ok_data(node_body(results[3]))
+    assert found["customData"] == custom and found["departmentIds"] == []
+    assert ok_data(node_body(results[4]))["userId"] == created["userId"]
+    assert ok_data(node_body(results[5])) == {"success": True}
+    assert ok_data(node_body(results[6])) == {**custom, keys["age"]: 31, keys["school"]: "tsinghua"}
+    refused = node_body(results[7])
+    assert (refused["statusCode"], refused["message"]) == (400, f"参数 {keys['age']} 格式错误"), refused
+    [listed_user] = ok_data(node_body(results[8]))["list"]
+    assert listed_user["customData"][keys["school"]] == "tsinghua"
+    assert listed_user["identities"] == [] and listed_user["departmentIds"] == []

@@ -183,3 +183,56 @@ def test_token_request_with_bad_credentials_raises(live_server: LiveServer, cred
     assert raised.value.statusCode == 401
     assert raised.value.message == "Authentication failed"
     assert live_server.user_count(person["username"]) == 0
+
+
+def test_parameter_errors_use_genauth_wording(live_server: LiveServer) -> None:
+    sdk = genauth_client(live_server, lang="zh-CN")
+    user = create(sdk)
+    person = new_person("py")
+    calls = [
+        (sdk.list_users(options={"pagination": {"page": 0}}), "参数 page 格式错误"),
+        (sdk.list_users(options={"pagination": {"limit": 220}}), "limit must less than 50"),
+        (sdk.list_users(advanced_filter=[{"field": "status", "operator": "EQUAL", "value": "invalid"}]),
+         "参数 status 格式错误"),
+        (sdk.list_users(advanced_filter=[{"field": "gender", "operator": "EQUAL", "value": "X"}]),
+         "参数 gender 格式错误"),
+        (sdk.list_users_legacy(limit=51), "limit must less than 50"),
+        (sdk.get_user_login_history(user_id=user["userId"], limit=51), "limit must less than 50"),
+        (sdk.create_user(phone_country_code="+86", email=person["email"]), "phone cannot be empty"),
+        (sdk.create_user(email=person["email"], custom_data={"intro": "hello" * 205}),
+         "customData must be less than 1024 characters"),
+        (sdk.update_user(user_id=user["userId"], phone_country_code="+1", phone=""), "phone cannot be empty"),
+    ]
+    for body, message in calls:
+        assert (assert_envelope(body)["statusCode"], body["message"]) == (400, message), body
+    assert ok_data(sdk.is_user_exists(email=person["email"])) == {"exists": False}
+    assert ok_data(sdk.get_user(user_id=user["userId"]))["phone"] == user["phone"]
+
+
+def test_custom_fields_and_user_dto_round_trip(live_server: LiveServer) -> None:
+    sdk = genauth_client(live_server)
+    tag = new_person()["username"]
+    level, joined = f"level_{tag}", f"joined_{tag}"
+    saved = ok_data(sdk.set_custom_fields(list=[
+        {"targetType": "USER", "dataType": "NUMBER", "key": level, "label": "Level"},
+        {"targetType": "USER", "dataType": "DATETIME", "key": joined, "label": "Joined"},
+    ]))
+    assert [(f["key"], f["dataType"]) for f in saved] == [(level, "NUMBER"), (joined, "DATETIME")]
+    listed = {f["key"]: f for f in ok_data(sdk.get_custom_fields(target_type="USER"))}
+    assert listed[level]["label"] == "Level" and listed[joined]["dataType"] == "DATETIME"
+
+    person = new_person("py")
+    created = ok_data(sdk.create_user(username=person["username"], custom_data={level: 3, joined: 1717200000000}))
+    assert created["customData"] == {level: 3, joined: 1717200000000}
+    assert created["lastLogin"] is None and created["lastIp"] is None and created["tenantId"] is None
+    ok_data(sdk.update_user(user_id=created["userId"], custom_data={level: 4}))
+    ok_data(sdk.set_custom_data(list=[{"key": joined, "value": "2024-06-01T00:00:00Z"}],
+                                target_identifier=created["userId"], target_type="USER"))
+    found = ok_data(sdk.get_user(user_id=created["userId"], with_custom_data=True))
+    assert found["customData"] == {level: 4, joined: "2024-06-01T00:00:00Z"}
+    assert ok_data(sdk.get_custom_data(tenant_id=None, target_type="USER",
+                                       target_identifier=created["userId"])) == found["customData"]
+    body = assert_envelope(sdk.update_user(user_id=created["userId"], custom_data={level: "high"}))
+    assert body["statusCode"] == 400 and body["message"].startswith(f"Invalid parameter customData.{level}"), body
+    again = ok_data(sdk.get_user(user_id=created["userId"], with_custom_data=True))
+    assert again["customData"] == found["customData"]

@@ -296,3 +296,179 @@ async def test_request_id_is_echoed(api: Api) -> None:
     )
     assert response.headers["x-request-id"] == "req-123"
     assert response.json()["requestId"] == "req-123"
+
+
+# ------------------------------------------------------------------- GenAuth's wording and bounds
+ZH = {"x-authing-lang": "zh-CN"}
+
+
+async def zh_post(api: Api, path: str, payload: dict[str, object]) -> dict[str, object]:
+    return await api.raw("POST", f"/api/v3/{path}", json=payload, headers=ZH)
+
+
+async def zh_get(api: Api, path: str, **params: object) -> dict[str, object]:
+    return await api.raw("GET", f"/api/v3/{path}", params=params, headers=ZH)
+
+
+@pytest.mark.parametrize(
+    "pagination,message",
+    [
+        ({"page": 0}, "参数 page 格式错误"),
+        ({"limit": 0}, "参数 limit 格式错误"),
+        ({"limit": 51}, "limit must less than 50"),
+        ({"limit": 220}, "limit must less than 50"),
+        ({"page": "x"}, "参数 page 格式错误"),
+    ],
+)
+async def test_list_users_paging_errors_use_genauth_wording(
+    api: Api, pagination: dict[str, object], message: str
+) -> None:
+    body = await zh_post(api, "list-users", {"options": {"pagination": pagination}})
+    assert (body["statusCode"], body["message"]) == (400, message)
+
+
+async def test_fifty_is_the_largest_page_of_every_list(api: Api) -> None:
+    user = await api.ok("POST", "create-user", user_payload())
+    assert len((await api.ok("POST", "list-users", {"options": {"pagination": {"limit": 50}}}))["list"]) >= 1
+    for path, params in (
+        ("list-users", {"limit": 51}),
+        ("get-user-login-history", {"userId": user["userId"], "limit": 51}),
+        ("list-applications", {"limit": 51}),
+    ):
+        body = await zh_get(api, path, **params)
+        assert (body["statusCode"], body["message"]) == (400, "limit must less than 50"), path
+    english = await api.get("list-users", limit=100)
+    assert english["message"] == "limit must less than 50"
+
+
+@pytest.mark.parametrize(
+    "item,name",
+    [
+        ({"field": "status", "operator": "EQUAL", "value": "invalid"}, "status"),
+        ({"field": "status", "operator": "IN", "value": ["Activated", "nope"]}, "status"),
+        ({"field": "status", "operator": "CONTAINS", "value": "Act"}, "status"),
+        ({"field": "gender", "operator": "EQUAL", "value": "X"}, "gender"),
+        ({"field": "gender", "operator": "NOT_EQUAL", "value": 1}, "gender"),
+        ({"field": "mfaEnabled", "operator": "EQUAL", "value": "yes"}, "mfaEnabled"),
+        ({"field": "loginsCount", "operator": "CONTAINS", "value": "1"}, "loginsCount"),
+        ({"field": "loginsCount", "operator": "GREATER", "value": 1e300}, "loginsCount"),
+    ],
+)
+async def test_enum_and_typed_filters_refuse_values_outside_their_type(
+    api: Api, item: dict[str, object], name: str
+) -> None:
+    await api.ok("POST", "create-user", user_payload())
+    body = await zh_post(api, "list-users", {"advancedFilter": [item]})
+    assert (body["statusCode"], body["message"]) == (400, f"参数 {name} 格式错误"), body
+
+
+async def test_gender_and_status_filters_match(api: Api) -> None:
+    woman = await api.ok("POST", "create-user", user_payload(gender="F", status="Suspended"))
+    unknown = await api.ok("POST", "create-user", user_payload())  # no gender: U
+
+    async def ids(*filters: dict[str, object]) -> set[str]:
+        page = await api.ok("POST", "list-users", {"advancedFilter": list(filters),
+                                                     "options": {"pagination": {"limit": 50}}})
+        return {u["userId"] for u in page["list"]}
+
+    females = await ids({"field": "gender", "operator": "EQUAL", "value": "F"})
+    assert woman["userId"] in females and unknown["userId"] not in females
+    assert unknown["userId"] in await ids({"field": "gender", "operator": "IN", "value": ["U", "M"]})
+    suspended = await ids({"field": "status", "operator": "EQUAL", "value": "Suspended"})
+    assert suspended == {woman["userId"]}
+
+
+async def test_country_code_without_phone_is_refused_and_changes_nothing(api: Api) -> None:
+    payload = user_payload(phone=None, phoneCountryCode="+86")
+    body = await zh_post(api, "create-user", payload)
+    assert (body["statusCode"], body["message"]) == (400, "phone cannot be empty")
+    assert (await api.ok("POST", "is-user-exists", {"username": payload["username"]}))["exists"] is False
+
+    no_phone = await api.ok("POST", "create-user", user_payload(phone=None))
+    body = await zh_post(api, "update-user", {"userId": no_phone["userId"], "phoneCountryCode": "+1"})
+    assert (body["statusCode"], body["message"]) == (400, "phone cannot be empty")
+    again = await api.ok("GET", "get-user", {"userId": no_phone["userId"]})
+    assert (again["phone"], again["phoneCountryCode"]) == (None, None)
+
+
+async def test_invalid_email_and_gender_name_the_parameter(api: Api) -> None:
+    body = await zh_post(api, "create-user", {"email": "test1@qqq"})
+    assert (body["statusCode"], body["message"]) == (400, "参数 email 格式错误")
+    user = await api.ok("POST", "create-user", user_payload())
+    body = await zh_post(api, "update-user", {"userId": user["userId"], "gender": ""})
+    assert (body["statusCode"], body["message"]) == (400, "参数 gender 格式错误")
+    nested = await api.post("list-users", {"options": {"pagination": {"page": 0}}})
+    assert nested["message"].startswith("Invalid parameter options.pagination.page"), nested
+
+
+UNTRACKED = ("lastLogin", "lastIp", "userSourceId", "lastLoginApp", "mainDepartmentId", "lastMfaTime",
+             "passwordSecurityLevel", "postIdList", "tenantId")
+DOCUMENTED = (
+    "userId", "createdAt", "updatedAt", "status", "workStatus", "externalId", "email", "phone",
+    "phoneCountryCode", "username", "name", "nickname", "photo", "loginsCount", "lastLogin", "lastIp",
+    "gender", "emailVerified", "phoneVerified", "passwordLastSetAt", "birthdate", "country", "province",
+    "city", "address", "streetAddress", "postalCode", "company", "browser", "device", "givenName",
+    "familyName", "middleName", "profile", "preferredUsername", "website", "zoneinfo", "locale", "formatted",
+    "region", "userSourceType", "userSourceId", "lastLoginApp", "mainDepartmentId", "lastMfaTime",
+    "passwordSecurityLevel", "resetPasswordOnNextLogin", "registerSource", "identityNumber", "metadataSource",
+    "postIdList", "statusChangedAt", "tenantId", "signedUp",
+)
+
+
+async def test_user_dto_has_every_documented_member(api: Api) -> None:
+    created = await api.ok("POST", "create-user", user_payload())
+    for found in (created, await api.ok("GET", "get-user", {"userId": created["userId"]})):
+        missing = [k for k in DOCUMENTED if k not in found]
+        assert not missing, missing
+        assert all(found[k] is None for k in UNTRACKED)
+        assert found["city"] is None and found["birthdate"] is None
+    asked = await api.ok("GET", "get-user", {"userId": created["userId"], "withCustomData": "true",
+                                             "withDepartmentIds": "true", "withIdentities": "true"})
+    assert (asked["customData"], asked["departmentIds"], asked["identities"]) == ({}, [], [])
+    page = await api.ok("POST", "list-users", {"options": {"withCustomData": True, "withDepartmentIds": True,
+                                                           "withIdentities": True}})
+    assert all(u["customData"] == {} or u["customData"] for u in page["list"])
+    assert all(isinstance(u["departmentIds"], list) and isinstance(u["identities"], list) for u in page["list"])
+
+
+@pytest.mark.parametrize(
+    "extra,name",
+    [
+        ({"metadataSource": {"a": float("nan")}}, "metadataSource"),
+        ({"customData": {"a": [1, float("inf")]}}, "customData"),
+        ({"identities": [{"extIdpId": "x", "provider": "lark", "userIdInIdp": "u",
+                          "userInfoInIdp": {"a": float("-inf")}}]}, "userInfoInIdp"),
+    ],
+)
+async def test_json_documents_refuse_nan_and_infinity(api: Api, extra: dict[str, object], name: str) -> None:
+    """Python's JSON parser lets NaN in; stored, it would make the user unreadable."""
+    import json
+
+    payload = user_payload(**extra)
+    body = await api.raw("POST", "/api/v3/create-user", content=json.dumps(payload),
+                         headers={**ZH, "content-type": "application/json"})
+    assert (body["statusCode"], body["message"]) == (400, f"参数 {name} 格式错误")
+    assert (await api.ok("POST", "is-user-exists", {"username": payload["username"]}))["exists"] is False
+
+
+async def test_profile_attributes_can_be_searched_and_filtered(api: Api) -> None:
+    tag = user_payload()["username"]
+    acme = await api.ok("POST", "create-user", user_payload(company=f"ACME {tag} Ltd", city="Hangzhou"))
+    other = await api.ok("POST", "create-user", user_payload(company=f"Initech {tag}"))
+
+    async def ids(body: dict[str, object]) -> list[str]:
+        return [u["userId"] for u in (await api.ok("POST", "list-users", body))["list"]]
+
+    assert await ids({"keywords": f"acme {tag}", "options": {"fuzzySearchOn": ["company", "givenName"]}}) == \
+        [acme["userId"]]
+    assert await ids({"keywords": tag, "options": {"fuzzySearchOn": ["company"],
+                                                   "sort": [{"field": "createdAt", "order": "asc"}]}}) == \
+        [acme["userId"], other["userId"]]
+    hangzhou = await ids({"advancedFilter": [{"field": "city", "operator": "EQUAL", "value": "Hangzhou"},
+                                             {"field": "company", "operator": "CONTAINS", "value": tag}]})
+    assert hangzhou == [acme["userId"]]
+    no_city = await ids({"advancedFilter": [{"field": "city", "operator": "IS_NULL"},
+                                            {"field": "company", "operator": "CONTAINS", "value": tag}]})
+    assert no_city == [other["userId"]]
+    body = await zh_post(api, "list-users", {"keywords": "x", "options": {"fuzzySearchOn": ["gender"]}})
+    assert (body["statusCode"], body["message"]) == (400, "参数 fuzzySearchOn 格式错误")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,7 +13,15 @@ from starlette.responses import Response
 
 from twofold.api.context import current_lang
 from twofold.api.envelope import render
-from twofold.errors import AuthenticationFailed, InvalidParameter, MalformedBody, RouteNotFound, TwofoldError
+from twofold.errors import (
+    AuthenticationFailed,
+    InvalidParameter,
+    MalformedBody,
+    PageLimitExceeded,
+    RouteNotFound,
+    TwofoldError,
+    parameter_name,
+)
 
 log = logging.getLogger("twofold.errors")
 
@@ -43,13 +52,22 @@ def field_name(loc: tuple[Any, ...]) -> str:
     return text or "body"
 
 
+def validation_error(first: Mapping[str, Any]) -> TwofoldError:
+    """The Twofold error of pydantic's first complaint about a request (body or query)."""
+    if first.get("type") == "json_invalid":
+        return MalformedBody()
+    path = field_name(tuple(first.get("loc", ())))
+    if first.get("type") == "less_than_equal" and parameter_name(path) == "limit":
+        context = first.get("ctx")
+        maximum = context.get("le", 50) if isinstance(context, dict) else 50
+        return PageLimitExceeded(path, int(maximum))  # GenAuth's own wording for a page too large
+    return InvalidParameter(path, str(first.get("msg", "")))
+
+
 async def on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    first = errors[0] if errors else {"loc": ("body",), "msg": "invalid"}
-    if first.get("type") == "json_invalid":
-        return render_error(MalformedBody())
-    return render_error(InvalidParameter(field_name(tuple(first.get("loc", ()))), str(first.get("msg", ""))))
+    return render_error(validation_error(errors[0] if errors else {"loc": ("body",), "msg": "invalid"}))
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:

@@ -16,8 +16,7 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from twofold.api.errors import field_name
-from twofold.errors import InvalidParameter
+from twofold.api.errors import validation_error
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -56,8 +55,7 @@ def parse_query(model: type[M], items: list[tuple[str, str]]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidParameter(field_name(tuple(first["loc"])), first["msg"]) from None
+        raise validation_error(exc.errors()[0]) from None
 
 
 def query(model: type[M]) -> Callable[[Request], Coroutine[Any, Any, M]]:

@@ -62,8 +62,7 @@ def build_string_to_sign(method: str, headers: Mapping[str, str], resource: str)
     return f"{method.upper()}\n{canonical_headers(headers.items())}{resource}"
 
 
-def resource_from_query(path: str, query_string: str) -> str:
-    """Rebuild the signed resource of a GET from the received (form-encoded) query string."""
+def _query_members(query_string: str) -> dict[str, str | list[str]]:
     collected: dict[str, str | list[str]] = {}
     for key, value in parse_qsl(query_string, keep_blank_values=True):
         if key.endswith("[]"):
@@ -72,12 +71,35 @@ def resource_from_query(path: str, query_string: str) -> str:
                 bucket.append(value)
         else:
             collected[key] = value
+    return collected
+
+
+def _resource(path: str, members: Mapping[str, str | list[str]]) -> str:
     parts = []
-    for key in sorted(collected):
-        item = collected[key]
+    for key in sorted(members):
+        item = members[key]
         text = item if isinstance(item, str) else json.dumps(item, separators=(",", ":"), ensure_ascii=False)
         parts.append(f"{key}={text}")
     return f"{path}?{'&'.join(parts)}" if parts else path
+
+
+def resource_from_query(path: str, query_string: str) -> str:
+    """Rebuild the signed resource of a GET from the received (form-encoded) query string."""
+    return _resource(path, _query_members(query_string))
+
+
+# GET endpoints with array parameters.  The Node SDK signs an empty array as ``key=[]`` but axios
+# sends nothing for it, so the server cannot see it (docs/wire.md#signatures).
+ARRAY_QUERY_PARAMETERS: dict[str, tuple[str, ...]] = {"/api/v3/get-user-batch": ("userIds",)}
+
+
+def _with_empty_arrays(path: str, query_string: str) -> list[str]:
+    """The resources the Node SDK signed if the array parameters missing from the query were ``[]``."""
+    members = _query_members(query_string)
+    missing = [name for name in ARRAY_QUERY_PARAMETERS.get(path, ()) if name not in members]
+    if not missing:
+        return []
+    return [_resource(path, {**members, **{name: [] for name in missing}})]
 
 
 def resource_from_body(path: str, body: bytes) -> str:
@@ -147,8 +169,11 @@ def candidate_strings(
     method: str, headers: Mapping[str, str], path: str, query: str, body: bytes
 ) -> list[str]:
     """Every string-to-sign the request may have been signed with (docs/wire.md#rule-15)."""
-    resource = resource_from_query(path, query) if method.upper() == "GET" else resource_from_body(path, body)
+    is_get = method.upper() == "GET"
+    resource = resource_from_query(path, query) if is_get else resource_from_body(path, body)
     candidates = [build_string_to_sign(method, headers, resource)]
     if resource == path:
         candidates.append(build_string_to_sign(method, headers, path + "?"))
+    if is_get:  # an empty array the SDK signed but never sent; the endpoint then refuses the request
+        candidates.extend(build_string_to_sign(method, headers, r) for r in _with_empty_arrays(path, query))
     return candidates

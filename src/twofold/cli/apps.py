@@ -42,7 +42,7 @@ def list_apps(
     ctx: typer.Context,
     keywords: Annotated[str | None, typer.Option("--search")] = None,
     page: Annotated[int, typer.Option(min=1)] = 1,
-    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=50)] = 20,
     as_json: JsonOption = False,
 ) -> None:
     """List applications."""

@@ -15,6 +15,9 @@ class UserStatus(StrEnum):
     ARCHIVED = "Archived"
 
 
+GENDERS: tuple[str, ...] = ("M", "F", "U")  # male, female, unknown (the default)
+
+
 # Wire names of the profile attributes kept in the ``profile`` document (everything in UserDto that is
 # neither indexed nor derived).
 PROFILE_FIELDS: tuple[str, ...] = (

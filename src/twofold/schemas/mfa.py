@@ -130,5 +130,5 @@ class AppIdQuery(WireModel):
 
 class ListApplicationsQuery(WireModel):
     page: int = Field(default=1, ge=1)
-    limit: int = Field(default=10, ge=1, le=100)
+    limit: int = Field(default=10, ge=1, le=50)
     keywords: str | None = None

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from twofold.domain.user_queries import MAX_PAGE, MAX_PAGE_SIZE
 from twofold.domain.users import UserStatus
 from twofold.schemas.common import EmailText, Flag, LongText, ShortText, Text, WireModel
 from twofold.schemas.mfa import MfaTriggerDataInput
 
 Gender = Literal["M", "F", "U"]
+
+
+def _finite(value: Any) -> Any:
+    """JSON documents kept as given must be JSON: NaN and Infinity (which Python's parser lets in) are not."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
+JsonValue = Annotated[Any, AfterValidator(_finite)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(_finite)]
 
 
 class ProfileFields(WireModel):
@@ -43,8 +63,8 @@ class ProfileFields(WireModel):
     formatted: Text | None = None
     region: ShortText | None = None
     identity_number: ShortText | None = None
-    custom_data: dict[str, Any] | None = None
-    metadata_source: dict[str, Any] | None = None
+    custom_data: JsonObject | None = None
+    metadata_source: JsonObject | None = None
 
 
 class OtpInput(WireModel):
@@ -57,7 +77,7 @@ class IdentityInput(WireModel):
     provider: ShortText
     type: ShortText = "generic"
     user_id_in_idp: ShortText
-    user_info_in_idp: dict[str, Any] = Field(default_factory=dict)
+    user_info_in_idp: JsonObject = Field(default_factory=dict)
     origin_conn_ids: list[ShortText] = Field(default_factory=list)
 
 
@@ -118,7 +138,7 @@ class UpdateUserInfo(ProfileFields):
     username: ShortText | None = None
     external_id: ShortText | None = None
     password: LongText | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
     sync_relations: list[SyncRelationInput] | None = None
 
 
@@ -179,8 +199,8 @@ class AdvancedFilter(WireModel):
 
 
 class Pagination(WireModel):
-    page: int = Field(default=1, ge=1)
-    limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
 
 
 class Sorting(WireModel):
@@ -230,8 +250,8 @@ class GetUserBatchQuery(WireModel):
 
 
 class ListUsersQuery(WireModel):
-    page: int = Field(default=1, ge=1)
-    limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
     status: UserStatus | None = None
     updated_at_start: int | None = None
     updated_at_end: int | None = None
@@ -246,5 +266,5 @@ class LoginHistoryQuery(UserRefQuery):
     client_ip: str | None = None
     start: int | None = None
     end: int | None = None
-    page: int = Field(default=1, ge=1)
-    limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)

@@ -174,3 +174,16 @@ audit_events = Table(
     Index(None, "pool_id", "target_user_id", "id"),
     Index(None, "pool_id", "action", "id"),
 )
+
+custom_fields = Table(
+    "custom_fields",
+    metadata,
+    Column("pool_id", String(32), ForeignKey("user_pools.id", ondelete="CASCADE"), nullable=False),
+    Column("target_type", String(16), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("data_type", String(16), nullable=False),
+    Column("definition", Text, nullable=False),  # label, description, options, flags (JSON)
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("pool_id", "target_type", "key"),
+)

@@ -5,10 +5,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from twofold.domain.custom_fields import CustomField
 from twofold.domain.users import PROFILE_FIELDS, Identity, User
 from twofold.services.users import UserView
 
 _TIME_FIELDS = ("passwordLastSetAt",)
+# UserDto members Twofold does not track (no sign-in history, departments, posts or tenants yet):
+# present, and null, as GenAuth returns them for a user who never signed in.
+_UNTRACKED = (
+    "lastLogin",
+    "lastIp",
+    "userSourceId",
+    "lastLoginApp",
+    "mainDepartmentId",
+    "lastMfaTime",
+    "passwordSecurityLevel",
+    "postIdList",
+    "tenantId",
+)
+# Members that appear only when asked for (withDepartmentIds, withIdentities, withCustomData).
+_ON_REQUEST = ("departmentIds",)
 
 
 def iso(ms: int | None) -> str | None:
@@ -30,8 +46,13 @@ def identity_dto(identity: Identity) -> dict[str, Any]:
 
 
 def user_dto(
-    view: UserView, with_custom_data: bool = False, flat_custom_data: bool = False
+    view: UserView,
+    with_custom_data: bool = False,
+    flat_custom_data: bool = False,
+    with_department_ids: bool = False,
 ) -> dict[str, Any]:
+    """Every documented UserDto member, null when unset; ``customData``, ``departmentIds`` and
+    ``identities`` only when asked for."""
     user: User = view.user
     profile = user.profile
     dto: dict[str, Any] = {
@@ -57,13 +78,15 @@ def user_dto(
         "resetPasswordOnNextLogin": bool(profile.get("resetPasswordOnNextLogin", False)),
         "registerSource": [],
     }
+    for key in _UNTRACKED:
+        dto[key] = None
     for key in PROFILE_FIELDS:
-        if key not in dto:
+        if key not in dto and key not in _ON_REQUEST:
             dto[key] = profile.get(key)
     for key in _TIME_FIELDS:
         dto[key] = iso(profile.get(key))
-    if dto.get("departmentIds") is None:
-        dto.pop("departmentIds")
+    if with_department_ids:
+        dto["departmentIds"] = list(profile.get("departmentIds") or [])
     if view.identities is not None:
         dto["identities"] = [identity_dto(i) for i in view.identities]
     if with_custom_data:
@@ -72,3 +95,20 @@ def user_dto(
         for key, value in user.custom_data.items():
             dto.setdefault(key, value)
     return dto
+
+
+def custom_field_dto(field: CustomField) -> dict[str, Any]:
+    return {
+        "targetType": str(field.target_type),
+        "createdAt": iso(field.created_at),
+        "dataType": str(field.data_type),
+        "key": field.key,
+        "label": field.label,
+        "description": field.description,
+        "encrypted": field.encrypted,
+        "isUnique": field.is_unique,
+        "userEditable": field.user_editable,
+        "visibleInAdminConsole": field.visible_in_admin_console,
+        "visibleInUserCenter": field.visible_in_user_center,
+        "options": [{"value": v, "label": label} for v, label in field.options],
+    }

@@ -12,8 +12,21 @@ from twofold.api.deps import CallerDep, ServicesDep
 from twofold.api.query import query
 from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
-from twofold.api.v3.dto import identity_dto, user_dto
+from twofold.api.v3.dto import custom_field_dto, identity_dto, user_dto
+from twofold.api.v3.user_commands import (
+    create_options,
+    create_user_input,
+    custom_field_input,
+    list_users_input,
+    update_user_input,
+)
 from twofold.schemas.common import ShortText, WireModel
+from twofold.schemas.custom_fields import (
+    CustomDataQuery,
+    CustomFieldsQuery,
+    SetCustomDataRequest,
+    SetCustomFieldsRequest,
+)
 from twofold.schemas.users import (
     CreateUserRequest,
     CreateUsersBatchRequest,
@@ -36,15 +49,18 @@ router = APIRouter(prefix=PREFIX, tags=["users"], route_class=LeanRoute)
 
 @router.post("/create-user")
 async def create_user(body: CreateUserRequest, caller: CallerDep, services: ServicesDep) -> Response:
-    views = await services.users.create_users(caller, [body], body.options)
-    return envelope.ok(user_dto(views[0]))
+    views = await services.users.create_users(caller, [create_user_input(body)], create_options(body.options))
+    return envelope.ok(user_dto(views[0], with_custom_data=body.custom_data is not None))
 
 
 @router.post("/create-users-batch")
 async def create_users_batch(
     body: CreateUsersBatchRequest, caller: CallerDep, services: ServicesDep
 ) -> Response:
-    views = await services.users.create_users(caller, body.items, body.options, field_prefix="list")
+    items = [create_user_input(item) for item in body.items]
+    views = await services.users.create_users(
+        caller, items, create_options(body.options), field_prefix="list"
+    )
     return envelope.ok([user_dto(v) for v in views])
 
 
@@ -53,7 +69,9 @@ async def get_user(
     q: Annotated[GetUserQuery, Depends(query(GetUserQuery))], caller: CallerDep, services: ServicesDep
 ) -> Response:
     view = await services.users.get_user(caller.pool_id, q.user_id, q.user_id_type, bool(q.with_identities))
-    return envelope.ok(user_dto(view, bool(q.with_custom_data), bool(q.flat_custom_data)))
+    return envelope.ok(
+        user_dto(view, bool(q.with_custom_data), bool(q.flat_custom_data), bool(q.with_department_ids))
+    )
 
 
 @router.get("/get-user-batch")
@@ -65,7 +83,8 @@ async def get_user_batch(
     views = await services.users.get_users(
         caller.pool_id, q.user_ids, q.user_id_type, bool(q.with_identities)
     )
-    return envelope.ok([user_dto(v, bool(q.with_custom_data), bool(q.flat_custom_data)) for v in views])
+    flags = (bool(q.with_custom_data), bool(q.flat_custom_data), bool(q.with_department_ids))
+    return envelope.ok([user_dto(v, *flags) for v in views])
 
 
 @router.post("/list-users")
@@ -73,11 +92,12 @@ async def list_users(
     caller: CallerDep, services: ServicesDep, body: Annotated[ListUsersRequest | None, Body()] = None
 ) -> Response:
     request = body or ListUsersRequest()
-    total, views = await services.users.list_users(caller.pool_id, request)
+    total, views = await services.users.list_users(caller.pool_id, list_users_input(request))
     options = request.options
     custom = bool(options and options.with_custom_data)
     flat = bool(options and options.flat_custom_data)
-    return envelope.page([user_dto(v, custom, flat) for v in views], total)
+    departments = bool(options and options.with_department_ids)
+    return envelope.page([user_dto(v, custom, flat, departments) for v in views], total)
 
 
 @router.get("/list-users")
@@ -93,21 +113,28 @@ async def list_users_legacy(
         q.updated_at_end,
         bool(q.with_identities),
     )
-    return envelope.page([user_dto(v, bool(q.with_custom_data)) for v in views], total)
+    return envelope.page(
+        [
+            user_dto(v, bool(q.with_custom_data), with_department_ids=bool(q.with_department_ids))
+            for v in views
+        ],
+        total,
+    )
 
 
 @router.post("/update-user")
 async def update_user(body: UpdateUserRequest, caller: CallerDep, services: ServicesDep) -> Response:
     id_type = body.options.user_id_type if body.options else None
-    view = await services.users.update_user(caller, body, id_type)
-    return envelope.ok(user_dto(view))
+    view = await services.users.update_user(caller, update_user_input(body), id_type)
+    return envelope.ok(user_dto(view, with_custom_data=body.custom_data is not None))
 
 
 @router.post("/update-user-batch")
 async def update_user_batch(
     body: UpdateUsersBatchRequest, caller: CallerDep, services: ServicesDep
 ) -> Response:
-    views = await services.users.update_users(caller, body.items, None, prefix="list.")
+    items = [update_user_input(item) for item in body.items]
+    views = await services.users.update_users(caller, items, None, prefix="list.")
     return envelope.ok([user_dto(v) for v in views])
 
 
@@ -172,3 +199,37 @@ async def set_sync_relation(body: SyncRelationRequest, caller: CallerDep, servic
         caller, body.user_id, body.user_id_type, body.provider, body.user_id_in_idp
     )
     return envelope.ok({"success": True})
+
+
+# ----------------------------------------------------------------------------------- custom fields
+@router.post("/set-custom-fields")
+async def set_custom_fields(
+    body: SetCustomFieldsRequest, caller: CallerDep, services: ServicesDep
+) -> Response:
+    fields = await services.users.set_custom_fields(caller, [custom_field_input(i) for i in body.items])
+    return envelope.ok([custom_field_dto(f) for f in fields])
+
+
+@router.get("/get-custom-fields")
+async def get_custom_fields(
+    q: Annotated[CustomFieldsQuery, Depends(query(CustomFieldsQuery))],
+    caller: CallerDep,
+    services: ServicesDep,
+) -> Response:
+    fields = await services.users.get_custom_fields(caller.pool_id, q.target_type)
+    return envelope.ok([custom_field_dto(f) for f in fields])
+
+
+@router.post("/set-custom-data")
+async def set_custom_data(body: SetCustomDataRequest, caller: CallerDep, services: ServicesDep) -> Response:
+    values = {item.key: item.value for item in body.items}
+    await services.users.set_custom_data(caller, body.target_type, body.target_identifier, values)
+    return envelope.ok({"success": True})
+
+
+@router.get("/get-custom-data")
+async def get_custom_data(
+    q: Annotated[CustomDataQuery, Depends(query(CustomDataQuery))], caller: CallerDep, services: ServicesDep
+) -> Response:
+    data = await services.users.get_custom_data(caller.pool_id, q.target_type, q.target_identifier)
+    return envelope.ok(data)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from twofold.domain.identifiers import UserIdType, UserRef
+from twofold.domain.user_queries import UserQuery
 from twofold.domain.users import Identity, User, UserStatus
 from twofold.storage.database import Connection
+from twofold.storage.repositories.user_filters import conditions_of, order_by
 
 _COLUMNS = (
     "id, pool_id, username, email, phone, phone_country_code, external_id, status, name, nickname,"
@@ -135,24 +136,16 @@ async def delete(conn: Connection, pool_id: str, user_ids: Sequence[str]) -> int
 
 
 # ------------------------------------------------------------------------------------------ listing
-@dataclass(frozen=True)
-class Condition:
-    """One SQL condition over whitelisted columns, built by ``services/user_queries.py``."""
-
-    sql: str
-    params: dict[str, Any]
-
-
-async def list_page(
-    conn: Connection, pool_id: str, conditions: Sequence[Condition], order_by: str, offset: int, limit: int
-) -> tuple[int, list[User]]:
+async def list_page(conn: Connection, pool_id: str, query: UserQuery) -> tuple[int, list[User]]:
+    """The total number of users ``query`` matches, and its page of them."""
+    conditions = conditions_of(query, conn.dialect)
     where = " AND ".join(["u.pool_id = :pool", *(c.sql for c in conditions)])
-    params: dict[str, Any] = {"pool": pool_id, "offset": offset, "limit": limit}
+    params: dict[str, Any] = {"pool": pool_id, "offset": query.offset, "limit": query.limit}
     for condition in conditions:
         params.update(condition.params)
     total = int(await conn.fetch_value(f"SELECT COUNT(*) FROM users u WHERE {where}", params))
     rows = await conn.fetch_all(
-        f"{_U} WHERE {where} ORDER BY {order_by} LIMIT :limit OFFSET :offset",
+        f"{_U} WHERE {where} ORDER BY {order_by(query.sort)} LIMIT :limit OFFSET :offset",
         params,
     )
     return total, [user_from_row(r) for r in rows]
