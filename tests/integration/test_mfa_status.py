@@ -16,6 +16,7 @@ from twofold.errors import (
     ProfileFieldMismatch,
     UserNotFound,
     VersionConflict,
+    parameter_name,
 )
 
 
@@ -396,7 +397,8 @@ async def test_refusals_of_meaning_do_not_say_format_error(
         body = {"appId": app["appId"], **change}
     answer = await api.raw("POST", f"/api/v3/{path}", json=body, headers={"x-authing-lang": "zh-CN"})
     assert answer["statusCode"] == 400, answer
-    assert field in answer["message"] and "格式错误" not in answer["message"], answer["message"]
+    assert f"参数 {parameter_name(field)} " in answer["message"] and "格式错误" not in answer["message"], answer
+
 
 
 async def test_initial_status_is_written_with_its_own_audit_event(api: Api) -> None:
