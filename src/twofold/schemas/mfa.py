@@ -7,27 +7,37 @@ from typing import Annotated, Any
 from pydantic import Field, StrictBool, StrictInt
 
 from twofold.domain.commands import PolicyInput, TriggerDataInput
-from twofold.schemas.common import EmailText, ShortText, WireModel
+from twofold.schemas.common import (
+    CountryCodeText,
+    EmailText,
+    Int32,
+    PageNumber,
+    PhoneText,
+    ShortText,
+    Text,
+    WireModel,
+    WordText,
+)
 
-Factors = Annotated[list[ShortText], Field(max_length=10)]
+Factors = Annotated[list[WordText], Field(max_length=10)]
 
 
 class ApplicationMfaInput(WireModel):
-    mfa_policy: ShortText
-    status: StrictInt
-    sort: StrictInt
+    mfa_policy: WordText
+    status: Annotated[StrictInt, Int32]
+    sort: Annotated[StrictInt, Int32]
 
 
 class MfaTriggerDataInput(WireModel):
     mfa_token: Annotated[str, Field(max_length=4000)] | None = None  # required by set-mfa-status
     application_mfa: Annotated[list[ApplicationMfaInput], Field(max_length=20)]
-    mfa_phone: ShortText | None = None
-    mfa_phone_country_code: ShortText | None = None
+    mfa_phone: PhoneText | None = None
+    mfa_phone_country_code: CountryCodeText | None = None
     mfa_email: EmailText | None = None
     nickname: ShortText | None = None
     username: ShortText | None = None
-    phone: ShortText | None = None
-    phone_country_code: ShortText | None = None
+    phone: PhoneText | None = None
+    phone_country_code: CountryCodeText | None = None
     face_mfa_enabled: StrictBool | None = None
     totp_mfa_enabled: StrictBool | None = None
 
@@ -50,17 +60,17 @@ class MfaTriggerDataInput(WireModel):
 class SetMfaStatusRequest(WireModel):
     mfa_trigger_data: MfaTriggerDataInput
     user_id: ShortText
-    user_id_type: ShortText | None = None
-    version: StrictInt | None = Field(default=None, description="Twofold extension: optimistic concurrency")
+    user_id_type: WordText | None = None
+    version: Annotated[StrictInt, Int32] | None = Field(default=None, description="Twofold extension: optimistic concurrency")
 
 
 class MfaStatusQuery(WireModel):
-    user_id: str | None = None
-    user_id_type: str | None = None
+    user_id: ShortText | None = None
+    user_id_type: WordText | None = None
 
 
 class TriggerDataQuery(MfaStatusQuery):
-    app_id: str | None = None
+    app_id: ShortText | None = None
 
 
 class UpdateApplicationMfaRequest(WireModel):
@@ -94,22 +104,22 @@ class ImportOtpRequest(WireModel):
 class CreateApplicationRequest(WireModel):
     app_name: ShortText
     app_identifier: ShortText | None = None
-    app_logo: Annotated[str, Field(max_length=1000)] | None = None
-    app_description: Annotated[str, Field(max_length=1000)] | None = None
-    app_type: ShortText | None = None
-    default_protocol: ShortText | None = None
-    redirect_uris: list[Annotated[str, Field(max_length=1000)]] | None = None
-    logout_redirect_uris: list[Annotated[str, Field(max_length=1000)]] | None = None
-    init_login_uri: Annotated[str, Field(max_length=1000)] | None = None
+    app_logo: Text | None = None
+    app_description: Text | None = None
+    app_type: WordText | None = None
+    default_protocol: WordText | None = None
+    redirect_uris: Annotated[list[Text], Field(max_length=100)] | None = None
+    logout_redirect_uris: Annotated[list[Text], Field(max_length=100)] | None = None
+    init_login_uri: Text | None = None
     template: ShortText | None = None
     template_data: Any = None
 
 
 class AppIdQuery(WireModel):
-    app_id: str | None = None
+    app_id: ShortText | None = None
 
 
 class ListApplicationsQuery(WireModel):
-    page: int = Field(default=1, ge=1)
+    page: PageNumber = 1
     limit: int = Field(default=10, ge=1, le=100)
-    keywords: str | None = None
+    keywords: ShortText | None = None

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from twofold.domain.users import UserStatus
-from twofold.schemas.common import EmailText, Flag, LongText, ShortText, Text, WireModel
+from twofold.schemas.common import (
+    CountryCodeText,
+    EmailText,
+    Flag,
+    Int64,
+    LongText,
+    PageNumber,
+    PhoneText,
+    ShortText,
+    Text,
+    WireModel,
+    WordText,
+)
 from twofold.schemas.mfa import MfaTriggerDataInput
 
 Gender = Literal["M", "F", "U"]
@@ -54,17 +66,17 @@ class OtpInput(WireModel):
 
 class IdentityInput(WireModel):
     ext_idp_id: ShortText
-    provider: ShortText
-    type: ShortText = "generic"
+    provider: WordText
+    type: WordText = "generic"
     user_id_in_idp: ShortText
     user_info_in_idp: dict[str, Any] = Field(default_factory=dict)
-    origin_conn_ids: list[ShortText] = Field(default_factory=list)
+    origin_conn_ids: list[ShortText] = Field(default_factory=list, max_length=100)
 
 
 class SyncRelationInput(WireModel):
     """Twofold extension: ``provider`` (e.g. ``lark``) and the user's id there."""
 
-    provider: ShortText
+    provider: WordText
     user_id_in_idp: ShortText
 
 
@@ -78,17 +90,17 @@ class CreateUserOptions(WireModel):
 class CreateUserInfo(ProfileFields):
     status: UserStatus | None = None
     email: EmailText | None = None
-    phone: ShortText | None = None
-    phone_country_code: ShortText | None = None
+    phone: PhoneText | None = None
+    phone_country_code: CountryCodeText | None = None
     username: ShortText | None = None
     external_id: ShortText | None = None
     password: LongText | None = None
     salt: ShortText | None = None
-    tenant_ids: list[ShortText] | None = None
-    department_ids: list[ShortText] | None = None
+    tenant_ids: Annotated[list[ShortText], Field(max_length=100)] | None = None
+    department_ids: Annotated[list[ShortText], Field(max_length=100)] | None = None
     otp: OtpInput | None = None
-    identities: list[IdentityInput] | None = None
-    sync_relations: list[SyncRelationInput] | None = None
+    identities: Annotated[list[IdentityInput], Field(max_length=100)] | None = None
+    sync_relations: Annotated[list[SyncRelationInput], Field(max_length=100)] | None = None
     mfa_trigger_data: MfaTriggerDataInput | None = None  # Twofold extension: the initial MFA status
 
 
@@ -102,7 +114,7 @@ class CreateUsersBatchRequest(WireModel):
 
 
 class UpdateUserOptions(WireModel):
-    user_id_type: ShortText | None = None
+    user_id_type: WordText | None = None
     reset_password_on_first_login: bool | None = None
     reset_password_on_next_login: bool | None = None
     password_encrypt_type: Literal["none", "rsa", "sm2"] | None = None
@@ -113,13 +125,13 @@ class UpdateUserInfo(ProfileFields):
     user_id: ShortText
     status: UserStatus | None = None
     email: EmailText | None = None
-    phone: ShortText | None = None
-    phone_country_code: ShortText | None = None
+    phone: PhoneText | None = None
+    phone_country_code: CountryCodeText | None = None
     username: ShortText | None = None
     external_id: ShortText | None = None
     password: LongText | None = None
     metadata: dict[str, Any] | None = None
-    sync_relations: list[SyncRelationInput] | None = None
+    sync_relations: Annotated[list[SyncRelationInput], Field(max_length=100)] | None = None
 
 
 class UpdateUserRequest(UpdateUserInfo):
@@ -131,18 +143,18 @@ class UpdateUsersBatchRequest(WireModel):
 
 
 class DeleteUsersOptions(WireModel):
-    user_id_type: ShortText | None = None
+    user_id_type: WordText | None = None
 
 
 class DeleteUsersBatchRequest(WireModel):
-    user_ids: list[ShortText] | None = None
+    user_ids: Annotated[list[ShortText], Field(max_length=1000)] | None = None
     options: DeleteUsersOptions | None = None
 
 
 class IsUserExistsRequest(WireModel):
     username: ShortText | None = None
     email: EmailText | None = None
-    phone: ShortText | None = None
+    phone: PhoneText | None = None
     external_id: ShortText | None = None
 
 
@@ -150,14 +162,14 @@ class LinkIdentityRequest(WireModel):
     user_id_in_idp: ShortText
     user_id: ShortText
     ext_idp_id: ShortText
-    type: ShortText | None = None
+    type: WordText | None = None
     is_social: bool | None = None
 
 
 class UnlinkIdentityRequest(WireModel):
     user_id: ShortText
     ext_idp_id: ShortText
-    type: ShortText | None = None
+    type: WordText | None = None
     is_social: bool | None = None
 
 
@@ -179,7 +191,7 @@ class AdvancedFilter(WireModel):
 
 
 class Pagination(WireModel):
-    page: int = Field(default=1, ge=1)
+    page: PageNumber = 1
     limit: int = Field(default=10, ge=1, le=50)
 
 
@@ -190,8 +202,8 @@ class Sorting(WireModel):
 
 class ListUsersOptions(WireModel):
     pagination: Pagination | None = None
-    sort: list[Sorting] | None = None
-    fuzzy_search_on: list[ShortText] | None = None
+    sort: Annotated[list[Sorting], Field(max_length=10)] | None = None
+    fuzzy_search_on: Annotated[list[ShortText], Field(max_length=50)] | None = None
     with_custom_data: bool | None = None
     with_identities: bool | None = None
     with_post: bool | None = None
@@ -208,8 +220,8 @@ class ListUsersRequest(WireModel):
 
 # ---------------------------------------------------------------------------------------- queries
 class UserRefQuery(WireModel):
-    user_id: str | None = None
-    user_id_type: str | None = None
+    user_id: Text | None = None  # "<extIdpId>:<userIdInIdp>" for userIdType=identity
+    user_id_type: WordText | None = None
 
 
 class GetUserQuery(UserRefQuery):
@@ -221,8 +233,8 @@ class GetUserQuery(UserRefQuery):
 
 
 class GetUserBatchQuery(WireModel):
-    user_ids: list[str] | None = None
-    user_id_type: str | None = None
+    user_ids: Annotated[list[Text], Field(max_length=1000)] | None = None
+    user_id_type: WordText | None = None
     with_custom_data: Flag = None
     flat_custom_data: Flag = None
     with_identities: Flag = None
@@ -230,11 +242,11 @@ class GetUserBatchQuery(WireModel):
 
 
 class ListUsersQuery(WireModel):
-    page: int = Field(default=1, ge=1)
+    page: PageNumber = 1
     limit: int = Field(default=10, ge=1, le=50)
     status: UserStatus | None = None
-    updated_at_start: int | None = None
-    updated_at_end: int | None = None
+    updated_at_start: Int64 | None = None
+    updated_at_end: Int64 | None = None
     with_custom_data: Flag = None
     with_identities: Flag = None
     with_post: Flag = None
@@ -242,9 +254,9 @@ class ListUsersQuery(WireModel):
 
 
 class LoginHistoryQuery(UserRefQuery):
-    app_id: str | None = None
-    client_ip: str | None = None
-    start: int | None = None
-    end: int | None = None
-    page: int = Field(default=1, ge=1)
+    app_id: ShortText | None = None
+    client_ip: ShortText | None = None
+    start: Int64 | None = None
+    end: Int64 | None = None
+    page: PageNumber = 1
     limit: int = Field(default=10, ge=1, le=50)
