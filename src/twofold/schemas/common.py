@@ -25,7 +25,7 @@ import re
 import typing
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
@@ -41,6 +41,8 @@ WordText = Annotated[str, StringConstraints(max_length=32)]  # wire vocabulary: 
 # Integers as the columns hold them: INTEGER (32 bits) and BIGINT (64 bits) on PostgreSQL.
 Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+EpochSeconds = Annotated[int, Field(ge=-(2**63 // 1000), le=(2**63 - 1) // 1000)]  # stored as milliseconds
+StrictInt32 = Annotated[int, Strict(), Field(ge=-(2**31), le=2**31 - 1)]  # no "1" for 1 (JSON bodies)
 PageNumber = Annotated[int, Field(ge=1, le=1_000_000)]  # offset = (page - 1) * limit stays far inside 64 bits
 
 MAX_LIST_ITEMS = 1000

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictBool
 
 from twofold.domain.commands import PolicyInput, TriggerDataInput
 from twofold.schemas.common import (
     CountryCodeText,
     EmailText,
-    Int32,
     PageNumber,
     PhoneText,
     ShortText,
+    StrictInt32,
     Text,
     WireModel,
     WordText,
@@ -24,8 +24,8 @@ Factors = Annotated[list[WordText], Field(max_length=10)]
 
 class ApplicationMfaInput(WireModel):
     mfa_policy: WordText
-    status: Annotated[StrictInt, Int32]
-    sort: Annotated[StrictInt, Int32]
+    status: StrictInt32
+    sort: StrictInt32
 
 
 class MfaTriggerDataInput(WireModel):
@@ -61,7 +61,7 @@ class SetMfaStatusRequest(WireModel):
     mfa_trigger_data: MfaTriggerDataInput
     user_id: ShortText
     user_id_type: WordText | None = None
-    version: Annotated[StrictInt, Int32] | None = Field(default=None, description="Twofold extension: optimistic concurrency")
+    version: StrictInt32 | None = Field(default=None, description="Twofold extension: optimistic concurrency")
 
 
 class MfaStatusQuery(WireModel):

@@ -10,6 +10,7 @@ from twofold.domain.users import UserStatus
 from twofold.schemas.common import (
     CountryCodeText,
     EmailText,
+    EpochSeconds,
     Flag,
     Int64,
     LongText,
@@ -245,8 +246,8 @@ class ListUsersQuery(WireModel):
     page: PageNumber = 1
     limit: int = Field(default=10, ge=1, le=50)
     status: UserStatus | None = None
-    updated_at_start: Int64 | None = None
-    updated_at_end: Int64 | None = None
+    updated_at_start: EpochSeconds | None = None
+    updated_at_end: EpochSeconds | None = None
     with_custom_data: Flag = None
     with_identities: Flag = None
     with_post: Flag = None
