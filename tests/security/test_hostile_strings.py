@@ -39,6 +39,7 @@ from twofold.storage.tables import metadata
 Path = tuple[str | int, ...]
 SEARCH_LIMIT = 100_000  # a string or list the schema accepts at this length counts as unbounded
 INT_LIMIT = 2**80
+LIST_LIMIT = 20_000
 
 # ------------------------------------------------------------------------------ the app's routes
 
@@ -168,7 +169,6 @@ def _samples(seed: Seed) -> dict[str, Callable[[], Any]]:
         "mfaPhoneCountryCode": lambda: "+86",
         "field": lambda: "username",
         "fuzzySearchOn": lambda: ["username"],
-        "password": lambda: "Hostile-passw0rd",
         "nickname": lambda: f"Hostile {n()}",
     }
 
@@ -290,10 +290,14 @@ def hostile_cases(route: Route, seed: Seed) -> Iterator[Case]:
             assert largest < INT_LIMIT - 1, f"{route.name}: {leaf.path} has no upper bound"
             yield Case(leaf, f"the integer {largest + 1}", with_value(largest + 1))
         elif leaf.kind == "list":
-            baseline_item = typing.cast(list[Any], _at(baseline, leaf.path))[0]
-            longest = largest_accepted(lambda k: is_accepted(route, with_value([baseline_item] * k)), 20_000)
-            assert longest < 20_000 - 1, f"{route.name}: {leaf.path} has no item bound"
-            yield Case(leaf, f"{longest + 1} items", with_value([baseline_item] * (longest + 1)))
+            item = typing.cast(list[Any], _at(baseline, leaf.path))[0]
+
+            def many(k: int, item: Any = item) -> dict[str, Any]:
+                return with_value([item] * k)
+
+            longest = largest_accepted(lambda k: is_accepted(route, many(k)), LIST_LIMIT)
+            assert longest < LIST_LIMIT - 1, f"{route.name}: {leaf.path} has no item bound"
+            yield Case(leaf, f"{longest + 1} items", many(longest + 1))
 
 
 def boundary_cases(route: Route, seed: Seed) -> Iterator[Case]:
@@ -396,3 +400,29 @@ async def test_longest_accepted_values_never_break_the_database(route: Route, ap
         if body["statusCode"] >= 500:
             failures.append(f"{short(case)}: statusCode {body['statusCode']} {body['message'][:120]}")
     assert failures == []
+
+
+# ------------------------------------------------------------------------------ the reported cases, via the SDK
+
+
+@pytest.mark.compat
+@pytest.mark.parametrize("field", ["username", "nickname"])
+def test_genauth_sdk_create_user_with_a_nul_is_refused_and_stores_nothing(live_server: Any, field: str) -> None:
+    from tests.compat.support import assert_envelope, genauth_client, new_person, ok_data
+
+    person = new_person("nul")
+    values = {"username": person["username"], "email": person["email"], "nickname": "Hostile user"}
+    values[field] = values[field][:4] + "\u0000" + values[field][4:]
+    users_before = ok_data(live_server.call("POST", "list-users", json={}))["totalCount"]
+    body = assert_envelope(genauth_client(live_server).create_user(**values))
+    assert body["statusCode"] == 400 and field in body["message"], body
+    assert body["apiCode"] and body["requestId"], body
+    assert ok_data(live_server.call("POST", "list-users", json={}))["totalCount"] == users_before
+
+
+@pytest.mark.compat
+def test_genauth_sdk_is_user_exists_with_a_nul_is_refused(live_server: Any) -> None:
+    from tests.compat.support import assert_envelope, genauth_client
+
+    body = assert_envelope(genauth_client(live_server).is_user_exists(username="nul\u0000user"))
+    assert body["statusCode"] == 400 and "username" in body["message"], body
