@@ -24,13 +24,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
+import httpx
 import psycopg
 import pytest
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
-from tests.conftest import SECRET_KEY, Api
+from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY, Api
 from tests.factories import user_payload
+from tests.hmac_auth import NodeStyleSigner
 from twofold.api.app import create_app
 from twofold.config import Settings
 from twofold.schemas.common import WireModel, is_identifier
@@ -400,6 +402,28 @@ async def test_longest_accepted_values_never_break_the_database(route: Route, ap
         if body["statusCode"] >= 500:
             failures.append(f"{short(case)}: statusCode {body['statusCode']} {body['message'][:120]}")
     assert failures == []
+
+
+
+async def test_credentials_holding_a_nul_fail_authentication_like_any_other(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Credentials are input too, read before any model: a NUL there is a failed sign-in, not a 500."""
+    before = dump(settings.database_url)
+    body = await Api(client).raw(
+        "POST",
+        "/api/v3/get-management-token",
+        json={"accessKeyId": f"{BOOTSTRAP_KEY_ID}\x00", "accessKeySecret": BOOTSTRAP_SECRET},
+        auth=False,
+    )
+    assert body["statusCode"] == 401, body
+    for signer in (
+        NodeStyleSigner(f"{BOOTSTRAP_KEY_ID[:5]}\x00{BOOTSTRAP_KEY_ID[5:]}", BOOTSTRAP_SECRET),
+        NodeStyleSigner(BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, nonce="nonce\x00nonce"),
+    ):
+        response = await client.get("/api/v3/get-user", params={"userId": "nobody"}, auth=signer)
+        assert response.json()["statusCode"] == 401, response.text
+    assert dump(settings.database_url) == before
 
 
 # ------------------------------------------------------------------------------ the reported cases, via the SDK
