@@ -37,6 +37,8 @@ EmailText = Annotated[str, StringConstraints(max_length=320)]  # RFC 5321: 64 + 
 PhoneText = Annotated[str, StringConstraints(max_length=32)]  # the users.phone column
 CountryCodeText = Annotated[str, StringConstraints(max_length=8)]  # the users.phone_country_code column
 WordText = Annotated[str, StringConstraints(max_length=32)]  # wire vocabulary: types, providers, factors
+# A user as ``userIdType`` reads it: an id, a contact, or "<extIdpId>:<userIdInIdp>" (200 + 1 + 300).
+UserRefText = Annotated[str, StringConstraints(max_length=512)]
 
 # Integers as the columns hold them: INTEGER (32 bits) and BIGINT (64 bits) on PostgreSQL.
 Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]

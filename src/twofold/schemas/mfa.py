@@ -15,6 +15,7 @@ from twofold.schemas.common import (
     ShortText,
     StrictInt32,
     Text,
+    UserRefText,
     WireModel,
     WordText,
 )
@@ -59,13 +60,13 @@ class MfaTriggerDataInput(WireModel):
 
 class SetMfaStatusRequest(WireModel):
     mfa_trigger_data: MfaTriggerDataInput
-    user_id: ShortText
+    user_id: UserRefText
     user_id_type: WordText | None = None
     version: StrictInt32 | None = Field(default=None, description="Twofold extension: optimistic concurrency")
 
 
 class MfaStatusQuery(WireModel):
-    user_id: ShortText | None = None
+    user_id: UserRefText | None = None
     user_id_type: WordText | None = None
 
 

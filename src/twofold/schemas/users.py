@@ -18,6 +18,7 @@ from twofold.schemas.common import (
     PhoneText,
     ShortText,
     Text,
+    UserRefText,
     WireModel,
     WordText,
 )
@@ -123,7 +124,7 @@ class UpdateUserOptions(WireModel):
 
 
 class UpdateUserInfo(ProfileFields):
-    user_id: ShortText
+    user_id: UserRefText
     status: UserStatus | None = None
     email: EmailText | None = None
     phone: PhoneText | None = None
@@ -148,7 +149,7 @@ class DeleteUsersOptions(WireModel):
 
 
 class DeleteUsersBatchRequest(WireModel):
-    user_ids: Annotated[list[ShortText], Field(max_length=1000)] | None = None
+    user_ids: Annotated[list[UserRefText], Field(max_length=1000)] | None = None
     options: DeleteUsersOptions | None = None
 
 
@@ -221,7 +222,7 @@ class ListUsersRequest(WireModel):
 
 # ---------------------------------------------------------------------------------------- queries
 class UserRefQuery(WireModel):
-    user_id: Text | None = None  # "<extIdpId>:<userIdInIdp>" for userIdType=identity
+    user_id: UserRefText | None = None
     user_id_type: WordText | None = None
 
 
@@ -234,7 +235,7 @@ class GetUserQuery(UserRefQuery):
 
 
 class GetUserBatchQuery(WireModel):
-    user_ids: Annotated[list[Text], Field(max_length=1000)] | None = None
+    user_ids: Annotated[list[UserRefText], Field(max_length=1000)] | None = None
     user_id_type: WordText | None = None
     with_custom_data: Flag = None
     flat_custom_data: Flag = None

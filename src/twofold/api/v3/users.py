@@ -13,7 +13,7 @@ from twofold.api.query import query
 from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
 from twofold.api.v3.dto import identity_dto, user_dto
-from twofold.schemas.common import ShortText, WireModel, WordText
+from twofold.schemas.common import ShortText, UserRefText, WireModel, WordText
 from twofold.schemas.users import (
     CreateUserRequest,
     CreateUsersBatchRequest,
@@ -159,7 +159,7 @@ async def get_user_login_history(
 
 
 class SyncRelationRequest(WireModel):
-    user_id: ShortText
+    user_id: UserRefText
     user_id_type: WordText | None = None
     provider: WordText
     user_id_in_idp: ShortText
