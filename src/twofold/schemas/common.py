@@ -108,11 +108,9 @@ class _Refusal(Exception):
         self.error = PydanticCustomError(kind, message)
 
 
-def _check_text(value: str, identifier: bool) -> None:
+def _check_text(value: str) -> None:
     if "\x00" in value:
         raise _Refusal("string_nul", "NUL characters are not allowed")
-    if identifier and _CONTROLS.search(value):
-        raise _Refusal("string_control", "control characters are not allowed in an identifier")
 
 
 class _JsonBudget:
@@ -128,7 +126,7 @@ class _JsonBudget:
         if depth > MAX_JSON_DEPTH:
             raise _Refusal("json_too_deep", f"at most {MAX_JSON_DEPTH} levels")
         if isinstance(value, str):
-            _check_text(value, identifier=False)
+            _check_text(value)
             if len(value) > _JSON_STRING_MAX:
                 raise _Refusal("json_string_too_long", f"strings of at most {_JSON_STRING_MAX} characters")
         elif isinstance(value, bool) or value is None:
@@ -142,13 +140,26 @@ class _JsonBudget:
         elif isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(key, str):
-                    _check_text(key, identifier=False)
+                    _check_text(key)
                     if len(key) > _JSON_KEY_MAX:
                         raise _Refusal("json_key_too_long", f"keys of at most {_JSON_KEY_MAX} characters")
                 self.walk(item, depth + 1)
         elif isinstance(value, list | tuple):
             for item in value:
                 self.walk(item, depth + 1)
+
+
+_TEXT, _IDENTIFIER, _JSON = 1, 2, 3
+
+
+def _is_hostile(value: str, kind: int) -> bool:
+    """The fast test of the common case (nothing wrong); ``_refusal`` then says what is wrong."""
+    return "\x00" in value or (kind == _IDENTIFIER and _CONTROLS.search(value) is not None)
+
+
+def _refusal(cls: type[BaseModel], loc: tuple[str | int, ...], value: Any, error: _Refusal) -> ValidationError:
+    detail = InitErrorDetails(type=error.error, loc=loc, input=value)
+    return ValidationError.from_exception_data(cls.__name__, [detail])
 
 
 class WireModel(BaseModel):
@@ -158,28 +169,28 @@ class WireModel(BaseModel):
         alias_generator=to_camel, populate_by_name=True, extra="ignore", str_max_length=TEXT_MAX
     )
 
-    # Per class, by wire alias and Python name: "id" (identifier), "json" (free-form) or "text".
-    _input_kinds: ClassVar[dict[str, str]] = {}
+    # Per class, by wire alias and Python name: _TEXT, _IDENTIFIER or _JSON (free-form).
+    _input_kinds: ClassVar[dict[str, int]] = {}
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        kinds: dict[str, str] = {}
+        kinds: dict[str, int] = {}
         for name, info in cls.model_fields.items():
             alias = info.alias or name
             if _is_free_form(info.annotation):
-                kind = "json"
-            elif is_identifier(alias):
-                kind = "id"
+                kinds[alias] = kinds[name] = _JSON
             else:
-                kind = "text"
-            kinds[alias] = kinds[name] = kind
+                kinds[alias] = kinds[name] = _IDENTIFIER if is_identifier(alias) else _TEXT
         cls._input_kinds = kinds
 
     @model_validator(mode="before")
     @classmethod
     def _refuse_hostile_input(cls, data: Any) -> Any:
-        """The checks of the module docstring, on this model's own fields; nested models check theirs."""
+        """The checks of the module docstring, on this model's own fields; nested models check theirs.
+
+        Written for the common case, where nothing is wrong: one pass over the keys sent, no call per
+        value (it runs for every model of every request)."""
         if not isinstance(data, dict):
             return data
         kinds = cls._input_kinds
@@ -187,21 +198,25 @@ class WireModel(BaseModel):
             kind = kinds.get(key)
             if kind is None:
                 continue  # an unknown key is dropped, never read
-            loc: tuple[str | int, ...] = (key,)
-            bad = value
-            try:
-                if kind == "json":
-                    _JsonBudget().walk(value, 0)
-                elif isinstance(value, str):
-                    _check_text(value, kind == "id")
-                elif isinstance(value, list):
-                    if len(value) > MAX_LIST_ITEMS:
-                        raise _Refusal("too_long", f"at most {MAX_LIST_ITEMS} items")
-                    for index, item in enumerate(value):
-                        if isinstance(item, str):
-                            loc, bad = (key, index), item
-                            _check_text(item, kind == "id")
-            except _Refusal as refusal:
-                detail = InitErrorDetails(type=refusal.error, loc=loc, input=bad)
-                raise ValidationError.from_exception_data(cls.__name__, [detail]) from None
+            if kind == _JSON:
+                if isinstance(value, str | list | dict | int | float):
+                    try:
+                        _JsonBudget().walk(value, 0)
+                    except _Refusal as error:
+                        raise _refusal(cls, (key,), value, error) from None
+            elif isinstance(value, str):
+                if _is_hostile(value, kind):
+                    raise _refusal(cls, (key,), value, _text_refusal(value))
+            elif isinstance(value, list):
+                if len(value) > MAX_LIST_ITEMS:
+                    raise _refusal(cls, (key,), value, _Refusal("too_long", f"at most {MAX_LIST_ITEMS} items"))
+                for index, item in enumerate(value):
+                    if isinstance(item, str) and _is_hostile(item, kind):
+                        raise _refusal(cls, (key, index), item, _text_refusal(item))
         return data
+
+
+def _text_refusal(value: str) -> _Refusal:
+    if "\x00" in value:
+        return _Refusal("string_nul", "NUL characters are not allowed")
+    return _Refusal("string_control", "control characters are not allowed in an identifier")
