@@ -29,10 +29,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, Stri
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-TEXT_MAX = 1000
+SHORT_MAX, TEXT_MAX, LONG_MAX = 200, 1000, 4000
 Text = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=4000)]
+ShortText = Annotated[str, StringConstraints(max_length=SHORT_MAX)]
+LongText = Annotated[str, StringConstraints(max_length=LONG_MAX)]
 EmailText = Annotated[str, StringConstraints(max_length=320)]  # RFC 5321: 64 + 1 + 255
 PhoneText = Annotated[str, StringConstraints(max_length=32)]  # the users.phone column
 CountryCodeText = Annotated[str, StringConstraints(max_length=8)]  # the users.phone_country_code column
@@ -41,18 +41,19 @@ WordText = Annotated[str, StringConstraints(max_length=32)]  # wire vocabulary: 
 UserRefText = Annotated[str, StringConstraints(max_length=512)]
 
 # Integers as the columns hold them: INTEGER (32 bits) and BIGINT (64 bits) on PostgreSQL.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
-Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-EpochSeconds = Annotated[int, Field(ge=-(2**63 // 1000), le=(2**63 - 1) // 1000)]  # stored as milliseconds
-StrictInt32 = Annotated[int, Strict(), Field(ge=-(2**31), le=2**31 - 1)]  # no "1" for 1 (JSON bodies)
+Int64 = Annotated[int, Field(ge=_INT64_MIN, le=_INT64_MAX)]
+EpochSeconds = Annotated[int, Field(ge=_INT64_MIN // 1000 + 1, le=_INT64_MAX // 1000)]  # stored as milliseconds
+StrictInt32 = Annotated[Int32, Strict()]  # no "1" for 1 (JSON bodies)
 PageNumber = Annotated[int, Field(ge=1, le=1_000_000)]  # offset = (page - 1) * limit stays far inside 64 bits
 
 MAX_LIST_ITEMS = 1000
 MAX_JSON_DEPTH = 10
 MAX_JSON_NODES = 2000
-_JSON_STRING_MAX = 4000
-_JSON_KEY_MAX = 200
-_INT64 = range(-(2**63), 2**63)
+_JSON_STRING_MAX = LONG_MAX
+_JSON_KEY_MAX = SHORT_MAX
+_INT64 = range(_INT64_MIN, _INT64_MAX + 1)
 _CONTROLS = re.compile("[\x00-\x1f\x7f]")
 
 # Identifiers by name (wire aliases); besides these, every ``...Id``/``...Ids`` name is one (``userId``,
