@@ -21,17 +21,16 @@ from twofold.api.errors import validation_error
 M = TypeVar("M", bound=BaseModel)
 
 
+def _is_list(annotation: Any) -> bool:
+    """``list[...]``, also inside ``Optional`` and ``Annotated`` (a bounded list is still a list)."""
+    if typing.get_origin(annotation) is list:
+        return True
+    return any(_is_list(arg) for arg in typing.get_args(annotation))
+
+
 @cache
 def _list_fields(model: type[BaseModel]) -> frozenset[str]:
-    names = set()
-    for name, info in model.model_fields.items():
-        annotation = info.annotation
-        origins = {typing.get_origin(a) for a in typing.get_args(annotation)} | {
-            typing.get_origin(annotation)
-        }
-        if list in origins:
-            names.add(info.alias or name)
-    return frozenset(names)
+    return frozenset(info.alias or name for name, info in model.model_fields.items() if _is_list(info.annotation))
 
 
 def parse_query(model: type[M], items: list[tuple[str, str]]) -> M:
@@ -67,4 +66,5 @@ def query(model: type[M]) -> Callable[[Request], Coroutine[Any, Any, M]]:
         )
 
     dependency.parses_input = True  # type: ignore[attr-defined]  # runs after authentication (api/routing.py)
+    dependency.query_model = model  # type: ignore[attr-defined]  # what a route reads (tests walk it)
     return dependency

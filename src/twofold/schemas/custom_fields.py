@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from twofold.domain.custom_fields import MAX_DEFINITIONS_PER_CALL
 from twofold.schemas.common import ShortText, Text, WireModel
-from twofold.schemas.users import JsonValue
 
 
 class CustomFieldOption(WireModel):
@@ -40,7 +41,7 @@ class CustomFieldsQuery(WireModel):
 
 class CustomDataItem(WireModel):
     key: ShortText
-    value: JsonValue = None
+    value: Any = None
 
 
 class SetCustomDataRequest(WireModel):

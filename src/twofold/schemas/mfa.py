@@ -6,30 +6,42 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictBool
 
 from twofold.domain.commands import CreateApplicationInput, OtpImportInput, PolicyInput, TriggerDataInput
-from twofold.schemas.common import EmailText, ShortText, WireModel
+from twofold.schemas.common import (
+    CountryCodeText,
+    EmailText,
+    PageNumber,
+    PageSize,
+    PhoneText,
+    ShortText,
+    StrictInt32,
+    Text,
+    UserRefText,
+    WireModel,
+    WordText,
+)
 
-Factors = Annotated[list[ShortText], Field(max_length=10)]
+Factors = Annotated[list[WordText], Field(max_length=10)]
 
 
 class ApplicationMfaInput(WireModel):
-    mfa_policy: ShortText
-    status: StrictInt
-    sort: StrictInt
+    mfa_policy: WordText
+    status: StrictInt32
+    sort: StrictInt32
 
 
 class MfaTriggerDataInput(WireModel):
     mfa_token: Annotated[str, Field(max_length=4000)] | None = None  # required by set-mfa-status
     application_mfa: Annotated[list[ApplicationMfaInput], Field(max_length=20)]
-    mfa_phone: ShortText | None = None
-    mfa_phone_country_code: ShortText | None = None
+    mfa_phone: PhoneText | None = None
+    mfa_phone_country_code: CountryCodeText | None = None
     mfa_email: EmailText | None = None
     nickname: ShortText | None = None
     username: ShortText | None = None
-    phone: ShortText | None = None
-    phone_country_code: ShortText | None = None
+    phone: PhoneText | None = None
+    phone_country_code: CountryCodeText | None = None
     face_mfa_enabled: StrictBool | None = None
     totp_mfa_enabled: StrictBool | None = None
 
@@ -51,18 +63,18 @@ class MfaTriggerDataInput(WireModel):
 
 class SetMfaStatusRequest(WireModel):
     mfa_trigger_data: MfaTriggerDataInput
-    user_id: ShortText
-    user_id_type: ShortText | None = None
-    version: StrictInt | None = Field(default=None, description="Twofold extension: optimistic concurrency")
+    user_id: UserRefText
+    user_id_type: WordText | None = None
+    version: StrictInt32 | None = Field(default=None, description="Twofold extension: optimistic concurrency")
 
 
 class MfaStatusQuery(WireModel):
-    user_id: str | None = None
-    user_id_type: str | None = None
+    user_id: UserRefText | None = None
+    user_id_type: WordText | None = None
 
 
 class TriggerDataQuery(MfaStatusQuery):
-    app_id: str | None = None
+    app_id: ShortText | None = None
 
 
 class UpdateApplicationMfaRequest(WireModel):
@@ -99,13 +111,13 @@ class ImportOtpRequest(WireModel):
 class CreateApplicationRequest(WireModel):
     app_name: ShortText
     app_identifier: ShortText | None = None
-    app_logo: Annotated[str, Field(max_length=1000)] | None = None
-    app_description: Annotated[str, Field(max_length=1000)] | None = None
-    app_type: ShortText | None = None
-    default_protocol: ShortText | None = None
-    redirect_uris: list[Annotated[str, Field(max_length=1000)]] | None = None
-    logout_redirect_uris: list[Annotated[str, Field(max_length=1000)]] | None = None
-    init_login_uri: Annotated[str, Field(max_length=1000)] | None = None
+    app_logo: Text | None = None
+    app_description: Text | None = None
+    app_type: WordText | None = None
+    default_protocol: WordText | None = None
+    redirect_uris: Annotated[list[Text], Field(max_length=100)] | None = None
+    logout_redirect_uris: Annotated[list[Text], Field(max_length=100)] | None = None
+    init_login_uri: Text | None = None
     template: ShortText | None = None
     template_data: Any = None
 
@@ -125,10 +137,10 @@ class CreateApplicationRequest(WireModel):
 
 
 class AppIdQuery(WireModel):
-    app_id: str | None = None
+    app_id: ShortText | None = None
 
 
 class ListApplicationsQuery(WireModel):
-    page: int = Field(default=1, ge=1)
-    limit: int = Field(default=10, ge=1, le=50)
-    keywords: str | None = None
+    page: PageNumber = 1
+    limit: PageSize = 10
+    keywords: ShortText | None = None

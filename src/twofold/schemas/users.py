@@ -2,35 +2,32 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from twofold.domain.user_queries import MAX_PAGE, MAX_PAGE_SIZE
 from twofold.domain.users import UserStatus
-from twofold.schemas.common import EmailText, Flag, LongText, ShortText, Text, WireModel
+from twofold.schemas.common import (
+    CountryCodeText,
+    EmailText,
+    EpochSeconds,
+    Flag,
+    Int64,
+    LongText,
+    PageNumber,
+    PageSize,
+    PhoneText,
+    ShortText,
+    Text,
+    UserRefText,
+    WireModel,
+    WordText,
+)
 from twofold.schemas.mfa import MfaTriggerDataInput
 
 Gender = Literal["M", "F", "U"]
 
 
-def _finite(value: Any) -> Any:
-    """JSON documents kept as given must be JSON: NaN and Infinity (which Python's parser lets in) are not."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            raise ValueError("numbers must be finite")
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return value
-
-
-JsonValue = Annotated[Any, AfterValidator(_finite)]
-JsonObject = Annotated[dict[str, Any], AfterValidator(_finite)]
 
 
 class ProfileFields(WireModel):
@@ -63,8 +60,8 @@ class ProfileFields(WireModel):
     formatted: Text | None = None
     region: ShortText | None = None
     identity_number: ShortText | None = None
-    custom_data: JsonObject | None = None
-    metadata_source: JsonObject | None = None
+    custom_data: dict[str, Any] | None = None
+    metadata_source: dict[str, Any] | None = None
 
 
 class OtpInput(WireModel):
@@ -74,17 +71,17 @@ class OtpInput(WireModel):
 
 class IdentityInput(WireModel):
     ext_idp_id: ShortText
-    provider: ShortText
-    type: ShortText = "generic"
+    provider: WordText
+    type: WordText = "generic"
     user_id_in_idp: ShortText
-    user_info_in_idp: JsonObject = Field(default_factory=dict)
-    origin_conn_ids: list[ShortText] = Field(default_factory=list)
+    user_info_in_idp: dict[str, Any] = Field(default_factory=dict)
+    origin_conn_ids: list[ShortText] = Field(default_factory=list, max_length=100)
 
 
 class SyncRelationInput(WireModel):
     """Twofold extension: ``provider`` (e.g. ``lark``) and the user's id there."""
 
-    provider: ShortText
+    provider: WordText
     user_id_in_idp: ShortText
 
 
@@ -98,17 +95,17 @@ class CreateUserOptions(WireModel):
 class CreateUserInfo(ProfileFields):
     status: UserStatus | None = None
     email: EmailText | None = None
-    phone: ShortText | None = None
-    phone_country_code: ShortText | None = None
+    phone: PhoneText | None = None
+    phone_country_code: CountryCodeText | None = None
     username: ShortText | None = None
     external_id: ShortText | None = None
     password: LongText | None = None
     salt: ShortText | None = None
-    tenant_ids: list[ShortText] | None = None
-    department_ids: list[ShortText] | None = None
+    tenant_ids: Annotated[list[ShortText], Field(max_length=100)] | None = None
+    department_ids: Annotated[list[ShortText], Field(max_length=100)] | None = None
     otp: OtpInput | None = None
-    identities: list[IdentityInput] | None = None
-    sync_relations: list[SyncRelationInput] | None = None
+    identities: Annotated[list[IdentityInput], Field(max_length=100)] | None = None
+    sync_relations: Annotated[list[SyncRelationInput], Field(max_length=100)] | None = None
     mfa_trigger_data: MfaTriggerDataInput | None = None  # Twofold extension: the initial MFA status
 
 
@@ -122,7 +119,7 @@ class CreateUsersBatchRequest(WireModel):
 
 
 class UpdateUserOptions(WireModel):
-    user_id_type: ShortText | None = None
+    user_id_type: WordText | None = None
     reset_password_on_first_login: bool | None = None
     reset_password_on_next_login: bool | None = None
     password_encrypt_type: Literal["none", "rsa", "sm2"] | None = None
@@ -130,16 +127,16 @@ class UpdateUserOptions(WireModel):
 
 
 class UpdateUserInfo(ProfileFields):
-    user_id: ShortText
+    user_id: UserRefText
     status: UserStatus | None = None
     email: EmailText | None = None
-    phone: ShortText | None = None
-    phone_country_code: ShortText | None = None
+    phone: PhoneText | None = None
+    phone_country_code: CountryCodeText | None = None
     username: ShortText | None = None
     external_id: ShortText | None = None
     password: LongText | None = None
-    metadata: JsonObject | None = None
-    sync_relations: list[SyncRelationInput] | None = None
+    metadata: dict[str, Any] | None = None
+    sync_relations: Annotated[list[SyncRelationInput], Field(max_length=100)] | None = None
 
 
 class UpdateUserRequest(UpdateUserInfo):
@@ -151,18 +148,18 @@ class UpdateUsersBatchRequest(WireModel):
 
 
 class DeleteUsersOptions(WireModel):
-    user_id_type: ShortText | None = None
+    user_id_type: WordText | None = None
 
 
 class DeleteUsersBatchRequest(WireModel):
-    user_ids: list[ShortText] | None = None
+    user_ids: Annotated[list[UserRefText], Field(max_length=1000)] | None = None
     options: DeleteUsersOptions | None = None
 
 
 class IsUserExistsRequest(WireModel):
     username: ShortText | None = None
     email: EmailText | None = None
-    phone: ShortText | None = None
+    phone: PhoneText | None = None
     external_id: ShortText | None = None
 
 
@@ -170,14 +167,14 @@ class LinkIdentityRequest(WireModel):
     user_id_in_idp: ShortText
     user_id: ShortText
     ext_idp_id: ShortText
-    type: ShortText | None = None
+    type: WordText | None = None
     is_social: bool | None = None
 
 
 class UnlinkIdentityRequest(WireModel):
     user_id: ShortText
     ext_idp_id: ShortText
-    type: ShortText | None = None
+    type: WordText | None = None
     is_social: bool | None = None
 
 
@@ -199,8 +196,8 @@ class AdvancedFilter(WireModel):
 
 
 class Pagination(WireModel):
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
+    page: PageNumber = 1
+    limit: PageSize = 10
 
 
 class Sorting(WireModel):
@@ -210,8 +207,8 @@ class Sorting(WireModel):
 
 class ListUsersOptions(WireModel):
     pagination: Pagination | None = None
-    sort: list[Sorting] | None = None
-    fuzzy_search_on: list[ShortText] | None = None
+    sort: Annotated[list[Sorting], Field(max_length=10)] | None = None
+    fuzzy_search_on: Annotated[list[ShortText], Field(max_length=50)] | None = None
     with_custom_data: bool | None = None
     with_identities: bool | None = None
     with_post: bool | None = None
@@ -228,8 +225,8 @@ class ListUsersRequest(WireModel):
 
 # ---------------------------------------------------------------------------------------- queries
 class UserRefQuery(WireModel):
-    user_id: str | None = None
-    user_id_type: str | None = None
+    user_id: UserRefText | None = None
+    user_id_type: WordText | None = None
 
 
 class GetUserQuery(UserRefQuery):
@@ -241,8 +238,8 @@ class GetUserQuery(UserRefQuery):
 
 
 class GetUserBatchQuery(WireModel):
-    user_ids: list[str] | None = None
-    user_id_type: str | None = None
+    user_ids: Annotated[list[UserRefText], Field(max_length=1000)] | None = None
+    user_id_type: WordText | None = None
     with_custom_data: Flag = None
     flat_custom_data: Flag = None
     with_identities: Flag = None
@@ -250,11 +247,11 @@ class GetUserBatchQuery(WireModel):
 
 
 class ListUsersQuery(WireModel):
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
+    page: PageNumber = 1
+    limit: PageSize = 10
     status: UserStatus | None = None
-    updated_at_start: int | None = None
-    updated_at_end: int | None = None
+    updated_at_start: EpochSeconds | None = None
+    updated_at_end: EpochSeconds | None = None
     with_custom_data: Flag = None
     with_identities: Flag = None
     with_post: Flag = None
@@ -262,9 +259,9 @@ class ListUsersQuery(WireModel):
 
 
 class LoginHistoryQuery(UserRefQuery):
-    app_id: str | None = None
-    client_ip: str | None = None
-    start: int | None = None
-    end: int | None = None
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
+    app_id: ShortText | None = None
+    client_ip: ShortText | None = None
+    start: Int64 | None = None
+    end: Int64 | None = None
+    page: PageNumber = 1
+    limit: PageSize = 10

@@ -196,7 +196,7 @@ class AccessKeyService:
         now_ms = self._clock()
         self._check_date(headers.get("date"), now_ms)
         nonce = next((headers[h] for h in _NONCE_HEADERS if headers.get(h)), None)
-        if not nonce or len(nonce) > 128:
+        if not nonce or len(nonce) > 128 or "\x00" in nonce:
             raise AuthenticationFailed("signed request without a usable nonce")
         window_ms = self._settings.signature_max_skew_seconds * 1000
         key_id = key.principal.access_key_id
@@ -253,7 +253,7 @@ class AccessKeyService:
         takes effect at once in every process (unless ``watch_for_changes`` made lookups unnecessary).
         The decrypted secret is kept in process memory (never logged or stored) while the row is
         unchanged, so the hot path does no decryption."""
-        if not key_id or len(key_id) > 64:
+        if not key_id or len(key_id) > 64 or "\x00" in key_id:  # PostgreSQL cannot even compare a NUL
             return None
         known = self._active.get(key_id)
         if known is not None and self._told_of_changes:

@@ -14,15 +14,15 @@ from twofold.api.query import query
 from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
 from twofold.api.v3.dto import iso
-from twofold.schemas.common import WireModel
+from twofold.schemas.common import Int32, ShortText, WireModel
 
 router = APIRouter(prefix=PREFIX, tags=["twofold"], route_class=LeanRoute)
 
 
 class AuditQuery(WireModel):
-    user_id: str | None = None
-    action: str | None = None
-    before_id: int | None = None
+    user_id: ShortText | None = None
+    action: ShortText | None = None
+    before_id: Int32 | None = None
     limit: int = Field(default=50, ge=1, le=500)
 
 

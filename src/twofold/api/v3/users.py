@@ -20,7 +20,7 @@ from twofold.api.v3.user_commands import (
     list_users_input,
     update_user_input,
 )
-from twofold.schemas.common import ShortText, WireModel
+from twofold.schemas.common import ShortText, UserRefText, WireModel, WordText
 from twofold.schemas.custom_fields import (
     CustomDataQuery,
     CustomFieldsQuery,
@@ -186,9 +186,9 @@ async def get_user_login_history(
 
 
 class SyncRelationRequest(WireModel):
-    user_id: ShortText
-    user_id_type: ShortText | None = None
-    provider: ShortText
+    user_id: UserRefText
+    user_id_type: WordText | None = None
+    provider: WordText
     user_id_in_idp: ShortText
 
 
