@@ -8,8 +8,6 @@ from enum import StrEnum
 from twofold.domain.contacts import normalize_email, normalize_lookup_phone
 from twofold.errors import InvalidParameter
 
-MAX_IDENTIFIER_LENGTH = 512
-
 
 class UserIdType(StrEnum):
     USER_ID = "user_id"
@@ -41,11 +39,9 @@ def parse_user_id_type(raw: str | None, field: str = "userIdType") -> UserIdType
 
 def parse_user_ref(user_id: str | None, id_type: UserIdType, field: str = "userId") -> UserRef:
     """Validate and normalise ``user_id`` for ``id_type``; malformed input raises ``InvalidParameter``."""
-    if user_id is None or not isinstance(user_id, str) or not user_id.strip():
+    if user_id is None or not user_id.strip():
         raise InvalidParameter(field)
     value = user_id.strip()
-    if len(value) > MAX_IDENTIFIER_LENGTH:
-        raise InvalidParameter(field, "too long")
     if id_type is UserIdType.EMAIL:
         return UserRef(id_type, normalize_email(value, field))
     if id_type is UserIdType.PHONE:

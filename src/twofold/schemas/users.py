@@ -238,7 +238,7 @@ class GetUserQuery(UserRefQuery):
 
 
 class GetUserBatchQuery(WireModel):
-    user_ids: Annotated[list[UserRefText], Field(max_length=1000)] | None = None
+    user_ids: Annotated[list[UserRefText], Field(max_length=100)] | None = None
     user_id_type: WordText | None = None
     with_custom_data: Flag = None
     flat_custom_data: Flag = None

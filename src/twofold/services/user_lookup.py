@@ -10,8 +10,6 @@ from twofold.errors import InvalidParameter
 from twofold.services.user_support import UserServiceBase, UserView
 from twofold.storage.repositories import users as users_repo
 
-MAX_BATCH_IDS = 100
-
 
 class UserLookup(UserServiceBase):
     async def get_user(
@@ -36,8 +34,6 @@ class UserLookup(UserServiceBase):
     ) -> list[UserView]:
         if not user_ids:
             raise InvalidParameter("userIds")
-        if len(user_ids) > MAX_BATCH_IDS:
-            raise InvalidParameter("userIds", f"at most {MAX_BATCH_IDS} ids per call")
         id_type = parse_user_id_type(user_id_type)
         refs = [parse_user_ref(uid, id_type, "userIds") for uid in user_ids]
         views: list[UserView] = []
