@@ -177,3 +177,26 @@ ALL_ERRORS: tuple[type[TwofoldError], ...] = (
     IdentityAlreadyLinked,
     VersionConflict,
 )
+
+
+# --- 503 -------------------------------------------------------------------------------------------
+# Raised by storage/ (storage/errors.py subclasses them), not from input: the request may be retried.
+class DatabaseUnavailable(TwofoldError):
+    """The database cannot be reached: refused, lost, or shutting down."""
+
+    api_code = 50301
+    status_code = 503
+    message_en = "Database unavailable, please retry later"
+    message_zh = "数据库不可用，请稍后重试"
+
+
+class DatabaseBusy(TwofoldError):
+    """A write waited for the database's write lock longer than its configured limit."""
+
+    api_code = 50302
+    status_code = 503
+    message_en = "Database busy, please retry later"
+    message_zh = "数据库繁忙，请稍后重试"
+
+
+ALL_ERRORS = (*ALL_ERRORS, DatabaseUnavailable, DatabaseBusy)

@@ -41,6 +41,9 @@ def run_local(action: Callable[[Services, Settings], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except (TwofoldError, MasterKeyError, ValueError) as exc:
         message = exc.message("en-US") if isinstance(exc, TwofoldError) else str(exc)
+        reason = getattr(exc, "reason", None)  # storage errors: why the database cannot be used
+        if isinstance(reason, str) and reason:
+            message = f"{message} ({reason})"
         err_console.print(f"[red]error:[/red] {message}")
         raise typer.Exit(1) from None
 

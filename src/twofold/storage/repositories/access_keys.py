@@ -62,6 +62,12 @@ async def list_all(conn: Connection, pool_id: str | None = None) -> list[AccessK
     return [_record(r) for r in rows]
 
 
+async def any_secret_ciphertext(conn: Connection) -> str | None:
+    """One stored secret (the oldest key's), to check that the master key still decrypts them."""
+    value = await conn.fetch_value("SELECT secret_ciphertext FROM access_keys ORDER BY created_at, id LIMIT 1")
+    return None if value is None else str(value)
+
+
 async def count(conn: Connection) -> int:
     return int(await conn.fetch_value("SELECT COUNT(*) FROM access_keys"))
 
