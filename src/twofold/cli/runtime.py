@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import orjson
 import typer
 from rich.console import Console
 
@@ -49,4 +49,4 @@ def run_local(action: Callable[[Services, Settings], Awaitable[T]]) -> T:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy.exc
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-import sqlalchemy.exc
 from sqlalchemy import create_engine, pool
 
 from twofold.storage.errors import DatabaseUnavailable
