@@ -154,6 +154,8 @@ def test_a_process_waiting_for_the_write_lock_is_seen_by_the_others(tmp_path: Pa
     finally:
         waiter.kill()
         waiter.wait()
+        if waiter.stdout is not None:
+            waiter.stdout.close()
     assert not turn.someone_else_waits()
     turn.claim()  # our own claim is not "someone else"
     assert not turn.someone_else_waits()
