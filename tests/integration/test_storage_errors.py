@@ -252,3 +252,40 @@ def test_the_app_factory_fails_fast_on_a_placeholder_master_key(tmp_path: Path) 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", data_dir=tmp_path, secret_key="changeme")
     with pytest.raises(MasterKeyError, match="placeholder"):
         create_app(settings)
+
+
+# ----------------------------------------------------------- the CLI: one line and exit 1, no traceback
+def _cli(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from twofold.cli.main import app
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_the_cli_reports_a_changed_master_key_in_one_line(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TWOFOLD_BOOTSTRAP_ACCESS_KEY_ID", raising=False)
+    env = {"TWOFOLD_DATABASE_URL": database_url, "TWOFOLD_DATA_DIR": str(tmp_path), "TWOFOLD_SECRET_KEY": SECRET_KEY}
+    assert _cli(env, monkeypatch, "init", "--json")[0] == 0
+    code, out = _cli({**env, "TWOFOLD_SECRET_KEY": "another-master-key-0123456789"}, monkeypatch, "keys", "list")
+    assert code == 1 and "master key does not decrypt" in out and "Traceback" not in out
+    assert len(out.strip().splitlines()) == 1, out
+
+
+@pytest.mark.parametrize("command", [("init",), ("db", "upgrade"), ("keys", "list")])
+def test_the_cli_reports_an_unreachable_database_in_one_line(
+    command: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {
+        "TWOFOLD_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{_closed_port()}/twofold",
+        "TWOFOLD_DATA_DIR": str(tmp_path),
+        "TWOFOLD_SECRET_KEY": SECRET_KEY,
+    }
+    code, out = _cli(env, monkeypatch, *command)
+    assert code == 1 and "Database unavailable" in out and "Traceback" not in out, out
+    assert len(out.strip().splitlines()) == 1, out
