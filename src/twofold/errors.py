@@ -208,32 +208,9 @@ class VersionConflict(Conflict):
     message_zh = "记录已被修改（版本不匹配）"
 
 
-ALL_ERRORS: tuple[type[TwofoldError], ...] = (
-    TwofoldError,
-    InvalidParameter,
-    MissingUserIdentifier,
-    InvalidMfaPolicy,
-    InvalidOtpSecret,
-    MalformedBody,
-    PageLimitExceeded,
-    PhoneRequired,
-    CustomDataTooLong,
-    AuthenticationFailed,
-    PermissionDenied,
-    NotFound,
-    UserNotFound,
-    ApplicationNotFound,
-    AccessKeyNotFound,
-    OtpNotBound,
-    RouteNotFound,
-    Conflict,
-    UserAlreadyExists,
-    IdentityAlreadyLinked,
-    VersionConflict,
-)
 
 
-# --- appended: refusals of meaning, not of format -----------------------------------------------------
+# --- refusals of meaning, not of format ----------------------------------------------------------
 class ConflictingMfaSetting(InvalidParameter):
     """A well-formed MFA setting that contradicts another part of the same request (a factor listed
     twice, a factor both enabled and disabled)."""
@@ -251,4 +228,51 @@ class ProfileFieldMismatch(InvalidParameter):
     message_zh = "参数 {name} 与用户资料不一致，请通过 update-user 修改"
 
 
-ALL_ERRORS = (*ALL_ERRORS, ConflictingMfaSetting, ProfileFieldMismatch)
+
+# --- 503 -------------------------------------------------------------------------------------------
+# Raised by storage/ (storage/errors.py subclasses them), not from input: the request may be retried.
+class DatabaseUnavailable(TwofoldError):
+    """The database cannot be reached: refused, lost, or shutting down."""
+
+    api_code = 50301
+    status_code = 503
+    message_en = "Database unavailable, please retry later"
+    message_zh = "数据库不可用，请稍后重试"
+
+
+class DatabaseBusy(TwofoldError):
+    """A write waited for the database's write lock longer than its configured limit."""
+
+    api_code = 50302
+    status_code = 503
+    message_en = "Database busy, please retry later"
+    message_zh = "数据库繁忙，请稍后重试"
+
+
+ALL_ERRORS: tuple[type[TwofoldError], ...] = (
+    TwofoldError,
+    InvalidParameter,
+    MissingUserIdentifier,
+    InvalidMfaPolicy,
+    InvalidOtpSecret,
+    MalformedBody,
+    ConflictingMfaSetting,
+    ProfileFieldMismatch,
+    PageLimitExceeded,
+    PhoneRequired,
+    CustomDataTooLong,
+    AuthenticationFailed,
+    PermissionDenied,
+    NotFound,
+    UserNotFound,
+    ApplicationNotFound,
+    AccessKeyNotFound,
+    OtpNotBound,
+    RouteNotFound,
+    Conflict,
+    UserAlreadyExists,
+    IdentityAlreadyLinked,
+    VersionConflict,
+    DatabaseUnavailable,
+    DatabaseBusy,
+)

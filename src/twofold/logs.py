@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from twofold.api.context import RequestIdFilter
+from twofold.request_context import RequestIdFilter
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 

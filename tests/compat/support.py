@@ -339,6 +339,7 @@ class RecordingRelay:
         self.port: int = self._listener.getsockname()[1]
         self.streams: list[bytearray] = []
         self._threads: list[threading.Thread] = []
+        self._sockets: list[socket.socket] = []
         self._stopping = threading.Event()
         self._acceptor = threading.Thread(target=self._accept, daemon=True)
 
@@ -356,6 +357,8 @@ class RecordingRelay:
         self._listener.close()
         for thread in self._threads:
             thread.join(timeout=5)
+        for sock in self._sockets:
+            sock.close()
 
     def requests(self) -> list[bytes]:
         """Every HTTP request the clients sent, as raw bytes, in order."""
@@ -370,6 +373,7 @@ class RecordingRelay:
             except OSError:
                 return
             upstream = socket.create_connection(("127.0.0.1", self._upstream_port), timeout=10)
+            self._sockets += [client, upstream]
             recorded = bytearray()
             self.streams.append(recorded)
             for source, sink, record in ((client, upstream, recorded), (upstream, client, None)):

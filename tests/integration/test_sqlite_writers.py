@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from twofold.storage.database import Connection, SqliteDatabase, UniqueViolation, _WriterTurn
+from twofold.storage.database import Connection, SqliteDatabase
+from twofold.storage.errors import UniqueViolation, WriteLockTimeout
 from twofold.storage.migrate import upgrade_to_head
+from twofold.storage.writer_turn import WriterTurn
 
 
 async def test_a_second_writer_waits_asynchronously_then_writes(tmp_path: Path) -> None:
@@ -21,26 +21,29 @@ async def test_a_second_writer_waits_asynchronously_then_writes(tmp_path: Path) 
     upgrade_to_head(f"sqlite:///{path}")
     first, second = SqliteDatabase(str(path)), SqliteDatabase(str(path))  # as two worker processes would
     insert = "INSERT INTO user_pools (id, name, mfa_enabled_factors, created_at) VALUES (:id, 'p', '[]', 0)"
+    events: list[str] = []
 
-    async def write_second() -> float:
-        started = time.perf_counter()
+    async def write_second() -> None:
+        events.append("second waits")
         async with second.transaction() as conn:
             await conn.execute(insert, {"id": "second"})
-        return time.perf_counter() - started
+        events.append("second wrote")
 
     try:
         async with first.transaction() as conn:
             await conn.execute(insert, {"id": "first"})
             waiting = asyncio.create_task(write_second())
-            ticks = 0
-            for _ in range(20):  # the loop stays free while the second writer waits
+            for _ in range(20):  # other work on the loop, while the second writer waits
                 await asyncio.sleep(0.005)
-                ticks += 1
-            assert not waiting.done() and ticks == 20
+                events.append("tick")
+            assert not waiting.done()
             async with second.read() as reader:  # readers are not blocked by a writer (WAL)
                 assert await reader.fetch_value("SELECT COUNT(*) FROM user_pools") == 0
-        waited = await waiting
-        assert waited >= 0.09
+        await waiting
+        # Had the second writer blocked the event loop while it waited (SQLite's own busy handler),
+        # no tick could have run between its start and its write.
+        start, end = events.index("second waits"), events.index("second wrote")
+        assert events[start + 1 : end] == ["tick"] * 20
         async with first.read() as reader:
             assert await reader.fetch_value("SELECT COUNT(*) FROM user_pools") == 2
     finally:
@@ -133,7 +136,7 @@ async def test_concurrent_atomic_writes_commit_together_and_a_failure_undoes_onl
 
 def test_a_process_waiting_for_the_write_lock_is_seen_by_the_others(tmp_path: Path) -> None:
     turn_file = tmp_path / "t.db-writers"
-    turn = _WriterTurn(str(turn_file))
+    turn = WriterTurn(str(turn_file))
     waiter = subprocess.Popen(  # another process, claiming its turn as a waiting writer does
         [
             sys.executable,
@@ -151,6 +154,8 @@ def test_a_process_waiting_for_the_write_lock_is_seen_by_the_others(tmp_path: Pa
     finally:
         waiter.kill()
         waiter.wait()
+        if waiter.stdout is not None:
+            waiter.stdout.close()
     assert not turn.someone_else_waits()
     turn.claim()  # our own claim is not "someone else"
     assert not turn.someone_else_waits()
@@ -169,7 +174,7 @@ async def test_an_atomic_write_that_never_gets_the_lock_fails_instead_of_hanging
 
     try:
         async with holder.transaction():
-            with pytest.raises(sqlite3.OperationalError):
+            with pytest.raises(WriteLockTimeout):  # ours (DatabaseBusy on the wire), not sqlite3's
                 await asyncio.wait_for(waiter.atomic(insert), timeout=5)
         await waiter.atomic(insert)  # and the next write, once the lock is free, goes through
         async with waiter.read() as reader:

@@ -102,3 +102,62 @@ def test_comparison_notices_a_model_the_migrations_lack(empty_database_url: str)
     drifted.tables["users"].append_column(Column("not_migrated", Text, nullable=True))
     differences = schema_differences(empty_database_url, drifted)
     assert [(d[0], d[2], d[3].name) for d in differences] == [("add_column", "users", "not_migrated")]
+
+
+# The children of a user (and of a pool) go with it: the repositories rely on ON DELETE CASCADE.
+_CHILDREN_OF = {"users": {"identities", "sync_relations", "otp_authenticators", "mfa_statuses"},
+                "user_pools": {"access_keys", "users", "applications"}}  # at least these
+
+
+def test_every_foreign_key_of_the_migrated_schema_cascades(empty_database_url: str) -> None:
+    upgrade_to_head(empty_database_url)
+    engine = create_engine(DatabaseUrl.parse(empty_database_url).sqlalchemy_url, poolclass=pool.NullPool)
+    try:
+        inspector = inspect(engine)
+        found: dict[str, set[str]] = {}
+        for table in inspector.get_table_names():
+            for fk in inspector.get_foreign_keys(table):
+                assert (fk.get("options") or {}).get("ondelete", "").upper() == "CASCADE", (table, fk)
+                found.setdefault(fk["referred_table"], set()).add(table)
+    finally:
+        engine.dispose()
+    for parent, children in _CHILDREN_OF.items():
+        assert found.get(parent, set()) >= children, parent
+
+
+async def test_deleting_a_user_deletes_its_children(empty_database_url: str) -> None:
+    from twofold.storage.database import open_database
+    from twofold.storage.repositories import users as users_repo
+
+    upgrade_to_head(empty_database_url)
+    db = await open_database(empty_database_url)
+    rows = {
+        "identities": "INSERT INTO identities (id, pool_id, user_id, ext_idp_id, provider, type, user_id_in_idp,"
+        " created_at) VALUES ('i1', 'p1', 'u1', 'idp', 'oidc', 'sub', 'x', 0)",
+        "sync_relations": "INSERT INTO sync_relations (pool_id, provider, user_id_in_idp, user_id, created_at)"
+        " VALUES ('p1', 'lark', 'x', 'u1', 0)",
+        "otp_authenticators": "INSERT INTO otp_authenticators (user_id, pool_id, secret_ciphertext, created_at)"
+        " VALUES ('u1', 'p1', 'c', 0)",
+        "mfa_statuses": "INSERT INTO mfa_statuses (user_id, pool_id, document, totp_enabled, face_enabled,"
+        " any_enabled, version, updated_at) VALUES ('u1', 'p1', '{}', false, false, false, 1, 0)",
+    }
+    try:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO user_pools (id, name, created_at) VALUES ('p1', 'p', 0)")
+            for user_id in ("u1", "u2"):
+                await conn.execute(
+                    "INSERT INTO users (id, pool_id, status, created_at, updated_at)"
+                    " VALUES (:id, 'p1', 'Activated', 0, 0)",
+                    {"id": user_id},
+                )
+            for sql in rows.values():
+                await conn.execute(sql)
+                await conn.execute(sql.replace("'u1'", "'u2'").replace("'i1'", "'i2'").replace("'x'", "'y'"))
+        async with db.transaction() as conn:
+            assert await users_repo.delete(conn, "p1", ["u1"]) == 1
+        async with db.read() as conn:
+            for table in rows:
+                remaining = await conn.fetch_all(f"SELECT user_id FROM {table}")
+                assert [r["user_id"] for r in remaining] == ["u2"], table
+    finally:
+        await db.close()

@@ -265,19 +265,31 @@ async def test_refused_credentials_are_not_retried(mode: str) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_an_expiring_token_is_replaced(mode: str) -> None:
-    script = Script(OK_USER, tokens=(token("short", expires_in=0.2), token("next")))
+    script = Script(OK_USER, tokens=(token("short", expires_in=10), token("next")))
     transport = httpx.MockTransport(script)
+    now = [1000.0]
+    tokens = TokenCache(clock=lambda: now[0])  # the client's token cache, on a clock the test moves
     if mode == "sync":
         with ManagementClient(AK, SK, HOST, transport=transport) as client:
+            client._tokens = tokens
             client.get_user("u1")
-            time.sleep(0.15)  # past half of its life: refreshed before it expires
+            now[0] += 4.9  # before half of its life: still used
+            client.get_user("u1")
+            now[0] += 0.2  # past half of its life: refreshed before it expires
             client.get_user("u1")
     else:
         async with AsyncManagementClient(AK, SK, HOST, transport=transport) as client:
+            client._tokens = tokens
             await client.get_user("u1")
-            time.sleep(0.15)
+            now[0] += 4.9
             await client.get_user("u1")
-    assert [r.headers["authorization"] for r in script.api_requests] == ["Bearer short", "Bearer next"]
+            now[0] += 0.2
+            await client.get_user("u1")
+    assert [r.headers["authorization"] for r in script.api_requests] == [
+        "Bearer short",
+        "Bearer short",
+        "Bearer next",
+    ]
 
 
 async def test_concurrent_calls_share_one_token_request() -> None:

@@ -13,6 +13,7 @@ from twofold import __version__
 from twofold.api import errors
 from twofold.api.middleware import RequestContextMiddleware
 from twofold.api.v3 import applications, audit, health, management_token, mfa, users
+from twofold.auth.vault import load_master_key
 from twofold.config import Settings
 from twofold.services.container import Services, build_services
 
@@ -22,6 +23,8 @@ log = logging.getLogger("twofold")
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the app.  Given ``services`` (tests), the caller owns them; otherwise they live with the app."""
     settings = settings or Settings()
+    if services is None:
+        load_master_key(settings)  # fail fast: a missing or placeholder master key is MasterKeyError now
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -9,7 +9,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from twofold.api.context import bind
+from twofold.request_context import bind
 
 log = logging.getLogger("twofold.http")
 _SLASHES = re.compile(r"/{2,}")

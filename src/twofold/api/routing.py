@@ -22,10 +22,12 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fastapi import params
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import request_response
@@ -62,13 +64,20 @@ def _check_dependency(route: str, dependency: Dependant) -> Callable[[Request], 
     return call
 
 
+def _is_embedded(info: FieldInfo) -> bool:
+    """Whether FastAPI would read this lone body parameter from a member of the body named after it
+    (``Body(embed=True)``) or from a form, instead of from the whole JSON body.  Public information
+    only: FastAPI's own flag for it is private."""
+    return bool(getattr(info, "embed", False)) or isinstance(info, params.Form)
+
+
 def _body_reader(route: APIRoute) -> Callable[[Request], Awaitable[Any]] | None:
-    params = route.dependant.body_params
-    if not params:
+    body_params = route.dependant.body_params
+    if not body_params:
         return None
-    if len(params) > 1 or route._embed_body_fields:
-        raise TypeError(f"{route.path}: a lean route takes at most one body model")
-    field = params[0]
+    if len({p.name for p in body_params}) > 1 or _is_embedded(body_params[0].field_info):
+        raise TypeError(f"{route.path}: a lean route takes at most one body model, the whole JSON body")
+    field = body_params[0]
     adapter: TypeAdapter[Any] = TypeAdapter(field.field_info.annotation or Any)
     required = field.field_info.is_required()
     default = None if required else field.field_info.default

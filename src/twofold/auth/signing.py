@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
+import json  # stdlib, not orjson: see _compact
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -140,7 +140,12 @@ def _top_level_members(text: str) -> dict[str, str] | None:
 
 
 def _compact(raw: str, value: object) -> str:
-    """Raw JSON text of a member, made compact when the sender used spaces (Python clients)."""
+    """Raw JSON text of a member, made compact when the sender used spaces (Python clients).
+
+    This module keeps the stdlib ``json`` (orjson everywhere else): a Python client signed what its
+    ``json`` module wrote, which orjson does not reproduce byte for byte (``1e-07`` is ``1e-7`` there,
+    and integers beyond 64 bits become floats), and only ``raw_decode`` finds a member's raw text.
+    """
     if "\n" not in raw and ", " not in raw and ": " not in raw:
         return raw
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -40,7 +40,9 @@ MIN_SECRET_LENGTH = 16
 
 
 class MasterKeyError(RuntimeError):
-    """The configured master key is missing, empty or a well-known placeholder."""
+    """The configured master key is unusable: missing, empty, a well-known placeholder, or not the key
+    the stored secrets were encrypted with.  A startup error: ``build_services`` checks all of it, so
+    the CLI prints one line and exits non-zero, and the app fails to start."""
 
 
 def _check(secret: str, source: str) -> str:
@@ -59,7 +61,12 @@ def load_master_key(settings: Settings) -> bytes:
     if settings.secret_key is not None:
         return _check(settings.secret_key.get_secret_value(), "TWOFOLD_SECRET_KEY").encode()
     if settings.secret_key_file is not None:
-        text = settings.secret_key_file.read_text(encoding="utf-8")
+        try:
+            text = settings.secret_key_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise MasterKeyError(
+                f"TWOFOLD_SECRET_KEY_FILE ({settings.secret_key_file}) cannot be read: {exc.strerror}"
+            ) from None
         return _check(text, f"TWOFOLD_SECRET_KEY_FILE ({settings.secret_key_file})").encode()
     path = Path(settings.data_dir) / "master.key"
     if path.exists():

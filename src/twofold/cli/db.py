@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from twofold.cli.runtime import console
+from twofold.cli.runtime import console, one_line_errors
 from twofold.config import Settings
 from twofold.storage.migrate import upgrade_to_head
 
@@ -15,5 +15,6 @@ app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 def upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
     settings = Settings()
-    upgrade_to_head(settings.resolved_database_url)
+    with one_line_errors():
+        upgrade_to_head(settings.resolved_database_url)
     console.print("database is at the newest schema version")

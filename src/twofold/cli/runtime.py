@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import orjson
 import typer
 from rich.console import Console
 
@@ -22,11 +23,23 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def run_local(action: Callable[[Services, Settings], Awaitable[T]]) -> T:
-    """Migrate the local database, build the services, run ``action`` and close them.
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """User mistakes and startup errors (domain errors, a bad master key, an unreachable database)
+    print one line and exit 1, never a traceback."""
+    try:
+        yield
+    except (TwofoldError, MasterKeyError, ValueError) as exc:
+        message = exc.message("en-US") if isinstance(exc, TwofoldError) else str(exc)
+        reason = getattr(exc, "reason", None)  # storage errors: why the database cannot be used
+        if isinstance(reason, str) and reason:
+            message = f"{message} ({reason})"
+        err_console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+        raise typer.Exit(1) from None
 
-    User mistakes (domain errors, a bad master key) print one line and exit 1, never a traceback.
-    """
+
+def run_local(action: Callable[[Services, Settings], Awaitable[T]]) -> T:
+    """Migrate the local database, build the services, run ``action`` and close them (errors: one line)."""
     settings = Settings()
 
     async def main() -> T:
@@ -36,14 +49,10 @@ def run_local(action: Callable[[Services, Settings], Awaitable[T]]) -> T:
         finally:
             await services.close()
 
-    try:
+    with one_line_errors():
         upgrade_to_head(settings.resolved_database_url)
         return asyncio.run(main())
-    except (TwofoldError, MasterKeyError, ValueError) as exc:
-        message = exc.message("en-US") if isinstance(exc, TwofoldError) else str(exc)
-        err_console.print(f"[red]error:[/red] {message}")
-        raise typer.Exit(1) from None
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")

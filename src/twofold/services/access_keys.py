@@ -15,7 +15,7 @@ import jwt
 import orjson
 
 from twofold.auth import signing, tokens
-from twofold.auth.vault import SecretBox
+from twofold.auth.vault import MasterKeyError, SecretBox
 from twofold.config import Settings
 from twofold.errors import AccessKeyNotFound, AuthenticationFailed, InvalidParameter
 from twofold.services.context import PERMISSIONS, Clock, Principal, new_id
@@ -79,6 +79,19 @@ class AccessKeyService:
         self._active: dict[str, _ActiveKey] = {}
         self._told_of_changes = False  # see watch_for_changes
         self._changes = 0  # announced changes so far: a lookup that overlapped one is not remembered
+
+    async def check_master_key(self) -> None:
+        """Raise ``MasterKeyError`` unless the master key decrypts a stored secret (when there is one)."""
+        async with self._db.read() as conn:
+            ciphertext = await keys_repo.any_secret_ciphertext(conn)
+        if ciphertext is not None:
+            try:
+                self._box.decrypt(ciphertext)
+            except MasterKeyError:
+                raise MasterKeyError(
+                    "the master key does not decrypt the stored secrets: it is not the key this database"
+                    " was created with (TWOFOLD_SECRET_KEY, TWOFOLD_SECRET_KEY_FILE or <data_dir>/master.key)"
+                ) from None
 
     # ------------------------------------------------------------------------------ pools and keys
     async def ensure_default_pool(self) -> tuple[PoolRecord, bool]:

@@ -7,7 +7,8 @@ from twofold.domain.commands import CreateApplicationInput
 from twofold.errors import ApplicationNotFound, Conflict, InvalidParameter
 from twofold.services import audit
 from twofold.services.context import Caller, Clock, new_id
-from twofold.storage.database import Database, UniqueViolation
+from twofold.storage.database import Database
+from twofold.storage.errors import UniqueViolation
 from twofold.storage.repositories import applications as apps_repo
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -132,8 +131,8 @@ class AuditService:
                 client_ip=r["client_ip"],
                 target_user_id=r["target_user_id"],
                 action=r["action"],
-                before=None if r["before"] is None else json.loads(r["before"]),
-                after=None if r["after"] is None else json.loads(r["after"]),
+                before=None if r["before"] is None else orjson.loads(r["before"]),
+                after=None if r["after"] is None else orjson.loads(r["after"]),
             )
             for r in rows
         ]

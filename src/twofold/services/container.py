@@ -10,6 +10,7 @@ from twofold.services.access_keys import AccessKeyService
 from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
+from twofold.services.health import HealthService
 from twofold.services.mfa import MfaService
 from twofold.services.users import UserService
 from twofold.storage.database import Database, open_database
@@ -23,23 +24,35 @@ class Services:
     mfa: MfaService
     applications: ApplicationService
     audit: AuditService
+    health: HealthService
 
     async def close(self) -> None:
         await self.db.close()
 
 
 async def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
+    """Raises ``MasterKeyError`` for an unusable master key and ``DatabaseUnavailable`` for a database
+    that cannot be reached: both are startup errors."""
     master = load_master_key(settings)
     box = SecretBox(master)
-    db = await open_database(settings.resolved_database_url, settings.postgres_pool_size)
+    db = await open_database(
+        settings.resolved_database_url, settings.postgres_pool_size, settings.sqlite_lock_wait_seconds
+    )
+    keys = AccessKeyService(db, box, derive_key(master, "twofold/management-jwt/v1"), settings, clock)
+    try:
+        await keys.check_master_key()  # a changed key fails here, not as a 500 on some later request
+    except BaseException:
+        await db.close()
+        raise
     users = UserService(db, box, clock)
     return Services(
         db=db,
-        keys=AccessKeyService(db, box, derive_key(master, "twofold/management-jwt/v1"), settings, clock),
+        keys=keys,
         users=users,
         mfa=MfaService(db, box, clock, users),
         applications=ApplicationService(db, clock),
         audit=AuditService(db),
+        health=HealthService(db, settings.resolved_database_url),
     )
 
 

@@ -37,7 +37,8 @@ from twofold.services import audit, mfa_writes
 from twofold.services.context import OTP_SECRET_READ, Caller, Clock
 from twofold.services.mfa_input import blank_to_none, parse_factors, parse_trigger_data
 from twofold.services.users import UserService, the_one
-from twofold.storage.database import Connection, Database, ForeignKeyViolation
+from twofold.storage.database import Connection, Database
+from twofold.storage.errors import ForeignKeyViolation
 from twofold.storage.repositories import applications as apps_repo
 from twofold.storage.repositories import mfa as mfa_repo
 from twofold.storage.repositories import otp as otp_repo

@@ -32,7 +32,8 @@ from twofold.services.user_support import (
     identity_from,
     snapshot,
 )
-from twofold.storage.database import Connection, UniqueViolation
+from twofold.storage.database import Connection
+from twofold.storage.errors import UniqueViolation
 from twofold.storage.repositories import custom_fields as custom_fields_repo
 from twofold.storage.repositories import otp as otp_repo
 from twofold.storage.repositories import users as users_repo

@@ -8,7 +8,7 @@ from twofold.errors import IdentityAlreadyLinked, InvalidParameter
 from twofold.services import audit
 from twofold.services.context import Caller
 from twofold.services.user_support import UserServiceBase, conflict_from, identity_from
-from twofold.storage.database import UniqueViolation
+from twofold.storage.errors import UniqueViolation
 from twofold.storage.repositories import users as users_repo
 
 

@@ -21,7 +21,8 @@ from twofold.errors import (
     UserNotFound,
 )
 from twofold.services.context import Clock, new_id
-from twofold.storage.database import Connection, Database, UniqueViolation
+from twofold.storage.database import Connection, Database
+from twofold.storage.errors import UniqueViolation
 from twofold.storage.repositories import users as users_repo
 
 _UNIQUE_FIELDS = (
@@ -33,12 +34,12 @@ _UNIQUE_FIELDS = (
 
 
 def conflict_from(exc: UniqueViolation) -> Exception:
-    if "identities" in exc.detail:
+    if exc.table == "identities":
         return IdentityAlreadyLinked()
-    if "sync_relations" in exc.detail:
+    if exc.table == "sync_relations":
         return InvalidParameter("syncRelations", "this sync relation already belongs to a user")
     for column, wire in _UNIQUE_FIELDS:
-        if column in exc.detail:
+        if column in exc.columns:
             return UserAlreadyExists(wire)
     return UserAlreadyExists("userId")
 

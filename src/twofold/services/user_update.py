@@ -20,7 +20,7 @@ from twofold.services.user_support import (
     conflict_from,
     snapshot,
 )
-from twofold.storage.database import UniqueViolation
+from twofold.storage.errors import UniqueViolation
 from twofold.storage.repositories import custom_fields as custom_fields_repo
 from twofold.storage.repositories import users as users_repo
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy.exc
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
+from twofold.storage.errors import DatabaseUnavailable
 from twofold.storage.urls import DatabaseUrl
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -26,7 +28,11 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_to_head(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+    """Migrate to the latest revision; a server that cannot be reached is ``DatabaseUnavailable``."""
+    try:
+        command.upgrade(alembic_config(url), "head")
+    except sqlalchemy.exc.OperationalError as exc:
+        raise DatabaseUnavailable("cannot migrate: " + " ".join(str(exc.orig).split())) from exc
 
 
 def is_at_head(url: str) -> bool:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from twofold.api.routing import LeanRoute
-from twofold.storage.migrate import is_at_head
 
-log = logging.getLogger("twofold.health")
 router = APIRouter(tags=["health"], route_class=LeanRoute)
 
 
@@ -22,14 +17,12 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    checks = {"database": False, "migrations": False}
-    try:
-        checks["database"] = await request.app.state.services.db.ping()
-        url = request.app.state.settings.resolved_database_url
-        checks["migrations"] = await asyncio.to_thread(is_at_head, url)
-    except Exception:  # noqa: BLE001 - a probe reports, it does not raise
-        log.warning("readiness check failed", exc_info=True)
-    ready = all(checks.values())
+    readiness = await request.app.state.services.health.readiness()
     return JSONResponse(
-        {"status": "ready" if ready else "unavailable", **checks}, status_code=200 if ready else 503
+        {
+            "status": "ready" if readiness.ready else "unavailable",
+            "database": readiness.database,
+            "migrations": readiness.migrations,
+        },
+        status_code=200 if readiness.ready else 503,
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from twofold.storage.database import Connection
 
@@ -32,7 +33,7 @@ async def insert(conn: Connection, key: AccessKeyRecord) -> None:
             "pool_id": key.pool_id,
             "secret": key.secret_ciphertext,
             "description": key.description,
-            "permissions": json.dumps(key.permissions),
+            "permissions": orjson.dumps(key.permissions).decode(),
             "created_at": key.created_at,
         },
     )
@@ -60,6 +61,12 @@ async def list_all(conn: Connection, pool_id: str | None = None) -> list[AccessK
             "SELECT * FROM access_keys WHERE pool_id = :p ORDER BY created_at, id", {"p": pool_id}
         )
     return [_record(r) for r in rows]
+
+
+async def any_secret_ciphertext(conn: Connection) -> str | None:
+    """One stored secret (the oldest key's), to check that the master key still decrypts them."""
+    value = await conn.fetch_value("SELECT secret_ciphertext FROM access_keys ORDER BY created_at, id LIMIT 1")
+    return None if value is None else str(value)
 
 
 async def count(conn: Connection) -> int:
@@ -111,7 +118,7 @@ def _record(row: Mapping[str, Any]) -> AccessKeyRecord:
         pool_id=row["pool_id"],
         secret_ciphertext=row["secret_ciphertext"],
         description=row["description"],
-        permissions=json.loads(row["permissions"]),
+        permissions=orjson.loads(row["permissions"]),
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
     )

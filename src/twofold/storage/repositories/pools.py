@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from twofold.storage.database import Connection
 
@@ -21,7 +22,7 @@ class PoolRecord:
 async def insert(conn: Connection, pool: PoolRecord) -> None:
     await conn.execute(
         "INSERT INTO user_pools (id, name, mfa_enabled_factors, created_at) VALUES (:id, :name, :f, :at)",
-        {"id": pool.id, "name": pool.name, "f": json.dumps(pool.mfa_enabled_factors), "at": pool.created_at},
+        {"id": pool.id, "name": pool.name, "f": orjson.dumps(pool.mfa_enabled_factors).decode(), "at": pool.created_at},
     )
 
 
@@ -38,9 +39,9 @@ async def first(conn: Connection) -> PoolRecord | None:
 async def set_mfa_factors(conn: Connection, pool_id: str, factors: list[str]) -> None:
     await conn.execute(
         "UPDATE user_pools SET mfa_enabled_factors = :f WHERE id = :id",
-        {"f": json.dumps(factors), "id": pool_id},
+        {"f": orjson.dumps(factors).decode(), "id": pool_id},
     )
 
 
 def _record(row: Mapping[str, Any]) -> PoolRecord:
-    return PoolRecord(row["id"], row["name"], json.loads(row["mfa_enabled_factors"]), row["created_at"])
+    return PoolRecord(row["id"], row["name"], orjson.loads(row["mfa_enabled_factors"]), row["created_at"])
