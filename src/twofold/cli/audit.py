@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated
 
+import orjson
 import typer
 from rich.table import Table
 
@@ -36,7 +36,7 @@ def list_events(
         table = Table("time (UTC)", "action", "user", "actor", "request id", "change")
         for e in events:
             when = datetime.fromtimestamp(e.at / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-            change = json.dumps(e.after, ensure_ascii=False)[:80] if e.after is not None else ""
+            change = orjson.dumps(e.after).decode()[:80] if e.after is not None else ""
             table.add_row(when, e.action, e.target_user_id or "", e.actor, e.request_id, change)
         console.print(table)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
+import orjson
 import typer
 from pydantic import BaseModel
 from rich.table import Table
@@ -71,6 +72,4 @@ def _cell(value: Any) -> str:
 
 
 def _compact(value: Any) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
+    return orjson.dumps(value).decode()

@@ -11,7 +11,6 @@ continues from there.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -19,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 if TYPE_CHECKING:  # the SDK is imported only where a client command runs (cli/connection.py)
     from twofold_client import ManagementClient
@@ -133,7 +134,7 @@ def read_rows(path: Path, fmt: str | None = None) -> tuple[list[Row], list[Failu
 
 def _json_record(text: str) -> dict[str, Any]:
     try:
-        record = json.loads(text)
+        record = orjson.loads(text)
     except ValueError as exc:
         raise RowError(f"not JSON: {exc}") from None
     if not isinstance(record, dict):
@@ -152,20 +153,20 @@ class ImportState:
         """The first line not yet handled (0 when starting afresh)."""
         if not self.path.exists():
             return 0
-        data = json.loads(self.path.read_text(encoding="utf-8"))
+        data = orjson.loads(self.path.read_text(encoding="utf-8"))
         return int(data.get("nextLine", 0))
 
     def save(self, next_line: int, report: ImportReport) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(
-            json.dumps(
+            orjson.dumps(
                 {
                     "source": str(self.source),
                     "nextLine": next_line,
                     "created": report.created,
                     "failed": len(report.failures),
                 }
-            ),
+            ).decode(),
             encoding="utf-8",
         )
         os.replace(tmp, self.path)

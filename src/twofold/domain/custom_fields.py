@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -10,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 from twofold.errors import CustomDataTooLong, InvalidParameter
 
@@ -60,7 +61,7 @@ def check_value(definition: CustomField | None, key: str, value: Any) -> Any:
     whose JSON text is longer than 1024 characters.  Keys without a definition keep any JSON value
     (Twofold stores free-form custom data too)."""
     where = f"customData.{key}"
-    if value is not None and len(json.dumps(value, ensure_ascii=False)) > MAX_VALUE_CHARACTERS:
+    if value is not None and len(orjson.dumps(value).decode()) > MAX_VALUE_CHARACTERS:
         raise CustomDataTooLong(where)
     if definition is None or value is None:
         return value

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from twofold.domain.applications import Application
 from twofold.storage.database import Connection
@@ -18,8 +19,8 @@ def _record(row: Mapping[str, Any]) -> Application:
         row["name"],
         row["identifier"],
         row["app_type"],
-        json.loads(row["config"]),
-        None if factors is None else json.loads(factors),
+        orjson.loads(row["config"]),
+        None if factors is None else orjson.loads(factors),
         row["created_at"],
         row["updated_at"],
     )
@@ -35,8 +36,8 @@ async def insert(conn: Connection, app: Application) -> None:
             "name": app.name,
             "identifier": app.identifier,
             "type": app.app_type,
-            "config": json.dumps(app.config, ensure_ascii=False),
-            "factors": None if app.mfa_enabled_factors is None else json.dumps(app.mfa_enabled_factors),
+            "config": orjson.dumps(app.config).decode(),
+            "factors": None if app.mfa_enabled_factors is None else orjson.dumps(app.mfa_enabled_factors).decode(),
             "at": app.created_at,
         },
     )
@@ -52,7 +53,7 @@ async def get(conn: Connection, pool_id: str, app_id: str) -> Application | None
 async def set_mfa_factors(conn: Connection, pool_id: str, app_id: str, factors: list[str], at: int) -> None:
     await conn.execute(
         "UPDATE applications SET mfa_enabled_factors = :f, updated_at = :at WHERE pool_id = :pool AND id = :id",
-        {"f": json.dumps(factors), "at": at, "pool": pool_id, "id": app_id},
+        {"f": orjson.dumps(factors).decode(), "at": at, "pool": pool_id, "id": app_id},
     )
 
 

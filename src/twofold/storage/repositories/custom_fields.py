@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from twofold.domain.custom_fields import CustomField, DataType, TargetType
 from twofold.storage.database import Connection
@@ -17,7 +18,7 @@ _UPSERT = (
 
 
 def _field(row: Mapping[str, Any]) -> CustomField:
-    doc = json.loads(row["definition"])
+    doc = orjson.loads(row["definition"])
     return CustomField(
         target_type=TargetType(row["target_type"]),
         key=row["key"],
@@ -35,7 +36,7 @@ def _field(row: Mapping[str, Any]) -> CustomField:
 
 
 def _document(field: CustomField) -> str:
-    return json.dumps(
+    return orjson.dumps(
         {
             "label": field.label,
             "description": field.description,
@@ -45,9 +46,8 @@ def _document(field: CustomField) -> str:
             "visibleInAdminConsole": field.visible_in_admin_console,
             "visibleInUserCenter": field.visible_in_user_center,
             "options": [list(o) for o in field.options],
-        },
-        ensure_ascii=False,
-    )
+        }
+    ).decode()
 
 
 async def list_fields(conn: Connection, pool_id: str, target: TargetType) -> list[CustomField]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -63,8 +62,8 @@ def _params(user: User) -> dict[str, Any]:
         "name": user.name,
         "nickname": user.nickname,
         "password_hash": user.password_hash,
-        "profile": json.dumps(user.profile, ensure_ascii=False),
-        "custom_data": json.dumps(user.custom_data, ensure_ascii=False),
+        "profile": orjson.dumps(user.profile).decode(),
+        "custom_data": orjson.dumps(user.custom_data).decode(),
         "logins_count": user.logins_count,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
@@ -162,8 +161,8 @@ async def insert_identity(conn: Connection, pool_id: str, identity: Identity) ->
             "provider": identity.provider,
             "type": identity.type,
             "uid": identity.user_id_in_idp,
-            "info": json.dumps(identity.user_info_in_idp, ensure_ascii=False),
-            "conns": json.dumps(identity.origin_conn_ids),
+            "info": orjson.dumps(identity.user_info_in_idp).decode(),
+            "conns": orjson.dumps(identity.origin_conn_ids).decode(),
             "at": identity.created_at,
         },
     )
@@ -194,8 +193,8 @@ async def list_identities(
                 provider=r["provider"],
                 type=r["type"],
                 user_id_in_idp=r["user_id_in_idp"],
-                user_info_in_idp=json.loads(r["user_info_in_idp"]),
-                origin_conn_ids=json.loads(r["origin_conn_ids"]),
+                user_info_in_idp=orjson.loads(r["user_info_in_idp"]),
+                origin_conn_ids=orjson.loads(r["origin_conn_ids"]),
                 created_at=r["created_at"],
             )
             for r in rows
