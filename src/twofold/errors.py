@@ -85,7 +85,6 @@ class PageLimitExceeded(InvalidParameter):
     def __init__(self, field: str = "limit", maximum: int = 50) -> None:
         super().__init__(field)
         self.params["max"] = maximum
-        self.detail = None
 
 
 class PhoneRequired(InvalidParameter):
@@ -97,7 +96,6 @@ class PhoneRequired(InvalidParameter):
 
     def __init__(self, field: str = "phone") -> None:
         super().__init__(field)
-        self.detail = None
 
 
 class CustomDataTooLong(InvalidParameter):
@@ -109,7 +107,6 @@ class CustomDataTooLong(InvalidParameter):
 
     def __init__(self, field: str = "customData") -> None:
         super().__init__(field)
-        self.detail = None
 
 
 class MalformedBody(TwofoldError):

@@ -37,21 +37,22 @@ class TriggerDataInput:
 
 
 @dataclass(frozen=True)
+class OtpInput:
+    """A TOTP authenticator to bind: its secret and, optionally, its recovery code."""
+
+    secret: str
+    recovery_code: str | None = None
+
+
+@dataclass(frozen=True)
 class OtpImportInput:
     """One ``import-otp`` item: the internal user id and the authenticator to bind."""
 
     user_id: str
-    secret: str
-    recovery_code: str | None = None
+    otp: OtpInput
 
 
 # ------------------------------------------------------------------------------------ user directory
-@dataclass(frozen=True)
-class OtpInput:
-    """A TOTP authenticator to import with a new user."""
-
-    secret: str
-    recovery_code: str | None = None
 
 
 @dataclass(frozen=True)

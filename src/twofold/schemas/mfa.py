@@ -8,7 +8,13 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictBool
 
-from twofold.domain.commands import CreateApplicationInput, OtpImportInput, PolicyInput, TriggerDataInput
+from twofold.domain.commands import (
+    CreateApplicationInput,
+    OtpImportInput,
+    OtpInput,
+    PolicyInput,
+    TriggerDataInput,
+)
 from twofold.schemas.common import (
     CountryCodeText,
     EmailText,
@@ -105,7 +111,7 @@ class ImportOtpRequest(WireModel):
     items: Annotated[list[OtpItem], Field(alias="list", max_length=1000)]
 
     def to_command(self) -> list[OtpImportInput]:
-        return [OtpImportInput(i.user_id, i.otp.secret, i.otp.recovery_code) for i in self.items]
+        return [OtpImportInput(i.user_id, OtpInput(i.otp.secret, i.otp.recovery_code)) for i in self.items]
 
 
 class CreateApplicationRequest(WireModel):

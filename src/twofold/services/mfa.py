@@ -228,8 +228,8 @@ class MfaService:
         prepared = []
         for index, item in enumerate(items):
             ref = parse_user_ref(item.user_id, UserIdType.USER_ID, f"list[{index}].userId")
-            secret = normalize_totp_secret(item.secret, f"list[{index}].otp.secret")
-            recovery = blank_to_none(item.recovery_code)
+            secret = normalize_totp_secret(item.otp.secret, f"list[{index}].otp.secret")
+            recovery = blank_to_none(item.otp.recovery_code)
             prepared.append(
                 (ref, self._box.encrypt(secret), None if recovery is None else self._box.encrypt(recovery))
             )
