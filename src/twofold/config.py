@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,19 @@ class Settings(BaseSettings):
     # How long a SQLite write waits for the write lock (held by another process) before it fails
     # with DatabaseBusy (503) instead of hanging.
     sqlite_lock_wait_seconds: float = Field(default=5.0, gt=0, le=300)
+
+    # --- MFA code checks: failures and lockout (docs/mfa-status.md#lockout) ---
+    # Every mfa_max_failures-th consecutive failure of a factor locks it for
+    # min(base * 2 ** (lock number - 1), max) seconds.
+    mfa_max_failures: int = Field(default=5, ge=1, le=1000)
+    mfa_lockout_base_seconds: int = Field(default=60, ge=1, le=86400)
+    mfa_lockout_max_seconds: int = Field(default=900, ge=1, le=30 * 86400)
+
+    @model_validator(mode="after")
+    def _lockout_cap_at_least_base(self) -> Settings:
+        if self.mfa_lockout_max_seconds < self.mfa_lockout_base_seconds:
+            raise ValueError("TWOFOLD_MFA_LOCKOUT_MAX_SECONDS must be at least TWOFOLD_MFA_LOCKOUT_BASE_SECONDS")
+        return self
 
     @field_validator("database_url")
     @classmethod

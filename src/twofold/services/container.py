@@ -6,12 +6,16 @@ from dataclasses import dataclass
 
 from twofold.auth.vault import SecretBox, derive_key, load_master_key
 from twofold.config import Settings
+from twofold.domain.lockout import LockoutPolicy
 from twofold.services.access_keys import AccessKeyService
 from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
 from twofold.services.health import HealthService
 from twofold.services.mfa import MfaService
+from twofold.services.mfa_admin import MfaAdminService
+from twofold.services.mfa_failures import MfaCheck
+from twofold.services.totp_check import TotpChecker
 from twofold.services.users import UserService
 from twofold.storage.database import Database, open_database
 
@@ -25,6 +29,8 @@ class Services:
     applications: ApplicationService
     audit: AuditService
     health: HealthService
+    mfa_check: MfaCheck  # the sign-in step's code checks (services/mfa_failures.py)
+    mfa_admin: MfaAdminService
 
     async def close(self) -> None:
         await self.db.close()
@@ -53,6 +59,16 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
         applications=ApplicationService(db, clock),
         audit=AuditService(db),
         health=HealthService(db, settings.resolved_database_url),
+        mfa_check=MfaCheck(db, clock, TotpChecker(db, box, clock), lockout_policy(settings)),
+        mfa_admin=MfaAdminService(db, clock, users),
+    )
+
+
+def lockout_policy(settings: Settings) -> LockoutPolicy:
+    return LockoutPolicy(
+        settings.mfa_max_failures,
+        settings.mfa_lockout_base_seconds * 1000,
+        settings.mfa_lockout_max_seconds * 1000,
     )
 
 

@@ -126,6 +126,21 @@ otp_authenticators = Table(
     Column("secret_ciphertext", Text, nullable=False),
     Column("recovery_code_ciphertext", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
+    Column("last_used_step", BigInteger, nullable=True),  # the last accepted TOTP step (replay guard)
+)
+
+# Consecutive failed MFA verifications per user and factor, and the lock they lead to
+# (docs/mfa-status.md#lockout).  Separate from anything about passwords.
+mfa_failures = Table(
+    "mfa_failures",
+    metadata,
+    Column("pool_id", String(32), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("factor", String(16), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", BigInteger, nullable=True),
+    Column("last_failure_at", BigInteger, nullable=True),
+    PrimaryKeyConstraint("user_id", "factor"),
 )
 
 mfa_statuses = Table(

@@ -1,0 +1,144 @@
+"""The one entry point the sign-in step calls to check an MFA code: lock, verification, counting, audit.
+
+``MfaCheck.check_totp(pool_id, user_id, code)`` answers one bool.  Behind it:
+
+1. a locked factor (``domain/lockout.py``) is not verified at all, and answers False exactly like a
+   wrong code; the reason goes to the audit trail (``mfa.factor.failed``, ``reason: locked``) and the
+   administrator's view (``MfaAdminService.lock_status``) only;
+2. the code is checked (``services/totp_check.py``) and accepted with a compare-and-set;
+3. a wrong code is counted in one atomic statement that also sets the lock when the count reaches a
+   multiple of the limit (``mfa.factor.lockout``); a success sets the count back to zero.
+
+Failures are counted per user and factor, and separately from anything about passwords.  A right code
+of a step already used (a replay, or the losers of a race for one code) is refused but not counted:
+it is not a guess.  The recovery code counts as the OTP factor: a locked OTP factor refuses it too.
+Audit events never contain the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from twofold.domain.lockout import LockoutPolicy
+from twofold.domain.mfa import Factor
+from twofold.request_context import current_request_id
+from twofold.services import audit
+from twofold.services.context import Caller, Clock, Principal
+from twofold.services.totp_check import Candidate, Outcome, TotpChecker
+from twofold.storage.database import Connection, Database
+from twofold.storage.errors import ForeignKeyViolation
+from twofold.storage.repositories import audit as audit_repo
+from twofold.storage.repositories import mfa_failures as failures_repo
+
+VERIFIED = "mfa.factor.verified"
+FAILED = "mfa.factor.failed"
+LOCKOUT = "mfa.factor.lockout"
+RECOVERY_CODE_USED = "mfa.recovery_code.used"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Who is trying, for the audit trail: the sign-in's request and client, and the application."""
+
+    request_id: str | None = None  # default: the current request's id
+    client_ip: str = "-"
+    app_id: str | None = None
+
+
+class MfaCheck:
+    def __init__(self, db: Database, clock: Clock, totp: TotpChecker, policy: LockoutPolicy) -> None:
+        self._db = db
+        self._clock = clock
+        self.totp = totp
+        self.policy = policy
+
+    async def check_totp(self, pool_id: str, user_id: str, code: str, attempt: Attempt | None = None) -> bool:
+        """True iff the factor is not locked and ``code`` is the user's TOTP code of a step not used yet."""
+        return await self.check_factor(
+            pool_id, user_id, Factor.OTP, lambda: self.totp.prepare_totp(pool_id, user_id, code), attempt
+        )
+
+    async def check_recovery_code(
+        self, pool_id: str, user_id: str, code: str, attempt: Attempt | None = None
+    ) -> bool:
+        """True iff the OTP factor is not locked and ``code`` is the user's recovery code, now spent."""
+        return await self.check_factor(
+            pool_id,
+            user_id,
+            Factor.OTP,
+            lambda: self.totp.prepare_recovery_code(pool_id, user_id, code),
+            attempt,
+            success_action=RECOVERY_CODE_USED,
+        )
+
+    async def check_factor(
+        self,
+        pool_id: str,
+        user_id: str,
+        factor: Factor,
+        prepare: Callable[[], Awaitable[Candidate]],
+        attempt: Attempt | None = None,
+        success_action: str = VERIFIED,
+    ) -> bool:
+        """The lock, the check and the counting for any factor: ``prepare`` reads and compares (no
+        write), its ``Candidate.accept`` is the compare-and-set run with the counters and the audit
+        event in one atomic write.  SMS and EMAIL codes can be checked through here too."""
+        attempt = attempt or Attempt()
+        principal = Principal(pool_id, f"user:{user_id}", frozenset())
+        caller = Caller(principal, attempt.request_id or current_request_id(), attempt.client_ip)
+        about: dict[str, Any] = {"factor": str(factor)}
+        if attempt.app_id is not None:
+            about["appId"] = attempt.app_id
+        async with self._db.read() as conn:
+            until = await failures_repo.locked_until(conn, pool_id, user_id, factor)
+        if until is not None and until > self._clock():
+            await self._db.atomic(self._refused(caller, user_id, factor, about, Outcome.WRONG, locked=True))
+            return False
+        candidate = await prepare()
+
+        async def write(conn: Connection) -> Outcome:
+            outcome = await candidate.accept(conn)
+            if outcome is Outcome.ACCEPTED:
+                await failures_repo.clear(conn, pool_id, user_id, factor)
+                await audit_repo.insert(conn, self._event(caller, success_action, user_id, about))
+                return outcome
+            await self._refused(caller, user_id, factor, about, outcome)(conn)
+            return outcome
+
+        try:
+            return await self._db.atomic(write) is Outcome.ACCEPTED
+        except ForeignKeyViolation:  # the user was deleted meanwhile: nothing to count
+            return False
+
+    def _refused(
+        self,
+        caller: Caller,
+        user_id: str,
+        factor: Factor,
+        about: dict[str, Any],
+        outcome: Outcome,
+        locked: bool = False,
+    ) -> Callable[[Connection], Awaitable[None]]:
+        """The write for a refused attempt: count a wrong code (setting the lock on the limit), audit."""
+
+        async def write(conn: Connection) -> None:
+            details: dict[str, Any] = {"reason": "locked" if locked else str(outcome)}
+            if outcome is Outcome.WRONG and not locked:
+                count = await failures_repo.record_failure(
+                    conn, caller.pool_id, user_id, str(factor), self._clock(), self.policy
+                )
+                if count is None:  # locked by a parallel failure after our read
+                    details["reason"] = "locked"
+                else:
+                    details["failures"] = count.failures
+                    if self.policy.lock_ms(count.failures) is not None:
+                        lock = {"failures": count.failures, "lockedUntil": count.locked_until}
+                        await audit_repo.insert(conn, self._event(caller, LOCKOUT, user_id, {**about, **lock}))
+            await audit_repo.insert(conn, self._event(caller, FAILED, user_id, {**about, **details}))
+
+        return write
+
+    def _event(self, caller: Caller, action: str, user_id: str, after: dict[str, Any]) -> audit_repo.AuditRow:
+        return audit.event(self._clock, caller, action, user_id, None, after)

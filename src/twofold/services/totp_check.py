@@ -1,0 +1,133 @@
+"""Checking a TOTP code and a recovery code against a user's bound authenticator.
+
+TOTP (RFC 6238) as authenticator apps use it: SHA1, 6 digits, 30-second steps, computed by pyotp, and
+accepted within one step either side of now (pyotp's ``valid_window=1``).  A code is accepted at most
+once: the step it belongs to must be newer than the last accepted step of the authenticator, and the
+acceptance is a compare-and-set in the database (``otp_repo.accept_step``), never a process lock, so
+one code submitted many times at once, to any number of worker processes or instances on one
+database, is accepted exactly once.  A code of the last accepted step, or of an older one, is refused.
+
+The recovery code is stored encrypted; it is used once (removed with a compare-and-set).
+
+``TotpChecker.prepare`` does the reads and the arithmetic; ``Candidate.accept`` is the one write,
+run inside ``Database.atomic`` by ``verify_totp`` or, with the failure counters and the audit event,
+by ``MfaCheck`` (``services/mfa_failures.py``).  docs/mfa-status.md#verification has the formulas.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pyotp
+from pyotp.utils import strings_equal
+
+from twofold.auth.vault import SecretBox
+from twofold.services.context import Clock
+from twofold.storage.database import Connection, Database
+from twofold.storage.repositories import otp as otp_repo
+
+PERIOD_SECONDS = 30
+DIGITS = 6
+VALID_WINDOW = 1  # steps accepted either side of now
+_CODE = re.compile(r"[0-9]{6}")
+_SEPARATORS = re.compile(r"[\s-]+")
+
+
+class Outcome(StrEnum):
+    """Why a code was or was not accepted (for the audit trail; callers see a bool)."""
+
+    ACCEPTED = "accepted"
+    WRONG = "wrong_code"
+    REPLAYED = "replayed"  # right code, of a step already used (or older)
+    NOT_BOUND = "not_bound"  # no authenticator, or no recovery code left
+
+
+def time_step(at_ms: int, period: int = PERIOD_SECONDS) -> int:
+    """The RFC 6238 time step ``T = floor((unix time - T0) / X)`` with T0 = 0 and X = ``period``."""
+    return at_ms // 1000 // period
+
+
+def clean_code(code: str) -> str:
+    """A typed code without the spaces or dashes people put in (``123 456``)."""
+    return _SEPARATORS.sub("", code)
+
+
+def matching_steps(secret: str, code: str, at_ms: int, window: int = VALID_WINDOW) -> list[int]:
+    """The steps within ``window`` of ``at_ms`` whose code is ``code``, oldest first (constant-time compares)."""
+    typed = clean_code(code)
+    if not _CODE.fullmatch(typed):
+        return []
+    totp = pyotp.TOTP(secret, digits=DIGITS, interval=PERIOD_SECONDS)
+    now = time_step(at_ms)
+    return [s for s in range(now - window, now + window + 1) if strings_equal(totp.generate_otp(s), typed)]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A code checked against what was read; ``accept`` makes it count (at most once)."""
+
+    pool_id: str
+    user_id: str
+    outcome: Outcome  # what the read says: ACCEPTED means "acceptable if still new / still there"
+    step: int | None = None  # TOTP: the step the code belongs to
+    recovery_ciphertext: str | None = None  # recovery code: the stored ciphertext it matched
+
+    async def accept(self, conn: Connection) -> Outcome:
+        """The compare-and-set: ACCEPTED for exactly one of any number of concurrent callers."""
+        if self.outcome is not Outcome.ACCEPTED:
+            return self.outcome
+        if self.step is not None:
+            won = await otp_repo.accept_step(conn, self.pool_id, self.user_id, self.step)
+            return Outcome.ACCEPTED if won else Outcome.REPLAYED
+        assert self.recovery_ciphertext is not None
+        won = await otp_repo.spend_recovery_code(conn, self.pool_id, self.user_id, self.recovery_ciphertext)
+        return Outcome.ACCEPTED if won else Outcome.NOT_BOUND
+
+
+class TotpChecker:
+    def __init__(self, db: Database, box: SecretBox, clock: Clock) -> None:
+        self._db = db
+        self._box = box
+        self._clock = clock
+
+    async def prepare_totp(self, pool_id: str, user_id: str, code: str) -> Candidate:
+        async with self._db.read() as conn:
+            stored = await otp_repo.find(conn, pool_id, user_id)
+        if stored is None:
+            return Candidate(pool_id, user_id, Outcome.NOT_BOUND)
+        steps = matching_steps(self._box.decrypt(stored.secret_ciphertext), code, self._clock())
+        if not steps:
+            return Candidate(pool_id, user_id, Outcome.WRONG)
+        step = steps[-1]
+        if stored.last_used_step is not None and step <= stored.last_used_step:
+            return Candidate(pool_id, user_id, Outcome.REPLAYED, step)
+        return Candidate(pool_id, user_id, Outcome.ACCEPTED, step)
+
+    async def prepare_recovery_code(self, pool_id: str, user_id: str, code: str) -> Candidate:
+        async with self._db.read() as conn:
+            stored = await otp_repo.find(conn, pool_id, user_id)
+        if stored is None or stored.recovery_code_ciphertext is None:
+            return Candidate(pool_id, user_id, Outcome.NOT_BOUND)
+        expected = self._box.decrypt(stored.recovery_code_ciphertext)
+        if not strings_equal(clean_code(expected).lower(), clean_code(code).lower()):
+            return Candidate(pool_id, user_id, Outcome.WRONG)
+        return Candidate(pool_id, user_id, Outcome.ACCEPTED, recovery_ciphertext=stored.recovery_code_ciphertext)
+
+    async def verify_totp(self, pool_id: str, user_id: str, code: str) -> bool:
+        """Whether ``code`` is the user's current TOTP code (±1 step) and its step was not used yet.
+
+        No failure counting here: the sign-in step calls ``MfaCheck.check_totp``, which adds it."""
+        candidate = await self.prepare_totp(pool_id, user_id, code)
+        return await self._accept(candidate)
+
+    async def verify_recovery_code(self, pool_id: str, user_id: str, code: str) -> bool:
+        """Whether ``code`` is the user's recovery code; if so it is spent (a second use is refused)."""
+        candidate = await self.prepare_recovery_code(pool_id, user_id, code)
+        return await self._accept(candidate)
+
+    async def _accept(self, candidate: Candidate) -> bool:
+        if candidate.outcome is not Outcome.ACCEPTED:
+            return False
+        return await self._db.atomic(candidate.accept) is Outcome.ACCEPTED
