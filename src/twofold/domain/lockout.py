@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MAX_SHIFT = 40  # 2 ** 40 times any base of a millisecond or more is beyond every sensible cap
+MAX_CAP_MS = 2**32  # ~49 days
+# From this shift on the lock time is the cap (cap <= 2 ** 32 <= base << 32), and below it
+# base << shift (base <= cap <= 2 ** 32, shift <= 31) fits in 64 bits: no overflow in SQL either.
+MAX_SHIFT = 32
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,8 @@ class LockoutPolicy:
     cap_ms: int = 900_000
 
     def __post_init__(self) -> None:
-        if self.max_failures < 1 or self.base_ms < 1 or self.cap_ms < self.base_ms:
-            raise ValueError("an MFA lockout needs max_failures >= 1 and 1 <= base <= cap")
+        if self.max_failures < 1 or not 1 <= self.base_ms <= self.cap_ms <= MAX_CAP_MS:
+            raise ValueError("an MFA lockout needs max_failures >= 1 and 1 ms <= base <= cap <= 2**32 ms")
 
     def lock_ms(self, failures: int) -> int | None:
         """How long the ``failures``-th consecutive failure locks the factor; None if it does not.
