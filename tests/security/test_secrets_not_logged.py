@@ -77,9 +77,9 @@ def log_capture(caplog: pytest.LogCaptureFixture) -> Iterator[_Collect]:
         logging.getLogger("twofold").removeHandler(collect)
 
 
-async def drive_credential_endpoints(client: httpx.AsyncClient) -> Exercise:
+async def drive_credential_endpoints(client: httpx.AsyncClient, services: Services) -> Exercise:
     """Drive every credential-bearing endpoint once, successfully and not (in the test body, so that
-    ``caplog.records`` and ``caplog.text`` cover it)."""
+    ``caplog.records`` and ``caplog.text`` cover it), and the MFA code checks the sign-in step calls."""
     ex = Exercise()
     anon = Api(client)
     ex.add("access key secret", BOOTSTRAP_SECRET)
@@ -92,6 +92,7 @@ async def drive_credential_endpoints(client: httpx.AsyncClient) -> Exercise:
     password_3 = ex.add("password 3", f"Pw3-{secrets.token_urlsafe(18)}")
     mfa_token = ex.add("mfa token", f"mfa-{secrets.token_urlsafe(24)}")
     wrong_secret = ex.add("access key secret (wrong)", f"wrong-{secrets.token_hex(16)}")
+    wrong_recovery = ex.add("recovery code (wrong)", f"rc-{secrets.token_hex(12)}")
 
     # get-management-token: wrong secret, then the right one; a Bearer call with the token.
     refused = await anon.raw("POST", "/api/v3/get-management-token", auth=False,
@@ -139,6 +140,16 @@ async def drive_credential_endpoints(client: httpx.AsyncClient) -> Exercise:
         "mfaToken": mfa_token, "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}]}})
     await api.ok("POST", "update-user", {"userId": user_1["userId"], "password": password_3})
 
+    # The MFA code checks of the sign-in step (services/mfa_failures.py; its routes come with the
+    # sign-in flow): a right and a wrong TOTP code, a wrong and a right recovery code; the lock view.
+    pool_id = (await services.keys.ensure_default_pool())[0].id
+    check = services.mfa_check
+    assert await check.check_totp(pool_id, user_1["userId"], pyotp.TOTP(totp_1).now())
+    assert not await check.check_totp(pool_id, user_1["userId"], "000000")
+    assert not await check.check_recovery_code(pool_id, user_2["userId"], wrong_recovery)
+    assert await check.check_recovery_code(pool_id, user_2["userId"], recovery_2)
+    await api.ok("GET", "twofold/get-mfa-lock-status", {"userId": user_1["userId"]})
+
     # Every way of reading users back.
     ex.user_responses = [
         await api.get("get-user", userId=user_1["userId"], withCustomData="true", withIdentities="true"),
@@ -167,7 +178,7 @@ def record_texts(record: logging.LogRecord) -> list[str]:
 
 async def test_no_secret_reaches_the_log(client: httpx.AsyncClient, services: Services, log_capture: _Collect,
                                          caplog: pytest.LogCaptureFixture) -> None:
-    exercise = await drive_credential_endpoints(client)
+    exercise = await drive_credential_endpoints(client, services)
     wanted = {**exercise.secrets, **await stored_password_hashes(services, exercise.user_ids)}
     records = [*caplog.records, *log_capture.records]
     # The capture works: the access log and the auth-failure reasons were recorded at all.
@@ -181,7 +192,7 @@ async def test_no_secret_reaches_the_log(client: httpx.AsyncClient, services: Se
 
 
 async def test_no_secret_is_stored_in_plaintext(client: httpx.AsyncClient, services: Services) -> None:
-    exercise = await drive_credential_endpoints(client)
+    exercise = await drive_credential_endpoints(client, services)
     wanted = exercise.secrets
     found = []
     async with services.db.read() as conn:
@@ -196,7 +207,7 @@ async def test_no_secret_is_stored_in_plaintext(client: httpx.AsyncClient, servi
 
 async def test_user_responses_never_carry_the_password_or_its_hash(client: httpx.AsyncClient,
                                                                    services: Services) -> None:
-    exercise = await drive_credential_endpoints(client)
+    exercise = await drive_credential_endpoints(client, services)
     wanted = {**exercise.only("password"), **await stored_password_hashes(services, exercise.user_ids)}
     for body in exercise.user_responses:
         text = json.dumps(body)
@@ -205,11 +216,12 @@ async def test_user_responses_never_carry_the_password_or_its_hash(client: httpx
 
 
 async def test_audit_trail_carries_no_secret(client: httpx.AsyncClient, services: Services) -> None:
-    exercise = await drive_credential_endpoints(client)
+    exercise = await drive_credential_endpoints(client, services)
     api = await Api(client).login()
     events = await api.ok("GET", "twofold/list-audit-events", {"limit": 500})
     actions = {e["action"] for e in events}
     assert {"user.create", "otp.import", "otp.secret.read", "mfa.status.set", "user.update"} <= actions
+    assert {"mfa.factor.verified", "mfa.factor.failed", "mfa.recovery_code.used"} <= actions
     wanted = {**exercise.secrets, **await stored_password_hashes(services, exercise.user_ids)}
     for event in events:
         text = json.dumps(event, ensure_ascii=False)  # before, after and every other member

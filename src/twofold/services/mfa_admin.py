@@ -56,10 +56,10 @@ class ResetResult:
 
 
 def _factors(factor: str | None) -> list[Factor]:
-    """One factor, or all of them when none is named."""
-    if factor is None or not factor.strip():
+    """One factor, or all of them when none is named (an empty name is refused, not "all")."""
+    if factor is None:
         return list(ALL_FACTORS)
-    return parse_factors([factor.strip().upper()], "factor")
+    return parse_factors([factor], "factor")
 
 
 class MfaAdminService:
