@@ -53,7 +53,14 @@ TWOFOLD_ADDITIONS = {
     "create_user": ["mfa_trigger_data", "sync_relations"],
     "update_user": ["sync_relations"],
 }
-TWOFOLD_ONLY = ["disable_global_mfa_settings", "list_audit_events", "set_sync_relation"]
+TWOFOLD_ONLY = [
+    "disable_global_mfa_settings",
+    "list_audit_events",
+    "set_sync_relation",
+    "get_mfa_lock_status",
+    "unlock_mfa",
+    "reset_mfa_factor",
+]
 
 
 def parameters(method: Any) -> list[inspect.Parameter]:

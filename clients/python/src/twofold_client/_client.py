@@ -28,6 +28,8 @@ from twofold_client._models import (
     Identity,
     ImportOtpItem,
     LoginHistoryEntry,
+    MfaLockStatus,
+    MfaResetResult,
     MfaSettings,
     MfaStatus,
     MfaTriggerData,
@@ -440,6 +442,24 @@ class ManagementClient(_BaseClient):
         """Audit events, newest first; page with ``before_id=<id of the last event seen>``."""
         return self._call(ops.list_audit_events(user_id, action, before_id, limit))
 
+    def get_mfa_lock_status(self, user_id: str, user_id_type: UserIdType | str | None = None) -> MfaLockStatus:
+        """Every factor's failed verifications and lock for one user (Twofold extension)."""
+        return self._call(ops.get_mfa_lock_status(user_id, user_id_type))
+
+    def unlock_mfa(
+        self, user_id: str, user_id_type: UserIdType | str | None = None, factor: Factor | str | None = None
+    ) -> builtins.list[Factor]:
+        """Clear the failure count, and so the lock, of ``factor`` (default: every factor); the
+        factors that had one (Twofold extension)."""
+        return self._call(ops.unlock_mfa(user_id, user_id_type, factor))
+
+    def reset_mfa_factor(
+        self, user_id: str, user_id_type: UserIdType | str | None = None, factor: Factor | str | None = None
+    ) -> MfaResetResult:
+        """Forget ``factor`` (default: every factor) for the user, with its counters; resetting OTP
+        removes the authenticator, so the next sign-in enrols a new one (Twofold extension)."""
+        return self._call(ops.reset_mfa_factor(user_id, user_id_type, factor))
+
     def set_sync_relation(
         self, user_id: str, provider: str, user_id_in_idp: str, user_id_type: UserIdType | str | None = None
     ) -> None:
@@ -775,6 +795,24 @@ class AsyncManagementClient(_BaseClient):
     ) -> builtins.list[AuditEvent]:
         """Audit events, newest first; page with ``before_id=<id of the last event seen>``."""
         return await self._call(ops.list_audit_events(user_id, action, before_id, limit))
+
+    async def get_mfa_lock_status(self, user_id: str, user_id_type: UserIdType | str | None = None) -> MfaLockStatus:
+        """Every factor's failed verifications and lock for one user (Twofold extension)."""
+        return await self._call(ops.get_mfa_lock_status(user_id, user_id_type))
+
+    async def unlock_mfa(
+        self, user_id: str, user_id_type: UserIdType | str | None = None, factor: Factor | str | None = None
+    ) -> builtins.list[Factor]:
+        """Clear the failure count, and so the lock, of ``factor`` (default: every factor); the
+        factors that had one (Twofold extension)."""
+        return await self._call(ops.unlock_mfa(user_id, user_id_type, factor))
+
+    async def reset_mfa_factor(
+        self, user_id: str, user_id_type: UserIdType | str | None = None, factor: Factor | str | None = None
+    ) -> MfaResetResult:
+        """Forget ``factor`` (default: every factor) for the user, with its counters; resetting OTP
+        removes the authenticator, so the next sign-in enrols a new one (Twofold extension)."""
+        return await self._call(ops.reset_mfa_factor(user_id, user_id_type, factor))
 
     async def set_sync_relation(
         self, user_id: str, provider: str, user_id_in_idp: str, user_id_type: UserIdType | str | None = None

@@ -288,6 +288,36 @@ class AuditEvent(_Result):
     after: Any = None
 
 
+# ------------------------------------------------------------------------------- MFA lockout
+class MfaFactorLock(_Result):
+    """One factor's failed verifications and lock (Twofold extension)."""
+
+    factor: Factor
+    failures: int
+    """Consecutive failures since the last success, unlock or reset."""
+    locked: bool
+    """Whether the factor is locked now (to the user a lock looks like a wrong code)."""
+    locked_until: datetime | None = None
+    """When the lock ends (only while ``locked``)."""
+    last_failure_at: datetime | None = None
+
+
+class MfaLockStatus(_Result):
+    """``get_mfa_lock_status``: every factor of one user."""
+
+    user_id: str
+    factors: builtins.list[MfaFactorLock]
+
+
+class MfaResetResult(_Result):
+    """``reset_mfa_factor``: which factors were reset, and whether an authenticator was removed."""
+
+    success: bool = True
+    user_id: str
+    factors: builtins.list[Factor]
+    otp_removed: bool
+
+
 class SetMfaStatusResult(_Result):
     success: bool = True
     version: int

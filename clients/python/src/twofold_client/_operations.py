@@ -28,6 +28,8 @@ from twofold_client._models import (
     Identity,
     ImportOtpItem,
     LoginHistoryEntry,
+    MfaLockStatus,
+    MfaResetResult,
     MfaSettings,
     MfaStatus,
     MfaTriggerData,
@@ -127,6 +129,10 @@ def _id_type(value: UserIdType | str | None) -> UserIdType | None:
 
 def _factors(values: Iterable[Factor | str] | None) -> list[Factor] | None:
     return None if values is None else [Factor(v) for v in values]
+
+
+def _factor(value: Factor | str | None) -> Factor | None:
+    return None if value is None else Factor(value)
 
 
 def _ids(values: Sequence[str] | str) -> list[str]:
@@ -461,6 +467,32 @@ def list_audit_events(
 ) -> Operation[list[AuditEvent]]:
     params = {"userId": user_id, "action": action, "beforeId": before_id, "limit": limit}
     return _get("/api/v3/twofold/list-audit-events", _model_list(AuditEvent), params)
+
+
+def get_mfa_lock_status(user_id: str, user_id_type: UserIdType | str | None = None) -> Operation[MfaLockStatus]:
+    params = {"userId": user_id, "userIdType": _id_type(user_id_type)}
+    return _get("/api/v3/twofold/get-mfa-lock-status", MfaLockStatus.model_validate, params)
+
+
+def _unlocked(data: Any) -> list[Factor]:
+    values = data.get("unlockedFactors") if isinstance(data, dict) else None
+    if not isinstance(values, list):
+        raise ValueError("expected data.unlockedFactors to be a list")
+    return [Factor(v) for v in values]
+
+
+def unlock_mfa(
+    user_id: str, user_id_type: UserIdType | str | None = None, factor: Factor | str | None = None
+) -> Operation[list[Factor]]:
+    body = {"userId": user_id, "userIdType": _id_type(user_id_type), "factor": _factor(factor)}
+    return _post("/api/v3/twofold/unlock-mfa", _unlocked, body)
+
+
+def reset_mfa_factor(
+    user_id: str, user_id_type: UserIdType | str | None = None, factor: Factor | str | None = None
+) -> Operation[MfaResetResult]:
+    body = {"userId": user_id, "userIdType": _id_type(user_id_type), "factor": _factor(factor)}
+    return _post("/api/v3/twofold/reset-mfa-factor", MfaResetResult.model_validate, body)
 
 
 def set_sync_relation(
