@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 import uvicorn
 from typer.testing import CliRunner
@@ -17,6 +19,9 @@ from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET
 from twofold.api.app import create_app
 from twofold.cli.main import app
 from twofold.config import Settings
+from twofold.domain.commands import OtpImportInput, OtpInput
+from twofold.services.container import Services, build_services
+from twofold.services.context import Caller, Principal
 
 
 @pytest.fixture
@@ -171,3 +176,52 @@ def test_the_readme_csv_example_imports(cli: CliRunner, bootstrapped: None, tmp_
     assert ok_json(cli, "users", "import", str(source)) == {"total": 2, "created": 2, "skippedExisting": 0,
                                                             "failed": []}
     assert ok_json(cli, "mfa", "info", "alice@example.com")["totpStatus"] == "enabled"
+
+
+def on_the_servers_database(settings: Settings, action: Callable[[Services, str], Awaitable[None]]) -> None:
+    """Run ``action(services, pool_id)`` with services of this process on the server's database."""
+
+    async def go() -> None:
+        services = await build_services(settings)
+        try:
+            await action(services, (await services.keys.ensure_default_pool())[0].id)
+        finally:
+            await services.close()
+
+    asyncio.run(go())
+
+
+def test_mfa_locks_unlock_and_reset(cli: CliRunner, bootstrapped: None, settings: Settings) -> None:
+    user = ok_json(cli, "users", "create", "--username", "dave", "--email", "dave@example.com")
+    assert isinstance(user, dict)
+
+    async def bind(services: Services, pool_id: str) -> None:
+        caller = Caller(Principal(pool_id, "cli-test", frozenset()), "req-cli", "127.0.0.1")
+        await services.mfa.import_otp(caller, [OtpImportInput(user["userId"], OtpInput(pyotp.random_base32(32)))])
+
+    async def fail_five(services: Services, pool_id: str) -> None:
+        for _ in range(5):
+            assert not await services.mfa_check.check_totp(pool_id, user["userId"], "000000")
+
+    code, out = run(cli, "mfa", "unlock", "dave")
+    assert code == 0 and "nothing to unlock" in out
+    on_the_servers_database(settings, bind)
+    on_the_servers_database(settings, fail_five)
+    locks = ok_json(cli, "mfa", "locks", "dave")
+    assert isinstance(locks, list)
+    assert [(f["factor"], f["failures"], f["locked"]) for f in locks] == [
+        ("OTP", 5, True), ("SMS", 0, False), ("EMAIL", 0, False), ("FACE", 0, False),
+    ]
+    code, out = run(cli, "mfa", "locks", "dave")
+    assert code == 0 and "OTP" in out and "true" in out
+    assert ok_json(cli, "mfa", "unlock", "dave", "--factor", "otp") == {"success": True, "unlockedFactors": ["OTP"]}
+    code, out = run(cli, "mfa", "unlock", "dave", "--factor", "PUSH")
+    assert code == 1 and "factor" in out and "Traceback" not in out
+    on_the_servers_database(settings, fail_five)
+    code, out = run(cli, "mfa", "reset", "dave@example.com", "--factor", "OTP")
+    assert code == 0 and "reset OTP for dave@example.com (authenticator removed)" in out
+    assert ok_json(cli, "mfa", "info", "dave")["totpStatus"] == "disabled"
+    result = ok_json(cli, "mfa", "reset", user["userId"])
+    assert result == {"success": True, "userId": user["userId"], "factors": ["OTP", "SMS", "EMAIL", "FACE"],
+                      "otpRemoved": False}
+    assert all(f["failures"] == 0 for f in ok_json(cli, "mfa", "locks", "dave"))  # type: ignore[union-attr]

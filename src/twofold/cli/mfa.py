@@ -1,4 +1,4 @@
-"""``twofold mfa``: read and set users' MFA status on a running server."""
+"""``twofold mfa``: read and set users' MFA status, and unlock or reset their factors, on a running server."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from typing import Annotated, Any
 import typer
 
 from twofold.cli.connection import ConnectionOptions, call, fail, guess_id_type, require_sdk
-from twofold.cli.output import IdTypeOption, JsonOption, show
+from twofold.cli.output import IdTypeOption, JsonOption, show, show_rows
 from twofold.cli.runtime import console, print_json
 from twofold.cli.user_import import RowError, _policies
 
-app = typer.Typer(help="Read and set users' MFA status.", no_args_is_help=True)
+app = typer.Typer(help="Read and set users' MFA status; unlock and reset their factors.", no_args_is_help=True)
+FactorOption = Annotated[
+    str | None,
+    typer.Option("--factor", help="OTP, SMS, EMAIL or FACE (default: every factor).", case_sensitive=False),
+]
 
 
 @app.command("set")
@@ -107,3 +111,66 @@ def info(
     """Which factors the user can use now (enabled and bound)."""
     kind = guess_id_type(user, id_type)
     show(call(ctx.obj, lambda c: c.get_user_mfa_info(user, kind)), as_json, f"MFA factors of {user}")
+
+
+FACTORS = ("OTP", "SMS", "EMAIL", "FACE")
+
+
+def _factor(factor: str | None) -> str | None:
+    """The factor as the server spells it (the CLI accepts any case)."""
+    if factor is None:
+        return None
+    if factor.upper() not in FACTORS:
+        raise fail(f"unknown factor {factor!r}: expected one of {', '.join(FACTORS)}")
+    return factor.upper()
+
+
+@app.command("locks")
+def locks(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="The user.")],
+    id_type: IdTypeOption = "auto",
+    as_json: JsonOption = False,
+) -> None:
+    """Failed MFA verifications and locks, per factor (a lock looks like a wrong code to the user)."""
+    kind = guess_id_type(user, id_type)
+    status = call(ctx.obj, lambda c: c.get_mfa_lock_status(user, kind))
+    show_rows(status.factors, ("factor", "failures", "locked", "lockedUntil"), as_json, f"MFA locks of {user}")
+
+
+@app.command("unlock")
+def unlock(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="The user.")],
+    factor: FactorOption = None,
+    id_type: IdTypeOption = "auto",
+    as_json: JsonOption = False,
+) -> None:
+    """Clear the failure count, and so the lock, of one factor or of all."""
+    kind = guess_id_type(user, id_type)
+    cleared = call(ctx.obj, lambda c: c.unlock_mfa(user, kind, _factor(factor)))
+    if as_json:
+        print_json({"success": True, "unlockedFactors": [str(f) for f in cleared]})
+    elif cleared:
+        console.print(f"unlocked {', '.join(str(f) for f in cleared)} for {user}")
+    else:
+        console.print(f"nothing to unlock for {user}")
+
+
+@app.command("reset")
+def reset(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="The user.")],
+    factor: FactorOption = None,
+    id_type: IdTypeOption = "auto",
+    as_json: JsonOption = False,
+) -> None:
+    """Forget one factor or all, with their failure counts: resetting OTP removes the user's
+    authenticator, so their next sign-in enrols a new one."""
+    kind = guess_id_type(user, id_type)
+    result = call(ctx.obj, lambda c: c.reset_mfa_factor(user, kind, _factor(factor)))
+    if as_json:
+        show(result, True)
+        return
+    removed = " (authenticator removed)" if result.otp_removed else ""
+    console.print(f"reset {', '.join(str(f) for f in result.factors)} for {user}{removed}")
