@@ -3,7 +3,6 @@ authenticator, and worker processes that run the real services against the same 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import subprocess
@@ -18,7 +17,7 @@ import httpx
 import orjson
 import pyotp
 
-from tests.conftest import SECRET_KEY, Api
+from tests.conftest import Api
 from tests.factories import user_payload
 from twofold.api.app import create_app
 from twofold.config import Settings
@@ -132,9 +131,3 @@ def run_workers(
                 worker.wait()
     return results
 
-
-async def gather_checks(coroutines: list[Any]) -> list[bool]:
-    return list(await asyncio.gather(*coroutines))
-
-
-__all__ = ["SECRET_KEY", "FakeClock", "OtpUser", "bind_otp", "otp_user", "run_workers", "step_start"]

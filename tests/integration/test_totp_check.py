@@ -137,6 +137,15 @@ def test_matching_steps_uses_the_window_of_now() -> None:
     totp = pyotp.TOTP(secret)
     for offset in (-1, 0, 1):
         assert now + offset in matching_steps(secret, totp.generate_otp(now + offset), at)
-    assert matching_steps(secret, totp.generate_otp(now + 2), at) == [] or totp.generate_otp(now + 2) in {
-        totp.generate_otp(now + o) for o in (-1, 0, 1)
-    }
+    for offset in (-2, 2):
+        assert now + offset not in matching_steps(secret, totp.generate_otp(now + offset), at)
+
+
+async def test_a_user_without_an_authenticator_is_refused_and_not_counted(otp: OtpUser) -> None:
+    await otp.api.ok("POST", "twofold/reset-mfa-factor", {"userId": otp.user_id, "factor": "OTP"})
+    for _ in range(6):
+        assert not await otp.services.mfa_check.check_totp(otp.pool_id, otp.user_id, otp.code())
+    _, locks = await otp.services.mfa_admin.lock_status(otp.pool_id, otp.user_id, None)
+    assert locks[0].failures == 0
+    reasons = {e["after"].get("reason") for e in await otp.audit() if e["action"] == "mfa.factor.failed"}
+    assert reasons == {"not_bound"}
