@@ -13,6 +13,7 @@ from twofold.config import Settings
 from twofold.domain.lockout import LockoutPolicy
 from twofold.domain.mfa import Factor
 from twofold.services.mfa_admin import FactorLock
+from twofold.services.totp_check import Outcome
 
 LIMIT = 5
 
@@ -182,3 +183,32 @@ async def test_the_database_computes_the_same_lock_times_as_the_formula(settings
             assert (lock.locked_until or 0) - otp.clock() == policy.lock_ms(failures), failures
             otp.clock.advance(((lock.locked_until or 0) - otp.clock()) / 1000)
         assert policy.lock_ms(39) == 30 * 86400 * 1000
+
+
+class _EmailCode:
+    """An email code compared elsewhere (the sign-in flow brings its own): only its outcome matters here."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+    async def accept(self, conn: object) -> Outcome:
+        return self.outcome
+
+
+async def test_failures_are_counted_per_factor(otp: OtpUser) -> None:
+    async def wrong_email() -> _EmailCode:
+        return _EmailCode(Outcome.WRONG)
+
+    check = otp.services.mfa_check
+    for _ in range(LIMIT):
+        assert not await check.check_factor(otp.pool_id, otp.user_id, Factor.EMAIL, wrong_email)
+    _, locks = await otp.services.mfa_admin.lock_status(otp.pool_id, otp.user_id, None)
+    assert [(lock.factor, lock.failures, lock.locked) for lock in locks] == [
+        (Factor.OTP, 0, False), (Factor.SMS, 0, False), (Factor.EMAIL, LIMIT, True), (Factor.FACE, 0, False),
+    ]
+    assert await check.check_totp(otp.pool_id, otp.user_id, otp.code())  # OTP is not locked by EMAIL
+
+    async def right_email() -> _EmailCode:
+        return _EmailCode(Outcome.ACCEPTED)
+
+    assert not await check.check_factor(otp.pool_id, otp.user_id, Factor.EMAIL, right_email)  # locked

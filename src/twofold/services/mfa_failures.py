@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from twofold.domain.lockout import LockoutPolicy
 from twofold.domain.mfa import Factor
 from twofold.request_context import current_request_id
 from twofold.services import audit
 from twofold.services.context import Caller, Clock, Principal
-from twofold.services.totp_check import Candidate, Outcome, TotpChecker
+from twofold.services.totp_check import Outcome, TotpChecker
 from twofold.storage.database import Connection, Database
 from twofold.storage.errors import ForeignKeyViolation
 from twofold.storage.repositories import audit as audit_repo
@@ -36,6 +36,13 @@ VERIFIED = "mfa.factor.verified"
 FAILED = "mfa.factor.failed"
 LOCKOUT = "mfa.factor.lockout"
 RECOVERY_CODE_USED = "mfa.recovery_code.used"
+
+
+class CodeCandidate(Protocol):
+    """A code compared with what was read (``totp_check.Candidate``; an SMS or email code check
+    brings its own): ``accept`` is its compare-and-set, run in the atomic write with the counters."""
+
+    async def accept(self, conn: Connection) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -78,13 +85,14 @@ class MfaCheck:
         pool_id: str,
         user_id: str,
         factor: Factor,
-        prepare: Callable[[], Awaitable[Candidate]],
+        prepare: Callable[[], Awaitable[CodeCandidate]],
         attempt: Attempt | None = None,
         success_action: str = VERIFIED,
     ) -> bool:
         """The lock, the check and the counting for any factor: ``prepare`` reads and compares (no
-        write), its ``Candidate.accept`` is the compare-and-set run with the counters and the audit
-        event in one atomic write.  SMS and EMAIL codes can be checked through here too."""
+        write); its ``accept`` is the compare-and-set, run with the counters and the audit event in
+        one atomic write.  SMS and EMAIL codes are checked through here too, with their own candidate
+        (``accept`` answers ACCEPTED, WRONG, REPLAYED or NOT_BOUND; only WRONG is counted)."""
         attempt = attempt or Attempt()
         principal = Principal(pool_id, f"user:{user_id}", frozenset())
         caller = Caller(principal, attempt.request_id or current_request_id(), attempt.client_ip)
