@@ -10,10 +10,13 @@ from twofold.services.access_keys import AccessKeyService
 from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
+from twofold.services.delivery import Delivery, OutboxService
 from twofold.services.health import HealthService
 from twofold.services.mfa import MfaService
+from twofold.services.passcodes import PasscodeService
 from twofold.services.users import UserService
 from twofold.storage.database import Database, open_database
+from twofold.transports import build_delivery
 
 
 @dataclass
@@ -25,8 +28,12 @@ class Services:
     applications: ApplicationService
     audit: AuditService
     health: HealthService
+    passcodes: PasscodeService
+    outbox: OutboxService
+    delivery: Delivery
 
     async def close(self) -> None:
+        await self.delivery.close()
         await self.db.close()
 
 
@@ -45,6 +52,12 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
         await db.close()
         raise
     users = UserService(db, box, clock)
+    try:
+        delivery = build_delivery(settings, db, box, clock)
+    except BaseException:
+        await db.close()
+        raise
+    passcode_key = derive_key(master, "twofold/passcodes/v1")
     return Services(
         db=db,
         keys=keys,
@@ -53,6 +66,9 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
         applications=ApplicationService(db, clock),
         audit=AuditService(db),
         health=HealthService(db, settings.resolved_database_url),
+        passcodes=PasscodeService(db, delivery, passcode_key, settings, clock),
+        outbox=OutboxService(db, box),
+        delivery=delivery,
     )
 
 
