@@ -7,6 +7,7 @@ database (encrypted at rest) when no transport is configured.  See docs/delivery
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -17,6 +18,8 @@ from twofold.auth.vault import SecretBox
 from twofold.services.context import Clock
 from twofold.storage.database import Database
 from twofold.storage.repositories import outbox as outbox_repo
+
+log = logging.getLogger("twofold.delivery")
 
 
 class DeliveryConfigError(ValueError):
@@ -64,11 +67,21 @@ class OutboxTransport:
         self._clock = clock
 
     async def deliver(self, message: Message) -> None:
-        document = {"to": message.to, "subject": message.subject, "text": message.text, "purpose": message.purpose}
+        document = {
+            "to": message.to,
+            "subject": message.subject,
+            "text": message.text,
+            "purpose": message.purpose,
+        }
         ciphertext = self._box.encrypt(orjson.dumps(document).decode())
         at = self._clock()
         await self._db.atomic(
             lambda conn: outbox_repo.insert(conn, message.pool_id, message.medium.value, ciphertext, at)
+        )
+        log.info(
+            "%s to %s kept in the dev outbox (read it with `twofold outbox`)",
+            message.medium.value,
+            message.to,
         )
 
     async def close(self) -> None:

@@ -48,7 +48,9 @@ def normalized(target: Target) -> Target:
 
 
 class PasscodeService:
-    def __init__(self, db: Database, delivery: Delivery, key: bytes, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, delivery: Delivery, key: bytes, settings: Settings, clock: Clock
+    ) -> None:
         """``key``: the HMAC key of stored codes (``derive_key(master, "twofold/passcodes/v1")``)."""
         self._db = db
         self._delivery = delivery
@@ -118,7 +120,9 @@ class PasscodeService:
             target_user_id=user_id,
             action=SEND_ACTION,
             before=None,
-            after=audit.to_json({"channel": channel.value, "medium": medium.value, "to": recipient, "via": transport}),
+            after=audit.to_json(
+                {"channel": channel.value, "medium": medium.value, "to": recipient, "via": transport}
+            ),
         )
         await self._db.atomic(lambda conn: audit_repo.insert(conn, event))
 

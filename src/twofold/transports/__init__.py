@@ -31,7 +31,9 @@ def _check_webhook(settings: Settings) -> str | None:
     if not url.startswith(("http://", "https://")):
         raise DeliveryConfigError("TWOFOLD_SMS_WEBHOOK_URL must be an http:// or https:// URL")
     if settings.sms_webhook_secret is None or len(settings.sms_webhook_secret.get_secret_value()) < 16:
-        raise DeliveryConfigError("TWOFOLD_SMS_WEBHOOK_SECRET (16 characters or more) is required with TWOFOLD_SMS_WEBHOOK_URL")
+        raise DeliveryConfigError(
+            "TWOFOLD_SMS_WEBHOOK_SECRET (16 characters or more) is required with TWOFOLD_SMS_WEBHOOK_URL"
+        )
     return url
 
 

@@ -88,7 +88,11 @@ class WebhookSmsTransport:
                     return
                 outcome, retryable = f"HTTP {response.status_code}", _is_retryable(response.status_code)
             log.warning(
-                "SMS webhook attempt %d/%d failed (%s), delivery id %s", attempt, self._attempts, outcome, delivery_id
+                "SMS webhook attempt %d/%d failed (%s), delivery id %s",
+                attempt,
+                self._attempts,
+                outcome,
+                delivery_id,
             )
             if not retryable or attempt == self._attempts:
                 break

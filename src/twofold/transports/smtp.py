@@ -115,7 +115,9 @@ class SmtpTransport:
             async with smtp:
                 if server.username is not None:
                     if smtp.get_transport_info("sslcontext") is None and not _is_loopback(server.host):
-                        log.warning("email not delivered via %s: no TLS to send the password over", server.describe())
+                        log.warning(
+                            "email not delivered via %s: no TLS to send the password over", server.describe()
+                        )
                         raise DeliveryFailed()
                     await smtp.login(server.username, server.password or "")
                 await smtp.send_message(build_email(self._sender, message))

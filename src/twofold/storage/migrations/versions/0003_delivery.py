@@ -44,7 +44,9 @@ def upgrade() -> None:
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("scope", "window_start", name=op.f("pk_passcode_quotas")),
     )
-    op.create_index(op.f("ix_passcode_quotas_window_start"), "passcode_quotas", ["window_start"], unique=False)
+    op.create_index(
+        op.f("ix_passcode_quotas_window_start"), "passcode_quotas", ["window_start"], unique=False
+    )
     op.create_table(
         "outbox_messages",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
