@@ -237,3 +237,16 @@ async def test_sending_is_audited_without_the_code(svc: Services) -> None:
     assert event.target_user_id == "user000000000000000000001" and event.client_ip == "198.51.100.1"
     assert event.after == {"channel": "CHANNEL_VERIFY_MFA", "medium": "sms", "to": "+8613800138004", "via": "outbox"}
     assert event.before is None and code not in str(event.after)
+
+
+async def test_sends_forget_expired_codes_and_past_counters(svc: Services, clock: ManualClock) -> None:
+    await svc.passcodes.send(POOL, LOGIN, Email.parse("mia@example.com"), "198.51.100.1")
+    clock.advance(2 * 3600)
+    await svc.passcodes.send(POOL, LOGIN, Email.parse("nick@example.com"), "198.51.100.2")
+    async with svc.db.read() as conn:
+        targets = [r["target"] for r in await conn.fetch_all("SELECT target FROM passcodes")]
+        scopes = sorted(r["scope"] for r in await conn.fetch_all("SELECT scope FROM passcode_quotas"))
+        throttled = [r["scope"] for r in await conn.fetch_all("SELECT scope FROM passcode_throttles")]
+    assert targets == ["email:nick@example.com"]
+    assert scopes == ["ip:198.51.100.2", f"pool:{POOL}"]
+    assert throttled == [f"target:{POOL}:email:nick@example.com"]

@@ -101,7 +101,9 @@ class PasscodeService:
                 log.info("passcode quota of pool %s spent", pool_id)
                 raise SendQuotaExceeded()
             await repo.store(conn, key, self._hash(key, code), now, now + self._ttl_ms)
-            await repo.purge(conn, now, now, window - HOUR_MS, now - self._interval_ms)
+        # Outside the send's transaction: a DELETE there would take row locks out of the order every
+        # send takes them in (target, IP, pool), and two sends on PostgreSQL could deadlock.
+        await self._db.atomic(lambda conn: repo.purge(conn, now, window - HOUR_MS, now - self._interval_ms))
         message = Message(
             pool_id=pool_id,
             medium=medium,

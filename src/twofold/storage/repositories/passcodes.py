@@ -86,10 +86,8 @@ async def count_send(conn: Connection, scope: str, window_start: int, limit: int
     return bool(rows)
 
 
-async def purge(
-    conn: Connection, now: int, codes_before: int, windows_before: int, sends_before: int
-) -> None:
+async def purge(conn: Connection, now: int, windows_before: int, sends_before: int) -> None:
     """Forget what no longer matters: expired codes, past windows, sends older than the interval."""
-    await conn.execute("DELETE FROM passcodes WHERE expires_at < :before", {"before": codes_before})
+    await conn.execute("DELETE FROM passcodes WHERE expires_at < :now", {"now": now})
     await conn.execute("DELETE FROM passcode_quotas WHERE window_start < :before", {"before": windows_before})
     await conn.execute("DELETE FROM passcode_throttles WHERE sent_at < :before", {"before": sends_before})
