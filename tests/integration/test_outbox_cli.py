@@ -132,6 +132,9 @@ def test_unusable_delivery_settings_are_one_line_errors(tmp_path: Path) -> None:
         ({"smtp_url": SecretStr("smtp://smtp.example.com")}, "TWOFOLD_SMTP_FROM is required"),
         ({"smtp_url": SecretStr("smtp://h"), "smtp_from": "nobody"}, "not an email address"),
         ({"sms_webhook_url": "ftp://sms.example.com"}, "http:// or https://"),
+        ({"sms_webhook_url": "https://"}, "http:// or https://"),
+        ({"sms_webhook_url": "https://sms.example.com:port/"}, "not a valid URL"),
+        ({"smtp_url": SecretStr("smtp://mailer:pw@smtp.example.com:x")}, "not a valid URL"),
         ({"sms_webhook_url": "https://sms.example.com"}, "TWOFOLD_SMS_WEBHOOK_SECRET"),
     ):
         with pytest.raises(DeliveryConfigError, match=message):
@@ -145,14 +148,14 @@ def test_the_banner_names_the_transports_and_no_secret(tmp_path: Path) -> None:
         update={
             "smtp_url": SecretStr("smtp://mailer:s3cret-password@smtp.example.com:587"),
             "smtp_from": "no-reply@example.com",
-            "sms_webhook_url": "https://user:tok@sms.example.com/hook?token=abc",
+            "sms_webhook_url": "https://user:tok@sms.example.com:8443/hook?token=abc",
             "sms_webhook_secret": SecretStr("whsec-0123456789abcdef"),
         }
     )
     banner = describe_delivery(configured)
     assert banner.splitlines() == [
         "email codes: SMTP smtp.example.com:587 (STARTTLS when offered)",
-        "SMS codes:   webhook https://sms.example.com",
+        "SMS codes:   webhook https://sms.example.com:8443",
     ]
 
 

@@ -7,6 +7,8 @@ from the settings.  A medium without a configured transport goes to the developm
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from twofold.auth.vault import SecretBox
 from twofold.config import Settings
 from twofold.services.context import Clock
@@ -20,15 +22,23 @@ __all__ = ["build_delivery", "describe_delivery", "refuse_outbox_in_production"]
 _OUTBOX = "dev outbox in the database, encrypted (read it with `twofold outbox`)"
 
 
-def _smtp_url(settings: Settings) -> str | None:
-    return settings.smtp_url.get_secret_value() if settings.smtp_url is not None else None
+def _check_smtp(settings: Settings) -> tuple[SmtpServer, str] | None:
+    """The SMTP server and the sender, or None when email is not configured."""
+    if settings.smtp_url is None:
+        return None
+    return SmtpServer.parse(settings.smtp_url.get_secret_value()), sender_address(settings.smtp_from)
 
 
 def _check_webhook(settings: Settings) -> str | None:
     url = settings.sms_webhook_url
     if url is None:
         return None
-    if not url.startswith(("http://", "https://")):
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise DeliveryConfigError("TWOFOLD_SMS_WEBHOOK_URL is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DeliveryConfigError("TWOFOLD_SMS_WEBHOOK_URL must be an http:// or https:// URL")
     if settings.sms_webhook_secret is None or len(settings.sms_webhook_secret.get_secret_value()) < 16:
         raise DeliveryConfigError(
@@ -42,14 +52,9 @@ def build_delivery(settings: Settings, db: Database, box: SecretBox, clock: Cloc
     outbox = OutboxTransport(db, box, clock)
     email: Transport = outbox
     sms: Transport = outbox
-    smtp_url = _smtp_url(settings)
-    if smtp_url is not None:
-        email = SmtpTransport(
-            SmtpServer.parse(smtp_url),
-            sender_address(settings.smtp_from),
-            settings.smtp_timeout_seconds,
-            settings.smtp_ca_file,
-        )
+    smtp = _check_smtp(settings)
+    if smtp is not None:
+        email = SmtpTransport(*smtp, settings.smtp_timeout_seconds, settings.smtp_ca_file)
     webhook = _check_webhook(settings)
     if webhook is not None:
         assert settings.sms_webhook_secret is not None
@@ -66,26 +71,25 @@ def build_delivery(settings: Settings, db: Database, box: SecretBox, clock: Cloc
 
 def describe_delivery(settings: Settings) -> str:
     """Two banner lines: where email and SMS codes go (never a password or a secret)."""
-    smtp_url = _smtp_url(settings)
-    email = SmtpServer.parse(smtp_url).describe() if smtp_url is not None else _OUTBOX
+    smtp = _check_smtp(settings)
+    email = smtp[0].describe() if smtp is not None else _OUTBOX
     webhook = _check_webhook(settings)
     sms = f"webhook {_origin(webhook)}" if webhook is not None else _OUTBOX
     return f"email codes: {email}\nSMS codes:   {sms}"
 
 
 def _origin(url: str) -> str:
-    """Scheme, host and port only: a webhook URL may carry a token in its path or query."""
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0].rpartition('@')[2]}"
+    """Scheme, host and port only: a webhook URL may carry a token in its user info, path or query."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
 
 
 def refuse_outbox_in_production(settings: Settings) -> None:
     """With ``TWOFOLD_ENV=production`` every medium needs a real transport: codes in a dev outbox would
-    never reach anyone, and a person who reads the database could sign in as anybody."""
+    never reach anyone.  Unusable delivery settings are refused in any environment."""
+    _check_smtp(settings)
     _check_webhook(settings)
-    if _smtp_url(settings) is not None:
-        SmtpServer.parse(_smtp_url(settings) or "")
-        sender_address(settings.smtp_from)
     if not settings.is_production:
         return
     missing = [
