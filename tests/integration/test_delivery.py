@@ -196,3 +196,21 @@ async def test_email_and_sms_each_take_their_own_transport(make: Factory) -> Non
             )
             assert len(handler.received) == 1 and len(hook.delivered) == 1
             assert await svc.outbox.list_messages() == []
+
+
+async def test_the_message_is_in_the_callers_language(make: Factory) -> None:
+    from twofold.request_context import bind
+
+    hook = Webhook(WEBHOOK_SECRET.encode())
+    with smtp_server() as (handler, port), webhook_receiver(hook) as url:
+        async with make(**smtp_settings(f"smtp://127.0.0.1:{port}"), **webhook_settings(url)) as svc:
+            bind("req-zh-0001", "zh-CN")  # what the middleware does for x-authing-lang: zh-CN
+            target = Email.parse("heidi@example.com")
+            await svc.passcodes.send(POOL, VERIFY, target, "198.51.100.1")
+            await svc.passcodes.send(POOL, VERIFY, Phone.parse("13800138007"), "198.51.100.1")
+            mail = handler.received[0].message
+            assert mail["Subject"] == "您的验证码" and "分钟内有效" in mail.get_content()
+            assert "分钟内有效" in hook.delivered[0]["json"]["text"]
+            assert await svc.passcodes.check(POOL, VERIFY, target, code_in(mail.get_content())) is True
+            events = await svc.audit.list_events(POOL, action="passcode.send")
+            assert {e.request_id for e in events} == {"req-zh-0001"}

@@ -5,12 +5,14 @@ and the races that must have exactly one winner."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
 
+from tests.conftest import SECRET_KEY
 from tests.delivery_peers import ManualClock, code_in
 from twofold.config import Settings
 from twofold.domain.passcodes import Channel, Email, Phone
@@ -250,3 +252,43 @@ async def test_sends_forget_expired_codes_and_past_counters(svc: Services, clock
     assert targets == ["email:nick@example.com"]
     assert scopes == ["ip:198.51.100.2", f"pool:{POOL}"]
     assert throttled == [f"target:{POOL}:email:nick@example.com"]
+
+
+
+def _check_in_a_process(database_url: str, data_dir: str, code: str, barrier: Any, results: Any) -> None:
+    """A worker process of its own: ten simultaneous checks of one code, started with the others."""
+
+    async def main() -> list[bool]:
+        settings = Settings(database_url=database_url, data_dir=data_dir, secret_key=SECRET_KEY)
+        services = await build_services(settings)
+        try:
+            target = Email.parse("olga@example.com")
+            barrier.wait(timeout=60)
+            checks = (services.passcodes.check(POOL, VERIFY, target, code) for _ in range(10))
+            return list(await asyncio.gather(*checks))
+        finally:
+            await services.close()
+
+    results.put(asyncio.run(main()))
+
+
+async def test_twenty_correct_submissions_from_two_processes_one_success(settings: Settings) -> None:
+    svc = await build_services(settings)  # the system clock, as the worker processes have
+    try:
+        await svc.passcodes.send(POOL, VERIFY, Email.parse("olga@example.com"), "198.51.100.1")
+        code = await last_code(svc, "olga@example.com")
+    finally:
+        await svc.close()
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    args = (settings.resolved_database_url, str(settings.data_dir), code, barrier, results)
+    workers = [context.Process(target=_check_in_a_process, args=args) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        batches = [await asyncio.to_thread(results.get, True, 120) for _ in workers]
+    finally:
+        for worker in workers:
+            worker.join(timeout=60)
+    outcomes = [ok for batch in batches for ok in batch]
+    assert len(outcomes) == 20 and outcomes.count(True) == 1

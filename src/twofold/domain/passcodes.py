@@ -74,9 +74,13 @@ def is_well_formed(code: str) -> bool:
     return len(code) == CODE_DIGITS and code.isascii() and code.isdigit()
 
 
-def message_text(code: str, ttl_seconds: int) -> str:
+def message_text(code: str, ttl_seconds: int, lang: str = "en-US") -> str:
+    """The text of the email or SMS, in the caller's language (``zh-CN`` or English)."""
     minutes = max(1, ttl_seconds // 60)
+    if lang == "zh-CN":
+        return f"您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"
     return f"Your verification code is {code}. It expires in {minutes} minutes. Do not share it with anyone."
 
 
-EMAIL_SUBJECT = "Your verification code"
+def email_subject(lang: str = "en-US") -> str:
+    return "您的验证码" if lang == "zh-CN" else "Your verification code"

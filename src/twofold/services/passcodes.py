@@ -22,9 +22,9 @@ import hmac
 import logging
 
 from twofold.config import Settings
-from twofold.domain.passcodes import EMAIL_SUBJECT, Channel, Email, Phone, Target, message_text, new_code
+from twofold.domain.passcodes import Channel, Email, Phone, Target, email_subject, message_text, new_code
 from twofold.errors import EmailSendTooFrequent, SendQuotaExceeded, SmsSendTooFrequent
-from twofold.request_context import current_request_id
+from twofold.request_context import current_lang, current_request_id
 from twofold.services import audit
 from twofold.services.context import Clock
 from twofold.services.delivery import Delivery, Medium, Message
@@ -108,8 +108,8 @@ class PasscodeService:
             pool_id=pool_id,
             medium=medium,
             to=recipient,
-            subject=EMAIL_SUBJECT,
-            text=message_text(code, self._ttl_seconds),
+            subject=email_subject(current_lang()),
+            text=message_text(code, self._ttl_seconds, current_lang()),
             purpose=channel.value,
         )
         transport = await self._delivery.deliver(message)
