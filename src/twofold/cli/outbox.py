@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from twofold.cli.output import JsonOption
 from twofold.cli.runtime import console, print_json, run_local
@@ -44,10 +43,9 @@ def show(
         if not messages:
             console.print("the outbox is empty")
             return
-        table = Table("time (UTC)", "medium", "to", "purpose", "text")
-        for m in messages:
+        for m in messages:  # one header line and the text: readable in a narrow terminal too
             when = datetime.fromtimestamp(m.created_at / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-            table.add_row(when, m.medium, m.to, m.purpose, m.text)
-        console.print(table)
+            console.print(f"[bold]{when}[/bold]  {m.medium}  to {m.to}  {m.purpose}", highlight=False)
+            console.print(f"    {m.text}", highlight=False, soft_wrap=True)
 
     run_local(action)
