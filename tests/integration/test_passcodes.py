@@ -86,7 +86,7 @@ async def test_the_right_code_after_four_wrong_ones_is_accepted(svc: Services) -
     target = Email.parse("carol@example.com")
     await svc.passcodes.send(POOL, LOGIN, target, "198.51.100.1")
     code = await last_code(svc, "carol@example.com")
-    for wrong in ("", "12345", "abcdef", "1234567"):
+    for wrong in ("\ud800" * 6, "１２３４５６", "12345", "1234567"):  # a lone surrogate, full-width digits
         assert await svc.passcodes.check(POOL, LOGIN, target, wrong) is False
     assert await svc.passcodes.check(POOL, LOGIN, target, code) is True
 

@@ -22,7 +22,16 @@ import hmac
 import logging
 
 from twofold.config import Settings
-from twofold.domain.passcodes import Channel, Email, Phone, Target, email_subject, message_text, new_code
+from twofold.domain.passcodes import (
+    Channel,
+    Email,
+    Phone,
+    Target,
+    email_subject,
+    is_well_formed,
+    message_text,
+    new_code,
+)
 from twofold.errors import EmailSendTooFrequent, SendQuotaExceeded, SmsSendTooFrequent
 from twofold.request_context import current_lang, current_request_id
 from twofold.services import audit
@@ -37,7 +46,6 @@ from twofold.storage.repositories.passcodes import PasscodeKey
 log = logging.getLogger("twofold.passcodes")
 HOUR_MS = 3_600_000
 SEND_ACTION = "passcode.send"
-MAX_CODE_LENGTH = 64  # a longer submission is wrong without hashing it
 
 
 def normalized(target: Target) -> Target:
@@ -137,6 +145,7 @@ class PasscodeService:
         attempt = await self._db.atomic(lambda conn: repo.reserve_attempt(conn, key, now, self._max_attempts))
         if attempt is None:
             return False
-        if len(code) > MAX_CODE_LENGTH or not hmac.compare_digest(attempt.code_hash, self._hash(key, code)):
+        # A malformed submission (too long, not digits, not even encodable) is a wrong one: it used the attempt.
+        if not is_well_formed(code) or not hmac.compare_digest(attempt.code_hash, self._hash(key, code)):
             return False
         return await self._db.atomic(lambda conn: repo.spend(conn, key, attempt, now))
