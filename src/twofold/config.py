@@ -50,6 +50,34 @@ class Settings(BaseSettings):
             raise ValueError("TWOFOLD_MFA_LOCKOUT_MAX_SECONDS must be at least TWOFOLD_MFA_LOCKOUT_BASE_SECONDS")
         return self
 
+    # --- one-time codes and their delivery (docs/delivery.md) -------------------------------------
+    # "production" refuses to serve while a channel has no transport (codes would go to the dev outbox).
+    env: str = "development"
+    passcode_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    passcode_max_attempts: int = Field(default=5, ge=1, le=20)
+    passcode_send_interval_seconds: int = Field(default=60, ge=1, le=3600)  # per target
+    passcode_ip_hourly_limit: int = Field(default=30, ge=1, le=1_000_000)  # sends per client IP
+    passcode_pool_hourly_limit: int = Field(default=1000, ge=1, le=10_000_000)  # sends per user pool
+    smtp_url: SecretStr | None = None  # smtp://user:pass@host:port (STARTTLS when offered) or smtps://
+    smtp_from: str | None = None
+    smtp_ca_file: Path | None = None  # extra CA bundle for the SMTP server's certificate
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    sms_webhook_url: str | None = None
+    sms_webhook_secret: SecretStr | None = None
+    sms_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    sms_webhook_attempts: int = Field(default=3, ge=1, le=10)
+    sms_webhook_backoff_seconds: float = Field(default=0.5, ge=0, le=30)  # doubled after each failure
+
+    @field_validator("smtp_url", "smtp_from", "sms_webhook_url", "sms_webhook_secret", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def is_production(self) -> bool:
+        return self.env.strip().lower() == "production"
+    # --- end of one-time codes and their delivery -----------------------------------------------
+
     @field_validator("database_url")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:

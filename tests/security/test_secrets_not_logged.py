@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from twofold.services.container import Services
 from twofold.storage.tables import metadata
 
 LOGGERS = ("twofold", "twofold.http", "twofold.auth", "twofold.errors")
+# Filled by test_delivery_secrets_and_codes_never_reach_the_log (no endpoint sends codes yet).
+DELIVERY_TABLES = {"passcodes", "passcode_throttles", "passcode_quotas", "outbox_messages"}
 
 
 class _Collect(logging.Handler):
@@ -198,7 +201,8 @@ async def test_no_secret_is_stored_in_plaintext(client: httpx.AsyncClient, servi
     async with services.db.read() as conn:
         for table in metadata.sorted_tables:
             rows = await conn.fetch_all(f"SELECT * FROM {table.name}")  # names from our own metadata
-            assert rows or table.name in {"identities", "sync_relations", "applications", "custom_fields"}, table.name
+            assert rows or table.name in {"identities", "sync_relations", "applications", "custom_fields",
+                                          *DELIVERY_TABLES}, table.name
             for row in rows:
                 for column, value in dict(row).items():
                     found += [(table.name, column, name) for name in leaks(str(value), wanted)]
@@ -227,3 +231,66 @@ async def test_audit_trail_carries_no_secret(client: httpx.AsyncClient, services
         text = json.dumps(event, ensure_ascii=False)  # before, after and every other member
         assert leaks(text, wanted) == [], event
         assert "$argon2" not in text
+
+
+# --- one-time codes and their delivery ----------------------------------------------------------------
+_STANDARD_RECORD_ATTRIBUTES = set(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None))) | {
+    "message", "asctime", "request_id", "taskName"}
+
+
+def record_payload(record: logging.LogRecord) -> list[str]:
+    """What a record says (message, args, exception, extras): not its times, thread and process ids,
+    whose digits could pass for a 6-digit code."""
+    extras = {k: v for k, v in vars(record).items() if k not in _STANDARD_RECORD_ATTRIBUTES}
+    return [record.getMessage(), repr(record.args), record.exc_text or "", repr(extras)]
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")  # loopback only
+async def test_delivery_secrets_and_codes_never_reach_the_log(settings: Any, log_capture: _Collect,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    from pydantic import SecretStr
+
+    from tests.delivery_peers import Credentials, Webhook, code_in, free_port, smtp_server, webhook_receiver
+    from twofold.domain.passcodes import Channel, Email, Phone
+    from twofold.errors import DeliveryFailed
+    from twofold.services.container import build_services
+
+    for name in ("twofold.delivery", "twofold.passcodes", "httpx", "httpcore", "aiosmtplib"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    smtp_password = f"smtp-{secrets.token_urlsafe(18)}"
+    webhook_secret = f"whsec-{secrets.token_urlsafe(18)}"
+    wanted = {"smtp password": smtp_password, "webhook secret": webhook_secret}
+    codes: list[str] = []
+    verify = Channel.CHANNEL_VERIFY_MFA
+    hook = Webhook(webhook_secret.encode(), fail_first=1)
+    with smtp_server(credentials=Credentials("mailer", smtp_password)) as (handler, port), \
+            webhook_receiver(hook) as url:
+        configured = settings.model_copy(update={
+            "smtp_url": SecretStr(f"smtp://mailer:{smtp_password}@127.0.0.1:{port}"),
+            "smtp_from": "no-reply@twofold.test", "sms_webhook_url": url,
+            "sms_webhook_secret": SecretStr(webhook_secret), "sms_webhook_backoff_seconds": 0.01})
+        wrong_password = configured.model_copy(update={
+            "smtp_url": SecretStr(f"smtp://mailer:{smtp_password}-wrong@127.0.0.1:{port}"),
+            "sms_webhook_url": f"http://127.0.0.1:{free_port()}/sms", "sms_webhook_attempts": 2})
+        # Real transports, failing ones, the outbox.
+        for n, chosen in enumerate((configured, wrong_password, settings)):
+            services = await build_services(chosen)
+            try:
+                for target in (Email.parse(f"{secrets.token_hex(4)}@example.com"), Phone.parse(f"1380013800{n}")):
+                    try:
+                        await services.passcodes.send("pool0000000000000000000a", verify, target, "198.51.100.1")
+                    except DeliveryFailed:
+                        continue
+                codes += [code_in(m.text) for m in await services.outbox.list_messages()]
+            finally:
+                await services.close()
+    codes += [code_in(r.message.get_content()) for r in handler.received]
+    codes += [code_in(r["json"]["text"]) for r in hook.delivered]
+    assert len(codes) == 4 and len(hook.requests) == 2  # SMTP, webhook (retried once), outbox x 2
+
+    ours = [r for r in [*caplog.records, *log_capture.records] if not r.name.startswith("mail.log")]  # not the peer's
+    assert any(r.name == "twofold.delivery" for r in ours)  # the failures were logged (without secrets)
+    found = {(r.name, name) for r in ours for text in record_texts(r) for name in leaks(text, wanted)}
+    assert found == set()
+    code_pattern = re.compile("|".join(f"(?<![0-9]){c}(?![0-9])" for c in codes))
+    assert [(r.name, r.getMessage()) for r in ours if any(code_pattern.search(t) for t in record_payload(r))] == []

@@ -16,6 +16,7 @@ from twofold.api.v3 import applications, audit, health, management_token, mfa, m
 from twofold.auth.vault import load_master_key
 from twofold.config import Settings
 from twofold.services.container import Services, build_services
+from twofold.transports import refuse_outbox_in_production
 
 log = logging.getLogger("twofold")
 
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings()
     if services is None:
         load_master_key(settings)  # fail fast: a missing or placeholder master key is MasterKeyError now
+        refuse_outbox_in_production(settings)  # and so is a production server without email/SMS transports
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -8,13 +8,14 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from twofold.cli import apps, audit, db, keys, mfa, users
+from twofold.cli import apps, audit, db, keys, mfa, outbox, users
 from twofold.cli.connection import ConnectionOptions
 from twofold.cli.output import JsonOption
-from twofold.cli.runtime import console, print_json, run_local
+from twofold.cli.runtime import console, one_line_errors, print_json, run_local
 from twofold.config import Settings
 from twofold.logs import configure_logging
 from twofold.services.container import Services, bootstrap
+from twofold.transports import describe_delivery, refuse_outbox_in_production
 
 app = typer.Typer(no_args_is_help=True)
 app.add_typer(keys.app, name="keys")
@@ -23,6 +24,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(users.app, name="users")
 app.add_typer(mfa.app, name="mfa")
 app.add_typer(apps.app, name="apps")
+app.command("outbox")(outbox.show)
 
 
 @app.callback()
@@ -55,7 +57,7 @@ def connection(
 ) -> None:
     """Twofold: self-hosted MFA management (GenAuth-compatible API).
 
-    `serve`, `init`, `keys`, `db` and `audit` work on the local database (TWOFOLD_DATABASE_URL);
+    `serve`, `init`, `keys`, `db`, `audit` and `outbox` work on the local database (TWOFOLD_DATABASE_URL);
     `users`, `mfa` and `apps` talk to a running server (--host / TWOFOLD_HOST, an access key).
     """
     ctx.obj = ConnectionOptions(
@@ -99,9 +101,12 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes (TWOFOLD_WORKERS).")] = None,
 ) -> None:
     """Migrate the database and run the API server."""
+    with one_line_errors():
+        refuse_outbox_in_production(Settings())
 
     async def action(services: Services, settings: Settings) -> None:
         _show_first_key(await bootstrap(services, settings), as_json=False)
+        console.print(describe_delivery(settings))
 
     run_local(action)
     settings = Settings()

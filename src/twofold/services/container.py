@@ -11,13 +11,16 @@ from twofold.services.access_keys import AccessKeyService
 from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
+from twofold.services.delivery import Delivery, OutboxService
 from twofold.services.health import HealthService
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_admin import MfaAdminService
 from twofold.services.mfa_failures import MfaCheck
+from twofold.services.passcodes import PasscodeService
 from twofold.services.totp_check import TotpChecker
 from twofold.services.users import UserService
 from twofold.storage.database import Database, open_database
+from twofold.transports import build_delivery
 
 
 @dataclass
@@ -31,8 +34,12 @@ class Services:
     health: HealthService
     mfa_check: MfaCheck  # the sign-in step's code checks (services/mfa_failures.py)
     mfa_admin: MfaAdminService
+    passcodes: PasscodeService
+    outbox: OutboxService
+    delivery: Delivery
 
     async def close(self) -> None:
+        await self.delivery.close()
         await self.db.close()
 
 
@@ -51,6 +58,12 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
         await db.close()
         raise
     users = UserService(db, box, clock)
+    try:
+        delivery = build_delivery(settings, db, box, clock)
+    except BaseException:
+        await db.close()
+        raise
+    passcode_key = derive_key(master, "twofold/passcodes/v1")
     return Services(
         db=db,
         keys=keys,
@@ -61,6 +74,9 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
         health=HealthService(db, settings.resolved_database_url),
         mfa_check=MfaCheck(db, clock, TotpChecker(db, box, clock), lockout_policy(settings)),
         mfa_admin=MfaAdminService(db, clock, users),
+        passcodes=PasscodeService(db, delivery, passcode_key, settings, clock),
+        outbox=OutboxService(db, box),
+        delivery=delivery,
     )
 
 

@@ -202,3 +202,52 @@ custom_fields = Table(
     Column("updated_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("pool_id", "target_type", "key"),
 )
+
+# --- one-time codes and their delivery (docs/delivery.md) -----------------------------------------
+# The live code of one target for one channel: a new code replaces the old one.  Only its HMAC is kept.
+passcodes = Table(
+    "passcodes",
+    metadata,
+    Column("pool_id", String(32), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("target", String(340), nullable=False),  # "email:<address>" or "phone:+<E.164>"
+    Column("code_hash", String(64), nullable=False),  # hex HMAC-SHA256 (services/passcodes.py)
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("consumed_at", BigInteger, nullable=True),
+    PrimaryKeyConstraint("pool_id", "channel", "target"),
+    Index(None, "expires_at"),
+)
+
+# When a target last got a code (the 1-per-interval rule), compared and set in one statement.
+passcode_throttles = Table(
+    "passcode_throttles",
+    metadata,
+    Column("scope", String(400), primary_key=True),
+    Column("sent_at", BigInteger, nullable=False),
+    Index(None, "sent_at"),
+)
+
+# Hourly counters (per client IP, per pool): one row per scope and fixed window.
+passcode_quotas = Table(
+    "passcode_quotas",
+    metadata,
+    Column("scope", String(400), nullable=False),
+    Column("window_start", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("scope", "window_start"),
+    Index(None, "window_start"),
+)
+
+# Messages "sent" while no transport is configured (development): the body is encrypted at rest.
+outbox_messages = Table(
+    "outbox_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pool_id", String(32), nullable=False),
+    Column("medium", String(8), nullable=False),  # email | sms
+    Column("ciphertext", Text, nullable=False),  # SecretBox: {to, subject, text, purpose} as JSON
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "created_at"),
+)

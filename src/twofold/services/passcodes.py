@@ -1,0 +1,151 @@
+"""One-time codes sent by email or SMS (sign-in with a code, the EMAIL and SMS MFA factors).
+
+* A code is 6 digits from ``secrets``, valid ``TWOFOLD_PASSCODE_TTL_SECONDS`` (5 minutes), single use,
+  with at most ``TWOFOLD_PASSCODE_MAX_ATTEMPTS`` (5) attempts.  A new code for the same target and
+  channel replaces the old one.
+* Only an HMAC-SHA256 of it is stored, keyed with a key derived from the master key and bound to the
+  pool, channel and target; the comparison is constant-time.
+* Checking counts the attempt first and spends the code with a compare-and-set, so of any number of
+  simultaneous correct submissions, on any number of processes or instances, exactly one succeeds.
+* Sending is limited: one code per target per ``TWOFOLD_PASSCODE_SEND_INTERVAL_SECONDS``, and hourly
+  quotas per client IP and per pool; counters live in the database and are changed atomically.
+  A limit that cannot be checked (database down) refuses the send: nothing fails open.
+
+The callers (the send endpoints, sign-in with a code, MFA verification) decide who may send to whom;
+this service trusts its ``target``.  See docs/delivery.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from twofold.config import Settings
+from twofold.domain.passcodes import (
+    Channel,
+    Email,
+    Phone,
+    Target,
+    email_subject,
+    is_well_formed,
+    message_text,
+    new_code,
+)
+from twofold.errors import EmailSendTooFrequent, SendQuotaExceeded, SmsSendTooFrequent
+from twofold.request_context import current_lang, current_request_id
+from twofold.services import audit
+from twofold.services.context import Clock
+from twofold.services.delivery import Delivery, Medium, Message
+from twofold.storage.database import Database
+from twofold.storage.repositories import audit as audit_repo
+from twofold.storage.repositories import passcodes as repo
+from twofold.storage.repositories.audit import AuditRow
+from twofold.storage.repositories.passcodes import PasscodeKey
+
+log = logging.getLogger("twofold.passcodes")
+HOUR_MS = 3_600_000
+SEND_ACTION = "passcode.send"
+
+
+def normalized(target: Target) -> Target:
+    """The target in its one canonical form (``domain/contacts.py``), however it was built."""
+    if isinstance(target, Email):
+        return Email.parse(target.address)
+    return Phone.parse(target.e164)
+
+
+class PasscodeService:
+    def __init__(
+        self, db: Database, delivery: Delivery, key: bytes, settings: Settings, clock: Clock
+    ) -> None:
+        """``key``: the HMAC key of stored codes (``derive_key(master, "twofold/passcodes/v1")``)."""
+        self._db = db
+        self._delivery = delivery
+        self._key = key
+        self._clock = clock
+        self._ttl_ms = settings.passcode_ttl_seconds * 1000
+        self._ttl_seconds = settings.passcode_ttl_seconds
+        self._max_attempts = settings.passcode_max_attempts
+        self._interval_ms = settings.passcode_send_interval_seconds * 1000
+        self._ip_limit = settings.passcode_ip_hourly_limit
+        self._pool_limit = settings.passcode_pool_hourly_limit
+
+    def _hash(self, key: PasscodeKey, code: str) -> str:
+        text = "\n".join((key.pool_id, key.channel, key.target, code))
+        return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()
+
+    async def send(
+        self,
+        pool_id: str,
+        channel: Channel,
+        target: Target,
+        client_ip: str,
+        *,
+        user_id: str | None = None,
+        actor: str = "end-user",
+    ) -> None:
+        """Issue a new code for ``target`` on ``channel`` and deliver it.
+
+        Raises ``SmsSendTooFrequent`` (statusCode 422) / ``EmailSendTooFrequent`` (apiCode 2080) within
+        the send interval of the previous code to this target, ``SendQuotaExceeded`` past an hourly
+        quota (nothing is counted then), ``DeliveryFailed`` when the transport does not take the
+        message (the code is stored and the send counted: the interval still applies).
+        """
+        target = normalized(target)
+        key = PasscodeKey(pool_id, channel.value, target.key)
+        code = new_code()
+        now = self._clock()
+        window = now - now % HOUR_MS
+        medium = Medium.EMAIL if isinstance(target, Email) else Medium.SMS
+        recipient = target.address if isinstance(target, Email) else target.e164
+        async with self._db.transaction() as conn:
+            if not await repo.claim_interval(conn, f"target:{pool_id}:{target.key}", now, self._interval_ms):
+                raise SmsSendTooFrequent() if medium is Medium.SMS else EmailSendTooFrequent()
+            if not await repo.count_send(conn, f"ip:{client_ip}", window, self._ip_limit):
+                log.info("passcode quota of client %s spent", client_ip)
+                raise SendQuotaExceeded()
+            if not await repo.count_send(conn, f"pool:{pool_id}", window, self._pool_limit):
+                log.info("passcode quota of pool %s spent", pool_id)
+                raise SendQuotaExceeded()
+            await repo.store(conn, key, self._hash(key, code), now, now + self._ttl_ms)
+        # Outside the send's transaction: a DELETE there would take row locks out of the order every
+        # send takes them in (target, IP, pool), and two sends on PostgreSQL could deadlock.
+        await self._db.atomic(lambda conn: repo.purge(conn, now, window - HOUR_MS, now - self._interval_ms))
+        message = Message(
+            pool_id=pool_id,
+            medium=medium,
+            to=recipient,
+            subject=email_subject(current_lang()),
+            text=message_text(code, self._ttl_seconds, current_lang()),
+            purpose=channel.value,
+        )
+        transport = await self._delivery.deliver(message)
+        event = AuditRow(
+            pool_id=pool_id,
+            at=now,
+            actor=actor[:64],
+            request_id=current_request_id(),
+            client_ip=client_ip[:64],
+            target_user_id=user_id,
+            action=SEND_ACTION,
+            before=None,
+            after=audit.to_json(
+                {"channel": channel.value, "medium": medium.value, "to": recipient, "via": transport}
+            ),
+        )
+        await self._db.atomic(lambda conn: audit_repo.insert(conn, event))
+
+    async def check(self, pool_id: str, channel: Channel, target: Target, code: str) -> bool:
+        """True exactly once for the live code of ``target`` on ``channel``; False for anything else
+        (wrong, expired, spent, replaced, out of attempts, never sent): the caller learns nothing more."""
+        target = normalized(target)
+        key = PasscodeKey(pool_id, channel.value, target.key)
+        now = self._clock()
+        attempt = await self._db.atomic(lambda conn: repo.reserve_attempt(conn, key, now, self._max_attempts))
+        if attempt is None:
+            return False
+        # A malformed submission (too long, not digits, not even encodable) is a wrong one: it used the attempt.
+        if not is_well_formed(code) or not hmac.compare_digest(attempt.code_hash, self._hash(key, code)):
+            return False
+        return await self._db.atomic(lambda conn: repo.spend(conn, key, attempt, now))
