@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from twofold.auth.vault import SecretBox, derive_key, load_master_key
 from twofold.config import Settings
 from twofold.services.access_keys import AccessKeyService
+from twofold.services.app_secrets import AppSecretService
 from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
 from twofold.services.health import HealthService
 from twofold.services.mfa import MfaService
+from twofold.services.mfa_tickets import MfaTicketService
+from twofold.services.signin import SignInService
+from twofold.services.tokens import TokenService
 from twofold.services.users import UserService
 from twofold.storage.database import Database, open_database
 
@@ -25,6 +29,10 @@ class Services:
     applications: ApplicationService
     audit: AuditService
     health: HealthService
+    app_secrets: AppSecretService
+    tokens: TokenService
+    mfa_tickets: MfaTicketService
+    signin: SignInService
 
     async def close(self) -> None:
         await self.db.close()
@@ -45,14 +53,29 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
         await db.close()
         raise
     users = UserService(db, box, clock)
+    mfa = MfaService(db, box, clock, users)
+    app_secrets = AppSecretService(db, derive_key(master, "twofold/app-secret/v1"), clock)
+    tokens = TokenService(db, box, settings, clock)
+    try:
+        await tokens.load_keys()  # the first start generates the signing key pair
+    except BaseException:
+        await db.close()
+        raise
+    tickets = MfaTicketService(
+        db, derive_key(master, "twofold/mfa-token/v1"), tokens.issuer, settings.mfa_token_ttl_seconds, clock
+    )
     return Services(
         db=db,
         keys=keys,
         users=users,
-        mfa=MfaService(db, box, clock, users),
-        applications=ApplicationService(db, clock),
+        mfa=mfa,
+        applications=ApplicationService(db, clock, app_secrets),
         audit=AuditService(db),
         health=HealthService(db, settings.resolved_database_url),
+        app_secrets=app_secrets,
+        tokens=tokens,
+        mfa_tickets=tickets,
+        signin=SignInService(db, clock, app_secrets, mfa, tickets, tokens),
     )
 
 
