@@ -69,6 +69,10 @@ def load_signing_key(kid: str, pem: str) -> SigningKey:
     return SigningKey(kid, loaded)
 
 
+class UnknownKeyId(jwt.InvalidTokenError):
+    """The token names a ``kid`` this process does not know (yet: another process may have added it)."""
+
+
 def sign(key: SigningKey, claims: dict[str, Any], token_type: str) -> str:
     return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": token_type})
 
@@ -79,9 +83,11 @@ def verify(
     """Verify signature, ``typ``, issuer and expiry; raise ``jwt.InvalidTokenError``.  The audience is
     the application the token was issued to, checked by the caller (any of the pool's apps is fine)."""
     header = jwt.get_unverified_header(token)
+    if header.get("typ") != token_type or header.get("alg") != ALGORITHM:
+        raise jwt.InvalidTokenError(f"not an {token_type} token")
     key = public_keys.get(str(header.get("kid")))
-    if key is None or header.get("typ") != token_type:
-        raise jwt.InvalidTokenError("unknown kid or wrong typ")
+    if key is None:
+        raise UnknownKeyId("unknown kid")
     claims: dict[str, Any] = jwt.decode(
         token,
         key,

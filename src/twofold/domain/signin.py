@@ -93,8 +93,9 @@ def bearer_token(authorization: str | None) -> str | None:
     if not authorization:
         return None
     value = authorization.strip()
-    if value[:7].lower() == "bearer ":
-        value = value[7:].strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer":
+        value = rest.strip()
     return value or None
 
 

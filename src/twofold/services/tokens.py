@@ -35,6 +35,7 @@ from twofold.storage.repositories import signing_keys as keys_repo
 from twofold.storage.repositories import users as users_repo
 
 log = logging.getLogger("twofold.tokens")
+_KEY_RELOAD_MS = 10_000
 
 
 def refresh_digest(token: str) -> str:
@@ -54,6 +55,7 @@ class TokenService:
         self._signing: SigningKey | None = None
         self._public: dict[str, rsa.RSAPublicKey] = {}
         self._jwks: list[dict[str, Any]] = []
+        self._keys_read_at = 0
 
     # ------------------------------------------------------------------------------------ keys
     async def load_keys(self) -> None:
@@ -77,6 +79,7 @@ class TokenService:
                 pass
             async with self._db.read() as conn:
                 rows = await keys_repo.list_all(conn)
+        self._keys_read_at = self._clock()
         first = rows[0]
         self._signing = user_tokens.load_signing_key(first["kid"], self._box.decrypt(first["private_key_ciphertext"]))
         self._jwks = [orjson.loads(r["public_jwk"]) for r in rows]
@@ -139,8 +142,11 @@ class TokenService:
         try:
             try:
                 claims = self._decode(token)
-            except jwt.InvalidTokenError:
-                await self.load_keys()  # another process may have added a key since
+            except user_tokens.UnknownKeyId:
+                now = self._clock()
+                if now - self._keys_read_at < _KEY_RELOAD_MS:
+                    raise
+                await self.load_keys()  # another process may have added a key since (at most every 10 s)
                 claims = self._decode(token)
         except (jwt.InvalidTokenError, ValueError, TypeError, KeyError) as exc:
             raise InvalidUserToken(f"access token refused: {exc}") from None
