@@ -309,3 +309,14 @@ async def test_discovery_and_jwks(api: Api, client: httpx.AsyncClient, settings:
     claims = jwt.decode(tokens["id_token"], key, algorithms=["RS256"], audience=app["appId"], issuer=config["issuer"])
     assert claims["sub"] == user["userId"] and claims["amr"] == ["pwd"]
     assert jwt.get_unverified_header(tokens["access_token"])["typ"] == "at+jwt"
+
+
+async def test_phone_with_its_country_code_signs_in(api: Api, client: httpx.AsyncClient) -> None:
+    app = await make_app(api)
+    user = await make_user(api, phoneCountryCode="+86")
+    for payload in ({"phone": user["phone"], "phoneCountryCode": "+86"}, {"phone": user["phone"], "phoneCountryCode": "86"},
+                    {"phone": f"+86{user['phone']}"}):
+        body = await sign_in(client, app, payload)
+        assert body["statusCode"] == 200, (payload, body)
+    other_country = await sign_in(client, app, {"phone": user["phone"], "phoneCountryCode": "+1"})
+    assert other_country["statusCode"] in (400, 401)

@@ -98,13 +98,6 @@ class AppSecretService:
             )
         return chosen
 
-    async def auth_method(self, pool_id: str, app_id: str) -> ClientAuthMethod | None:
-        async with self._db.read() as conn:
-            row = await creds_repo.get(conn, app_id)
-        if row is None or row["pool_id"] != pool_id or row["auth_method"] is None:
-            return None
-        return ClientAuthMethod(row["auth_method"])
-
     async def authenticate(self, presented: ClientCredentials) -> ClientCheck:
         """Which application is calling, and whether it proved it.  Every path computes one HMAC, so a
         missing secret, a wrong one and an unknown application cost the same."""

@@ -145,8 +145,9 @@ def _reference(request: PasswordSignIn) -> UserRef | None:
     if name == "account":
         return None
     id_type = {"email": UserIdType.EMAIL, "username": UserIdType.USERNAME, "phone": UserIdType.PHONE}[name]
-    if id_type is UserIdType.PHONE and request.phone_country_code:
-        value = f"{request.phone_country_code}{value}" if request.phone_country_code.startswith("+") else value
+    code = (request.phone_country_code or "").strip()
+    if id_type is UserIdType.PHONE and code and not value.startswith("+"):
+        value = f"{code if code.startswith('+') else '+' + code}{value}"  # "+CC..." pins the country code
     return parse_user_ref(value, id_type, f"passwordPayload.{name}")
 
 
