@@ -22,6 +22,7 @@ from twofold.config import Settings
 from twofold.errors import MfaTokenInvalid
 from twofold.services.container import Services, bootstrap, build_services
 from twofold.services.context import system_clock
+from twofold.services.signin import RequestFacts
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a test password
 
@@ -320,3 +321,46 @@ async def test_phone_with_its_country_code_signs_in(api: Api, client: httpx.Asyn
         assert body["statusCode"] == 200, (payload, body)
     other_country = await sign_in(client, app, {"phone": user["phone"], "phoneCountryCode": "+1"})
     assert other_country["statusCode"] in (400, 401)
+
+
+async def test_a_consumed_ticket_completes_the_sign_in_with_tokens(
+    api: Api, client: httpx.AsyncClient, services: Services
+) -> None:
+    """What the MFA step does once a factor is verified: spend the mfaToken, then issue the token set."""
+    token = await _challenge(api, client)
+    ticket = await services.mfa_tickets.consume_mfa_token(token)
+    tokens = await services.signin.complete_mfa(ticket, "OTP", RequestFacts("req-1", "127.0.0.1"))
+    profile = (await client.get("/api/v3/get-profile", headers={"authorization": tokens.access_token})).json()
+    assert profile["data"]["userId"] == ticket.user_id
+    assert tokens.id_token is not None
+    assert jwt.decode(tokens.id_token, options={"verify_signature": False})["amr"] == ["pwd", "mfa", "otp"]
+    events = await api.ok("GET", "twofold/list-audit-events", {"action": "signin.success"})
+    assert events[0]["after"]["factor"] == "OTP" and events[0]["userId"] == ticket.user_id
+    with pytest.raises(MfaTokenInvalid):
+        await services.mfa_tickets.consume_mfa_token(token)
+
+
+async def test_revoking_a_user_ends_every_sign_in(api: Api, client: httpx.AsyncClient, services: Services) -> None:
+    app, user = await make_app(api), await make_user(api)
+    sessions = [(await sign_in(client, app, {"email": user["email"]}))["data"] for _ in range(2)]
+    pool, _ = await services.keys.ensure_default_pool()  # the bootstrap key's pool, where the user is
+    assert await services.tokens.revoke_user(pool.id, user["userId"]) == 2
+    for tokens in sessions:
+        profile = (await client.get("/api/v3/get-profile", headers={"authorization": tokens["access_token"]})).json()
+        assert profile["statusCode"] == 401
+        refresh = await _form(client, "token", app, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+        assert refresh.json()["error"] == "invalid_grant"
+
+
+async def test_expired_access_and_refresh_tokens_are_refused(
+    timed_client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    api = await Api(timed_client).login()
+    app, user = await make_app(api), await make_user(api)
+    tokens = (await sign_in(timed_client, app, {"email": user["email"]}))["data"]
+    clock.now += 3600 * 1000
+    profile = (await timed_client.get("/api/v3/get-profile", headers={"authorization": tokens["access_token"]})).json()
+    assert (profile["statusCode"], profile["apiCode"]) == (401, 40111)
+    clock.now += 30 * 86400 * 1000
+    refresh = await _form(timed_client, "token", app, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert refresh.json()["error"] == "invalid_grant"

@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 from twofold.domain.identifiers import UserIdType, UserRef, parse_user_ref
 from twofold.domain.signin import ClientCredentials, PasswordSignIn, TokenSet, normalize_scope
 from twofold.domain.users import User, UserStatus
-from twofold.errors import InvalidCredentials, InvalidParameter, UnsupportedConnection
+from twofold.errors import InvalidCredentials, InvalidParameter, MfaTokenInvalid, UnsupportedConnection
 from twofold.services import audit
 from twofold.services.app_secrets import AppSecretService
 from twofold.services.context import Caller, Clock, Principal
 from twofold.services.mfa import MfaService, UserMfa
-from twofold.services.mfa_tickets import MfaTicketService
+from twofold.services.mfa_tickets import MfaTicket, MfaTicketService
 from twofold.services.passwords import verify_password
 from twofold.services.tokens import TokenService
 from twofold.storage.database import Connection, Database
@@ -122,6 +122,20 @@ class SignInService:
             return MfaChallenge(state, token)
         tokens = await self._tokens.issue(user, client.app_id, scope, ["pwd"])
         await self._record(caller, "signin.success", user.id, None)
+        return tokens
+
+    async def complete_mfa(self, ticket: MfaTicket, factor: str, facts: RequestFacts) -> TokenSet:
+        """Finish a sign-in whose MFA step passed: ``ticket`` comes from ``consume_mfa_token`` (already
+        spent), ``factor`` is what was verified (``OTP``, ``SMS``, ...).  A user who is gone or may no
+        longer sign in gets ``MfaTokenInvalid``, like a stale token."""
+        async with self._db.read() as conn:
+            found = await users_repo.find(conn, ticket.pool_id, UserRef(UserIdType.USER_ID, ticket.user_id))
+        user = found[0] if found else None
+        if user is None or user.status is not UserStatus.ACTIVATED:
+            raise MfaTokenInvalid("the user of this mfaToken is gone or may not sign in")
+        tokens = await self._tokens.issue(user, ticket.app_id, ticket.scope, ["pwd", "mfa", factor.lower()])
+        caller = app_caller(ticket.pool_id, ticket.app_id, facts)
+        await self._record(caller, "signin.success", user.id, None, {"factor": factor})
         return tokens
 
     async def _record(
