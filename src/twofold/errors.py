@@ -257,6 +257,16 @@ class InvalidCredentials(AuthenticationFailed):
     message_zh = "账号或密码错误"
 
 
+class SignInThrottled(TwofoldError):
+    """Too many failed password sign-ins for this account or from this address in the window.  Counted
+    per identifier whether or not the account exists, so it reveals nothing about accounts."""
+
+    api_code = 42901
+    status_code = 429
+    message_en = "Too many failed sign-in attempts; try again later"
+    message_zh = "登录失败次数过多，请稍后再试"
+
+
 class InvalidUserToken(AuthenticationFailed):
     """An end-user access token that is missing, malformed, expired, revoked or not Twofold's."""
 
@@ -359,6 +369,7 @@ ALL_ERRORS: tuple[type[TwofoldError], ...] = (
     DatabaseUnavailable,
     DatabaseBusy,
     InvalidCredentials,
+    SignInThrottled,
     InvalidUserToken,
     MfaTokenInvalid,
     MfaRequired,

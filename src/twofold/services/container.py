@@ -15,6 +15,7 @@ from twofold.services.health import HealthService
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_tickets import MfaTicketService
 from twofold.services.signin import SignInService
+from twofold.services.signin_throttle import SignInThrottle
 from twofold.services.tokens import TokenService
 from twofold.services.users import UserService
 from twofold.storage.database import Database, open_database
@@ -75,7 +76,7 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
         app_secrets=app_secrets,
         tokens=tokens,
         mfa_tickets=tickets,
-        signin=SignInService(db, clock, app_secrets, mfa, tickets, tokens),
+        signin=SignInService(db, clock, app_secrets, mfa, tickets, tokens, SignInThrottle(db, settings, clock)),
     )
 
 

@@ -16,13 +16,20 @@ from dataclasses import dataclass, replace
 from twofold.domain.identifiers import UserIdType, UserRef, parse_user_ref
 from twofold.domain.signin import ClientCredentials, PasswordSignIn, TokenSet, normalize_scope
 from twofold.domain.users import User, UserStatus
-from twofold.errors import InvalidCredentials, InvalidParameter, MfaTokenInvalid, UnsupportedConnection
+from twofold.errors import (
+    InvalidCredentials,
+    InvalidParameter,
+    MfaTokenInvalid,
+    SignInThrottled,
+    UnsupportedConnection,
+)
 from twofold.services import audit
 from twofold.services.app_secrets import AppSecretService
 from twofold.services.context import Caller, Clock, Principal
 from twofold.services.mfa import MfaService, UserMfa
 from twofold.services.mfa_tickets import MfaTicket, MfaTicketService
 from twofold.services.passwords import verify_password
+from twofold.services.signin_throttle import SignInThrottle
 from twofold.services.tokens import TokenService
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import users as users_repo
@@ -63,6 +70,7 @@ class SignInService:
         mfa: MfaService,
         tickets: MfaTicketService,
         tokens: TokenService,
+        throttle: SignInThrottle,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -70,6 +78,7 @@ class SignInService:
         self._mfa = mfa
         self._tickets = tickets
         self._tokens = tokens
+        self._throttle = throttle
 
     async def sign_in(
         self, presented: ClientCredentials, connection: str, request: PasswordSignIn | None, facts: RequestFacts
@@ -91,6 +100,15 @@ class SignInService:
             raise InvalidParameter("options.passwordEncryptType", "only 'none' is supported; send it over TLS")
         scope = normalize_scope(request.scope)
         check = await self._clients.authenticate(presented)
+        try:
+            slots = await self._throttle.take(
+                check.app.pool_id if check.app else None, _account_key(ref, request), facts.client_ip
+            )
+        except SignInThrottled:
+            if check.app is not None:
+                caller = app_caller(check.app.pool_id, check.app.app_id, facts)
+                await self._record(caller, "signin.throttled", None, "too many failed attempts")
+            raise
         user: User | None = None
         if check.app is not None:
             async with self._db.read() as conn:
@@ -110,6 +128,7 @@ class SignInService:
                 await self._record(caller, "signin.failure", user.id if user else None, reason)
             raise InvalidCredentials(reason or "refused")
         client = check.client
+        await self._throttle.succeeded(slots)  # the password was right: its failures are forgiven
         caller = app_caller(client.pool_id, client.app_id, facts)
         requirement = await self._mfa.requirement(client.pool_id, client.app_id, user)
         if requirement.required:
@@ -163,6 +182,13 @@ def _reference(request: PasswordSignIn) -> UserRef | None:
     if id_type is UserIdType.PHONE and code and not value.startswith("+"):
         value = f"{code if code.startswith('+') else '+' + code}{value}"  # "+CC..." pins the country code
     return parse_user_ref(value, id_type, f"passwordPayload.{name}")
+
+
+def _account_key(ref: UserRef | None, request: PasswordSignIn) -> str:
+    """What the per-account throttle counts: the identifier as sent, normalised."""
+    if ref is None:
+        return f"account:{(request.account or '').strip()}"
+    return f"{ref.id_type}:{ref.key}:{ref.sub_key or ''}"
 
 
 async def _find(conn: Connection, pool_id: str, ref: UserRef | None, request: PasswordSignIn) -> User | None:

@@ -242,3 +242,11 @@ spent_mfa_tokens = Table(
     Column("expires_at", BigInteger, nullable=False),
     Index(None, "expires_at"),
 )
+
+signin_attempts = Table(
+    "signin_attempts",
+    metadata,
+    Column("key", String(64), primary_key=True),  # SHA-256 of "ip:<address>" or "account:<pool>:<identifier>"
+    Column("window_start", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+)

@@ -1,4 +1,5 @@
-"""sign-in: application credentials, signing keys, refresh-token families, spent mfaTokens
+"""sign-in: application credentials, signing keys, refresh-token families, spent mfaTokens,
+sign-in attempt counters
 
 Revision ID: 0003_signin
 Revises: 0002_custom_fields
@@ -81,10 +82,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("jti", name=op.f("pk_spent_mfa_tokens")),
     )
     op.create_index(op.f("ix_spent_mfa_tokens_expires_at"), "spent_mfa_tokens", ["expires_at"])
+    op.create_table(
+        "signin_attempts",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("window_start", sa.BigInteger(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_signin_attempts")),
+    )
     # Applications created before this revision get their secret with rotate-application-secret.
 
 
 def downgrade() -> None:
+    op.drop_table("signin_attempts")
     op.drop_table("spent_mfa_tokens")
     op.drop_table("refresh_tokens")
     op.drop_table("token_families")
