@@ -78,6 +78,21 @@ class Settings(BaseSettings):
         return self.env.strip().lower() == "production"
     # --- end of one-time codes and their delivery -----------------------------------------------
 
+    # --- sign-in and end-user tokens (docs/signin.md) ---------------------------------------------
+    # The issuer (``iss``) of access and ID tokens and the base of the discovery document's URLs;
+    # default http://<bind_host>:<port>/oidc.  Set it to the public URL behind a proxy.
+    issuer_url: str | None = None
+    access_token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    id_token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=300, le=365 * 86400)
+    # An mfaToken lives at most 5 minutes (issue 10); shorter is allowed.
+    mfa_token_ttl_seconds: int = Field(default=300, ge=30, le=300)
+    # Password sign-in throttling: failed attempts allowed per account and per client IP in a window
+    # (0 = no limit).  Behind a proxy every client has the proxy's address: raise or disable the IP one.
+    signin_max_failures_per_account: int = Field(default=10, ge=0, le=1_000_000)
+    signin_max_failures_per_ip: int = Field(default=100, ge=0, le=1_000_000)
+    signin_throttle_window_seconds: int = Field(default=900, ge=1, le=86400)
+
     @field_validator("database_url")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
@@ -89,3 +104,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'twofold.db').resolve()}"
+
+    @property
+    def resolved_issuer(self) -> str:
+        """The ``iss`` of end-user tokens: ``issuer_url`` without a trailing slash, or the bound address."""
+        if self.issuer_url:
+            return self.issuer_url.rstrip("/")
+        return f"http://{self.bind_host}:{self.port}/oidc"

@@ -16,7 +16,10 @@ from twofold.api.context import current_lang, current_request_id
 _SUCCESS = {"en-US": "Operation successful", "zh-CN": "操作成功"}
 
 
-def render(status_code: int, message: str, data: Any, api_code: int | None = None) -> Response:
+def render(
+    status_code: int, message: str, data: Any, api_code: int | None = None, code: int | None = None
+) -> Response:
+    """``code`` is the v2 member some GenAuth clients read instead of ``apiCode`` (docs/wire.md#mfa-required)."""
     body: dict[str, Any] = {
         "statusCode": status_code,
         "message": message,
@@ -25,6 +28,8 @@ def render(status_code: int, message: str, data: Any, api_code: int | None = Non
     }
     if api_code is not None:
         body["apiCode"] = api_code
+    if code is not None:
+        body["code"] = code
     return Response(orjson.dumps(body), status_code=200, media_type="application/json")
 
 

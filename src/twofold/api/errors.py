@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -17,6 +18,7 @@ from twofold.errors import (
     AuthenticationFailed,
     InvalidParameter,
     MalformedBody,
+    OAuthError,
     PageLimitExceeded,
     RouteNotFound,
     TwofoldError,
@@ -32,11 +34,22 @@ def render_error(error: TwofoldError) -> Response:
 
 async def on_twofold_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TwofoldError)
+    if isinstance(exc, OAuthError):  # the standard /oidc endpoints answer as RFC 6749 §5.2 says
+        log.warning("oauth %s: %s", exc.oauth_error, exc.reason)
+        return oauth_error_response(exc)
     if isinstance(exc, AuthenticationFailed):
         log.warning("authentication failed: %s", exc.reason)
     elif exc.status_code >= 500:
         log.error("internal error: %r", exc)
     return render_error(exc)
+
+
+def oauth_error_response(error: OAuthError) -> Response:
+    body = {"error": error.oauth_error, "error_description": error.message(current_lang())}
+    headers = {"Cache-Control": "no-store"}
+    if error.http_status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="twofold"'
+    return Response(orjson.dumps(body), status_code=error.http_status, media_type="application/json", headers=headers)
 
 
 def field_name(loc: tuple[Any, ...]) -> str:

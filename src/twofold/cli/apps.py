@@ -20,11 +20,22 @@ def create(
     app_type: Annotated[str, typer.Option("--type", help="web, spa, native, api, mfa, ...")] = "web",
     as_json: JsonOption = False,
 ) -> None:
-    """Create an application."""
+    """Create an application; prints its appSecret, which is shown this once."""
     created = call(
         ctx.obj, lambda c: c.create_application(name, app_identifier=identifier, app_type=app_type)
     )
-    show(created, as_json, "created application")
+    show(created, as_json, "created application (appSecret is shown once: keep it now)")
+
+
+@app.command("rotate-secret")
+def rotate_secret(
+    ctx: typer.Context,
+    app_id: Annotated[str, typer.Argument(help="Application id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Give an application a new appSecret (shown once); the old one stops working at once."""
+    secret = call(ctx.obj, lambda c: c.rotate_application_secret(app_id))
+    show({"appId": app_id, "appSecret": secret}, as_json, "new application secret (shown once)")
 
 
 @app.command()

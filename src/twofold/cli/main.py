@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Annotated
 
 import typer
@@ -109,6 +110,9 @@ def serve(
         console.print(describe_delivery(settings))
 
     run_local(action)
+    # The app (in each worker) reads its settings from the environment: let it know where it is bound,
+    # which the default token issuer (docs/signin.md) is made of.
+    os.environ.update({k: str(v) for k, v in {"TWOFOLD_BIND_HOST": host, "TWOFOLD_PORT": port}.items() if v})
     settings = Settings()
     configure_logging(settings.log_level)
     logging.getLogger("twofold").info(

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from twofold.domain.applications import APP_TYPES, PROTOCOLS, Application
 from twofold.domain.commands import CreateApplicationInput
 from twofold.errors import ApplicationNotFound, Conflict, InvalidParameter
 from twofold.services import audit
+from twofold.services.app_secrets import AppSecretService
 from twofold.services.context import Caller, Clock, new_id
 from twofold.storage.database import Database
 from twofold.storage.errors import UniqueViolation
 from twofold.storage.repositories import applications as apps_repo
 
 
+@dataclass(frozen=True)
+class CreatedApplication:
+    """A new application and its secret, which is shown this once (only its digest is stored)."""
+
+    application: Application
+    secret: str
+
+
 class ApplicationService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, app_secrets: AppSecretService) -> None:
         self._db = db
         self._clock = clock
+        self._secrets = app_secrets
 
-    async def create(self, caller: Caller, request: CreateApplicationInput) -> Application:
+    async def create(self, caller: Caller, request: CreateApplicationInput) -> CreatedApplication:
         if not request.app_name.strip():
             raise InvalidParameter("appName")
         app_type = request.app_type or "web"
@@ -51,6 +63,7 @@ class ApplicationService:
         try:
             async with self._db.transaction() as conn:
                 await apps_repo.insert(conn, record)
+                secret = await self._secrets.issue(conn, caller.pool_id, app_id)
                 await audit.record(
                     conn,
                     self._clock,
@@ -61,7 +74,7 @@ class ApplicationService:
                 )
         except UniqueViolation:
             raise Conflict("appIdentifier is already used in this user pool") from None
-        return record
+        return CreatedApplication(record, secret)
 
     async def get(self, pool_id: str, app_id: str | None) -> Application:
         if not app_id:

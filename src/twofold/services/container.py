@@ -8,6 +8,7 @@ from twofold.auth.vault import SecretBox, derive_key, load_master_key
 from twofold.config import Settings
 from twofold.domain.lockout import LockoutPolicy
 from twofold.services.access_keys import AccessKeyService
+from twofold.services.app_secrets import AppSecretService
 from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
@@ -16,7 +17,11 @@ from twofold.services.health import HealthService
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_admin import MfaAdminService
 from twofold.services.mfa_failures import MfaCheck
+from twofold.services.mfa_tickets import MfaTicketService
 from twofold.services.passcodes import PasscodeService
+from twofold.services.signin import SignInService
+from twofold.services.signin_throttle import SignInThrottle
+from twofold.services.tokens import TokenService
 from twofold.services.totp_check import TotpChecker
 from twofold.services.users import UserService
 from twofold.storage.database import Database, open_database
@@ -37,6 +42,10 @@ class Services:
     passcodes: PasscodeService
     outbox: OutboxService
     delivery: Delivery
+    app_secrets: AppSecretService
+    tokens: TokenService
+    mfa_tickets: MfaTicketService
+    signin: SignInService
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -51,25 +60,32 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
     db = await open_database(
         settings.resolved_database_url, settings.postgres_pool_size, settings.sqlite_lock_wait_seconds
     )
+    try:
+        return await _assemble(settings, clock, master, box, db)
+    except BaseException:  # a startup error must not leave the pool open
+        await db.close()
+        raise
+
+
+async def _assemble(settings: Settings, clock: Clock, master: bytes, box: SecretBox, db: Database) -> Services:
     keys = AccessKeyService(db, box, derive_key(master, "twofold/management-jwt/v1"), settings, clock)
-    try:
-        await keys.check_master_key()  # a changed key fails here, not as a 500 on some later request
-    except BaseException:
-        await db.close()
-        raise
+    await keys.check_master_key()  # a changed key fails here, not as a 500 on some later request
     users = UserService(db, box, clock)
-    try:
-        delivery = build_delivery(settings, db, box, clock)
-    except BaseException:
-        await db.close()
-        raise
+    delivery = build_delivery(settings, db, box, clock)
     passcode_key = derive_key(master, "twofold/passcodes/v1")
+    mfa = MfaService(db, box, clock, users)
+    app_secrets = AppSecretService(db, derive_key(master, "twofold/app-secret/v1"), clock)
+    tokens = TokenService(db, box, settings, clock)
+    await tokens.load_keys()  # the first start generates the signing key pair
+    tickets = MfaTicketService(
+        db, derive_key(master, "twofold/mfa-token/v1"), tokens.issuer, settings.mfa_token_ttl_seconds, clock
+    )
     return Services(
         db=db,
         keys=keys,
         users=users,
-        mfa=MfaService(db, box, clock, users),
-        applications=ApplicationService(db, clock),
+        mfa=mfa,
+        applications=ApplicationService(db, clock, app_secrets),
         audit=AuditService(db),
         health=HealthService(db, settings.resolved_database_url),
         mfa_check=MfaCheck(db, clock, TotpChecker(db, box, clock), lockout_policy(settings)),
@@ -77,6 +93,10 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
         passcodes=PasscodeService(db, delivery, passcode_key, settings, clock),
         outbox=OutboxService(db, box),
         delivery=delivery,
+        app_secrets=app_secrets,
+        tokens=tokens,
+        mfa_tickets=tickets,
+        signin=SignInService(db, clock, app_secrets, mfa, tickets, tokens, SignInThrottle(db, settings, clock)),
     )
 
 

@@ -251,3 +251,66 @@ outbox_messages = Table(
     Column("created_at", BigInteger, nullable=False),
     Index(None, "created_at"),
 )
+
+# --- sign-in (migration 0005_signin) ---------------------------------------------------------------
+application_credentials = Table(
+    "application_credentials",
+    metadata,
+    Column("app_id", String(32), ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True),
+    Column("pool_id", String(32), nullable=False),
+    Column("secret_hash", String(128), nullable=False),  # HMAC-SHA256 of the secret (hex)
+    Column("auth_method", String(32), nullable=False),  # client_secret_post | client_secret_basic | none
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("private_key_ciphertext", Text, nullable=False),  # PEM, encrypted with the master key
+    Column("public_jwk", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+token_families = Table(
+    "token_families",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("pool_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("scope", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    Index(None, "user_id"),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("family_id", String(32), ForeignKey("token_families.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+    Index(None, "family_id"),
+)
+
+spent_mfa_tokens = Table(
+    "spent_mfa_tokens",
+    metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("user_id", String(32), nullable=False),
+    Column("spent_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index(None, "expires_at"),
+)
+
+signin_attempts = Table(
+    "signin_attempts",
+    metadata,
+    Column("key", String(64), primary_key=True),  # SHA-256 of "ip:<address>" or "account:<pool>:<identifier>"
+    Column("window_start", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+)

@@ -410,6 +410,10 @@ class ManagementClient(_BaseClient):
         """Create an application; ``app_identifier`` must be unique in the pool."""
         return self._call(ops.create_application(app_name, fields))
 
+    def rotate_application_secret(self, app_id: str) -> str:
+        """A new client secret for the application, returned this once; the old one stops working."""
+        return self._call(ops.rotate_application_secret(app_id))
+
     def get_application(self, app_id: str) -> Application:
         """One application; :class:`NotFoundError` (apiCode 40402) if unknown."""
         return self._call(ops.get_application(app_id))
@@ -763,6 +767,10 @@ class AsyncManagementClient(_BaseClient):
     ) -> Application:
         """Create an application; ``app_identifier`` must be unique in the pool."""
         return await self._call(ops.create_application(app_name, fields))
+
+    async def rotate_application_secret(self, app_id: str) -> str:
+        """A new client secret for the application, returned this once; the old one stops working."""
+        return await self._call(ops.rotate_application_secret(app_id))
 
     async def get_application(self, app_id: str) -> Application:
         """One application; :class:`NotFoundError` (apiCode 40402) if unknown."""

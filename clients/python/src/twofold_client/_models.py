@@ -269,6 +269,8 @@ class Application(_Result):
     custom_security_enabled: bool = False
     mfa_enabled_factors: list[Factor] | None = None
     """The factors this application offers (Twofold extension); ``None`` = inherits the pool's."""
+    app_secret: str | None = None
+    """Only in the answer of ``create_application`` (Twofold extension): the client secret, shown once."""
 
 
 # ---------------------------------------------------------------------------------------- audit

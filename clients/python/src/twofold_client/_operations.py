@@ -433,6 +433,14 @@ def create_application(app_name: str, fields: Mapping[str, Any]) -> Operation[Ap
     return _post("/api/v3/create-application", Application.model_validate, body)
 
 
+def _app_secret(data: Any) -> str:
+    return str(data["appSecret"])
+
+
+def rotate_application_secret(app_id: str) -> Operation[str]:
+    return _post("/api/v3/twofold/rotate-application-secret", _app_secret, {"appId": app_id})
+
+
 def get_application(app_id: str) -> Operation[Application]:
     return _get("/api/v3/get-application", Application.model_validate, {"appId": app_id})
 

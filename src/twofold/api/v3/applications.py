@@ -14,6 +14,7 @@ from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
 from twofold.domain.applications import Application
 from twofold.schemas.mfa import AppIdQuery, CreateApplicationRequest, ListApplicationsQuery
+from twofold.schemas.signin import RotateApplicationSecretRequest, SetApplicationAuthMethodRequest
 
 router = APIRouter(prefix=PREFIX, tags=["applications"], route_class=LeanRoute)
 
@@ -53,7 +54,27 @@ def application_dto(app: Application) -> dict[str, Any]:
 async def create_application(
     body: CreateApplicationRequest, caller: CallerDep, services: ServicesDep
 ) -> Response:
-    return envelope.ok(application_dto(await services.applications.create(caller, body.to_command())))
+    """``appSecret`` is a Twofold extension, shown this once (docs/signin.md#application-secrets)."""
+    created = await services.applications.create(caller, body.to_command())
+    return envelope.ok({**application_dto(created.application), "appSecret": created.secret})
+
+
+@router.post("/twofold/rotate-application-secret")
+async def rotate_application_secret(
+    body: RotateApplicationSecretRequest, caller: CallerDep, services: ServicesDep
+) -> Response:
+    """A new ``appSecret``, shown once; the old one stops working at once."""
+    secret = await services.app_secrets.rotate(caller, body.app_id)
+    return envelope.ok({"appId": body.app_id, "appSecret": secret})
+
+
+@router.post("/twofold/set-application-auth-method")
+async def set_application_auth_method(
+    body: SetApplicationAuthMethodRequest, caller: CallerDep, services: ServicesDep
+) -> Response:
+    """``client_secret_post`` / ``client_secret_basic`` (confidential) or ``none`` (public)."""
+    method = await services.app_secrets.set_auth_method(caller, body.app_id, body.token_endpoint_auth_method)
+    return envelope.ok({"appId": body.app_id, "tokenEndpointAuthMethod": str(method)})
 
 
 @router.get("/get-application")

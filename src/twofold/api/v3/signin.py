@@ -1,0 +1,93 @@
+"""End-user sign-in and profile (docs/wire.md#signin, docs/signin.md).
+
+Client credentials come from three places, all read here: the ``x-genauth-app-id`` / ``x-authing-app-id``
+header, ``client_id``/``client_secret`` in the body, and ``Authorization: Basic``.  Any other
+``authorization`` (the Python SDK keeps sending its last token, often a stale one) is ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from twofold.api import envelope
+from twofold.api.context import current_lang, current_request_id
+from twofold.api.deps import ServicesDep
+from twofold.api.query import parse_query
+from twofold.api.routing import LeanRoute
+from twofold.api.v3 import PREFIX
+from twofold.api.v3.dto import user_dto
+from twofold.api.v3.mfa import trigger_data_dto
+from twofold.domain.signin import ClientCredentials, TokenSet, bearer_token, parse_basic
+from twofold.errors import MfaRequired
+from twofold.schemas.signin import ProfileQuery, SignInRequest
+from twofold.services.signin import MfaChallenge, RequestFacts
+
+router = APIRouter(prefix=PREFIX, tags=["sign-in"], route_class=LeanRoute)
+
+
+def client_credentials(request: Request, client_id: str | None, client_secret: str | None) -> ClientCredentials:
+    headers = request.headers
+    basic = parse_basic(headers.get("authorization"))
+    return ClientCredentials(
+        header_app_id=headers.get("x-genauth-app-id") or headers.get("x-authing-app-id") or None,
+        client_id=client_id or None,
+        client_secret=client_secret,
+        basic_id=basic[0] if basic else None,
+        basic_secret=basic[1] if basic else None,
+    )
+
+
+def request_facts(request: Request) -> RequestFacts:
+    return RequestFacts(current_request_id(), request.client.host if request.client else "-")
+
+
+def token_set_dto(tokens: TokenSet) -> dict[str, Any]:
+    """docs/wire.md#rule-23: ``expire_in``; snake case members (#rule-24)."""
+    return {
+        "access_token": tokens.access_token,
+        "id_token": tokens.id_token,
+        "refresh_token": tokens.refresh_token,
+        "token_type": tokens.token_type,
+        "expire_in": tokens.expire_in,
+        "scope": tokens.scope,
+    }
+
+
+def mfa_required(challenge: MfaChallenge) -> Response:
+    """docs/wire.md#mfa-required: statusCode 302, apiCode and code 1636, the trigger data and mfaToken."""
+    user = challenge.state.user
+    data = {
+        **trigger_data_dto(challenge.state),
+        "mfaToken": challenge.mfa_token,
+        "email": user.email,
+        "avatar": user.profile.get("photo"),
+    }
+    return envelope.render(
+        MfaRequired.status_code, MfaRequired().message(current_lang()), data, MfaRequired.api_code, MfaRequired.api_code
+    )
+
+
+@router.post("/signin")
+async def signin(request: Request, body: SignInRequest, services: ServicesDep) -> Response:
+    outcome = await services.signin.sign_in(
+        client_credentials(request, body.client_id, body.client_secret),
+        body.connection,
+        body.to_password_command(),
+        request_facts(request),
+    )
+    if isinstance(outcome, MfaChallenge):
+        return mfa_required(outcome)
+    return envelope.ok(token_set_dto(outcome))
+
+
+@router.get("/get-profile")
+async def get_profile(request: Request, services: ServicesDep) -> Response:
+    """The signed-in user, from their access token (bare or ``Bearer``)."""
+    claims = await services.tokens.verify_access_token(bearer_token(request.headers.get("authorization")))
+    q = parse_query(ProfileQuery, parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True))
+    view = await services.users.get_user(claims.pool_id, claims.user_id, "user_id", bool(q.with_identities))
+    return envelope.ok(user_dto(view, with_custom_data=bool(q.with_custom_data)))

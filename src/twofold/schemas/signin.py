@@ -1,0 +1,93 @@
+"""Wire models of sign-in and the token endpoints (docs/wire.md#signin, docs/signin.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from twofold.domain.signin import PasswordSignIn
+from twofold.schemas.common import (
+    CountryCodeText,
+    EmailText,
+    Flag,
+    PhoneText,
+    ShortText,
+    Text,
+    WireModel,
+    WordText,
+)
+
+
+class PasswordPayload(WireModel):
+    password: Text | None = None
+    email: EmailText | None = None
+    username: ShortText | None = None
+    phone: PhoneText | None = None
+    phone_country_code: CountryCodeText | None = None
+    account: ShortText | None = None
+
+
+class SignInOptions(WireModel):
+    scope: ShortText | None = None
+    client_ip: ShortText | None = None
+    context: dict[str, Any] | None = None
+    tenant_id: ShortText | None = None
+    custom_data: dict[str, Any] | None = None
+    auto_register: Flag = None
+    captcha_code: ShortText | None = None
+    captcha_token: Text | None = None
+    password_encrypt_type: WordText | None = None
+
+
+class SignInRequest(WireModel):
+    connection: WordText
+    password_payload: PasswordPayload | None = None
+    pass_code_payload: dict[str, Any] | None = None
+    ldap_payload: dict[str, Any] | None = None
+    ad_payload: dict[str, Any] | None = None
+    options: SignInOptions | None = None
+    # snake case inside a camel-case body (docs/wire.md#rule-24)
+    client_id: ShortText | None = Field(default=None, alias="client_id")
+    client_secret: ShortText | None = Field(default=None, alias="client_secret")
+
+    def to_password_command(self) -> PasswordSignIn | None:
+        payload, options = self.password_payload, self.options
+        if payload is None:
+            return None
+        return PasswordSignIn(
+            password=payload.password,
+            email=payload.email,
+            username=payload.username,
+            phone=payload.phone,
+            phone_country_code=payload.phone_country_code,
+            account=payload.account,
+            scope=options.scope if options else None,
+            password_encrypt_type=options.password_encrypt_type if options else None,
+        )
+
+
+class RotateApplicationSecretRequest(WireModel):
+    app_id: ShortText | None = None
+
+
+class SetApplicationAuthMethodRequest(WireModel):
+    app_id: ShortText | None = None
+    token_endpoint_auth_method: WordText | None = None
+
+
+class ProfileQuery(WireModel):
+    with_custom_data: Flag = None
+    with_identities: Flag = None
+
+
+class TokenForm(WireModel):
+    """``/oidc/token``, ``/oidc/token/introspection``, ``/oidc/token/revocation`` (form or JSON)."""
+
+    grant_type: WordText | None = Field(default=None, alias="grant_type")
+    refresh_token: Text | None = Field(default=None, alias="refresh_token")
+    token: Text | None = None
+    token_type_hint: WordText | None = Field(default=None, alias="token_type_hint")
+    client_id: ShortText | None = Field(default=None, alias="client_id")
+    client_secret: ShortText | None = Field(default=None, alias="client_secret")
+    scope: ShortText | None = None

@@ -1,0 +1,65 @@
+"""Refresh tokens (stored as digests) and their families: one family per sign-in, revoked as a whole."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from twofold.storage.database import Connection
+
+
+async def insert_family(
+    conn: Connection, family_id: str, pool_id: str, app_id: str, user_id: str, scope: str, at: int
+) -> None:
+    await conn.execute(
+        "INSERT INTO token_families (id, pool_id, app_id, user_id, scope, created_at)"
+        " VALUES (:id, :pool, :app, :user, :scope, :at)",
+        {"id": family_id, "pool": pool_id, "app": app_id, "user": user_id, "scope": scope, "at": at},
+    )
+
+
+async def insert_token(conn: Connection, token_hash: str, family_id: str, at: int, expires_at: int) -> None:
+    await conn.execute(
+        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at)"
+        " VALUES (:hash, :family, :at, :exp)",
+        {"hash": token_hash, "family": family_id, "at": at, "exp": expires_at},
+    )
+
+
+async def find(conn: Connection, token_hash: str) -> Mapping[str, Any] | None:
+    return await conn.fetch_one(
+        "SELECT t.token_hash, t.family_id, t.expires_at, t.used_at, f.pool_id, f.app_id, f.user_id, f.scope,"
+        " f.revoked_at FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id"
+        " WHERE t.token_hash = :hash",
+        {"hash": token_hash},
+    )
+
+
+async def mark_used(conn: Connection, token_hash: str, at: int) -> bool:
+    """Compare-and-set: True for the one caller that turns an unused token into a used one."""
+    changed = await conn.execute(
+        "UPDATE refresh_tokens SET used_at = :at WHERE token_hash = :hash AND used_at IS NULL",
+        {"at": at, "hash": token_hash},
+    )
+    return changed == 1
+
+
+async def revoke_family(conn: Connection, family_id: str, at: int) -> None:
+    await conn.execute(
+        "UPDATE token_families SET revoked_at = :at WHERE id = :id AND revoked_at IS NULL",
+        {"at": at, "id": family_id},
+    )
+
+
+async def revoke_user(conn: Connection, pool_id: str, user_id: str, at: int) -> int:
+    return await conn.execute(
+        "UPDATE token_families SET revoked_at = :at"
+        " WHERE pool_id = :pool AND user_id = :user AND revoked_at IS NULL",
+        {"at": at, "pool": pool_id, "user": user_id},
+    )
+
+
+async def family_state(conn: Connection, family_id: str) -> Mapping[str, Any] | None:
+    return await conn.fetch_one(
+        "SELECT id, pool_id, app_id, user_id, revoked_at FROM token_families WHERE id = :id", {"id": family_id}
+    )
