@@ -91,3 +91,9 @@ class TokenForm(WireModel):
     client_id: ShortText | None = Field(default=None, alias="client_id")
     client_secret: ShortText | None = Field(default=None, alias="client_secret")
     scope: ShortText | None = None
+
+
+class MfaTotpVerifyRequest(WireModel):
+    """``mfa-totp-verify``: the code of the user's authenticator app."""
+
+    totp: WordText

@@ -17,6 +17,7 @@ from twofold.services.health import HealthService
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_admin import MfaAdminService
 from twofold.services.mfa_failures import MfaCheck
+from twofold.services.mfa_step import MfaStepService
 from twofold.services.mfa_tickets import MfaTicketService
 from twofold.services.passcodes import PasscodeService
 from twofold.services.signin import SignInService
@@ -46,6 +47,7 @@ class Services:
     tokens: TokenService
     mfa_tickets: MfaTicketService
     signin: SignInService
+    mfa_step: MfaStepService  # the sign-in's MFA step (mfa-totp-verify)
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -80,6 +82,8 @@ async def _assemble(settings: Settings, clock: Clock, master: bytes, box: Secret
     tickets = MfaTicketService(
         db, derive_key(master, "twofold/mfa-token/v1"), tokens.issuer, settings.mfa_token_ttl_seconds, clock
     )
+    mfa_check = MfaCheck(db, clock, TotpChecker(db, box, clock), lockout_policy(settings))
+    signin = SignInService(db, clock, app_secrets, mfa, tickets, tokens, SignInThrottle(db, settings, clock))
     return Services(
         db=db,
         keys=keys,
@@ -88,7 +92,7 @@ async def _assemble(settings: Settings, clock: Clock, master: bytes, box: Secret
         applications=ApplicationService(db, clock, app_secrets),
         audit=AuditService(db),
         health=HealthService(db, settings.resolved_database_url),
-        mfa_check=MfaCheck(db, clock, TotpChecker(db, box, clock), lockout_policy(settings)),
+        mfa_check=mfa_check,
         mfa_admin=MfaAdminService(db, clock, users),
         passcodes=PasscodeService(db, delivery, passcode_key, settings, clock),
         outbox=OutboxService(db, box),
@@ -96,7 +100,8 @@ async def _assemble(settings: Settings, clock: Clock, master: bytes, box: Secret
         app_secrets=app_secrets,
         tokens=tokens,
         mfa_tickets=tickets,
-        signin=SignInService(db, clock, app_secrets, mfa, tickets, tokens, SignInThrottle(db, settings, clock)),
+        signin=signin,
+        mfa_step=MfaStepService(tickets, mfa_check, tokens, mfa, users, signin),
     )
 
 

@@ -23,7 +23,7 @@ from twofold.api.v3.dto import user_dto
 from twofold.api.v3.mfa import trigger_data_dto
 from twofold.domain.signin import ClientCredentials, TokenSet, bearer_token, parse_basic
 from twofold.errors import MfaRequired
-from twofold.schemas.signin import ProfileQuery, SignInRequest
+from twofold.schemas.signin import MfaTotpVerifyRequest, ProfileQuery, SignInRequest
 from twofold.services.signin import MfaChallenge, RequestFacts
 
 router = APIRouter(prefix=PREFIX, tags=["sign-in"], route_class=LeanRoute)
@@ -91,3 +91,15 @@ async def get_profile(request: Request, services: ServicesDep) -> Response:
     q = parse_query(ProfileQuery, parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True))
     view = await services.users.get_user(claims.pool_id, claims.user_id, "user_id", bool(q.with_identities))
     return envelope.ok(user_dto(view, with_custom_data=bool(q.with_custom_data)))
+
+
+@router.post("/mfa-totp-verify")
+async def mfa_totp_verify(request: Request, body: MfaTotpVerifyRequest, services: ServicesDep) -> Response:
+    """docs/wire.md#mfa-totp-verify: ``data.verified``; with an mfaToken and a right code, ``data.tokenSet``."""
+    result = await services.mfa_step.verify_totp(
+        bearer_token(request.headers.get("authorization")), body.totp, request_facts(request)
+    )
+    data: dict[str, Any] = {"verified": result.verified}
+    if result.tokens is not None:
+        data["tokenSet"] = token_set_dto(result.tokens)
+    return envelope.ok(data)
