@@ -105,3 +105,17 @@ def test_a_token_that_is_neither_an_mfa_token_nor_an_access_token_is_refused(
     client.set_access_token("not-a-token")
     answer = client.mfa_otp_verify("123456")
     assert (answer["statusCode"], answer["apiCode"], answer["data"]) == (401, 2021, None), answer
+
+
+def test_an_admin_reset_of_the_factor_ends_the_users_sign_ins(live_server: LiveServer, app: dict[str, Any]) -> None:
+    user, totp = otp_user(live_server)
+    client = sdk(live_server, app)
+    client.set_access_token(mfa_token(client, user))
+    tokens = ok_data(client.mfa_otp_verify(totp.now()))["tokenSet"]
+    client.set_access_token(tokens["access_token"])
+    assert ok_data(client.get_profile())["userId"] == user["userId"]
+
+    live_server.call("POST", "twofold/reset-mfa-factor", json={"userId": user["userId"], "factor": "OTP"})
+    assert client.get_profile()["statusCode"] == 401
+    refreshed = client.get_new_access_token_by_refresh_token(tokens["refresh_token"])
+    assert refreshed["error"] == "invalid_grant", refreshed

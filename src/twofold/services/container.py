@@ -83,6 +83,8 @@ async def _assemble(settings: Settings, clock: Clock, master: bytes, box: Secret
         db, derive_key(master, "twofold/mfa-token/v1"), tokens.issuer, settings.mfa_token_ttl_seconds, clock
     )
     mfa_check = MfaCheck(db, clock, TotpChecker(db, box, clock), lockout_policy(settings))
+    mfa_admin = MfaAdminService(db, clock, users)
+    mfa_admin.add_reset_hook(tokens.revoke_user_on_reset)  # a reset also ends the user's sign-ins
     signin = SignInService(db, clock, app_secrets, mfa, tickets, tokens, SignInThrottle(db, settings, clock))
     return Services(
         db=db,
@@ -93,7 +95,7 @@ async def _assemble(settings: Settings, clock: Clock, master: bytes, box: Secret
         audit=AuditService(db),
         health=HealthService(db, settings.resolved_database_url),
         mfa_check=mfa_check,
-        mfa_admin=MfaAdminService(db, clock, users),
+        mfa_admin=mfa_admin,
         passcodes=PasscodeService(db, delivery, passcode_key, settings, clock),
         outbox=OutboxService(db, box),
         delivery=delivery,

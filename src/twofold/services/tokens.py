@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import jwt
@@ -24,11 +25,12 @@ from twofold.auth.user_tokens import SigningKey
 from twofold.auth.vault import SecretBox
 from twofold.config import Settings
 from twofold.domain.identifiers import UserIdType, UserRef
+from twofold.domain.mfa import Factor
 from twofold.domain.signin import AccessClaims, TokenSet
 from twofold.domain.users import User, UserStatus
 from twofold.errors import InvalidUserToken, OAuthInvalidGrant
 from twofold.services.context import Clock, new_id
-from twofold.storage.database import Database
+from twofold.storage.database import Connection, Database
 from twofold.storage.errors import UniqueViolation
 from twofold.storage.repositories import refresh_tokens as rt_repo
 from twofold.storage.repositories import signing_keys as keys_repo
@@ -257,9 +259,16 @@ class TokenService:
                 await rt_repo.revoke_family(conn, family_id, self._clock())
 
     async def revoke_user(self, pool_id: str, user_id: str) -> int:
-        """Every sign-in of the user (for admin resets): the number of families revoked."""
+        """Every sign-in of the user: the number of families revoked."""
         async with self._db.transaction() as conn:
             return await rt_repo.revoke_user(conn, pool_id, user_id, self._clock())
+
+    async def revoke_user_on_reset(
+        self, conn: Connection, pool_id: str, user_id: str, factors: Sequence[Factor]
+    ) -> None:
+        """A reset hook (services/mfa_admin.py): an MFA reset revokes every sign-in of the user, in the
+        reset's own transaction."""
+        await rt_repo.revoke_user(conn, pool_id, user_id, self._clock())
 
 
 def _by_id(user_id: str) -> UserRef:
