@@ -14,6 +14,8 @@ from starlette.responses import Response
 
 from twofold.api.context import current_lang
 from twofold.api.envelope import render
+from twofold.api.v2 import PREFIX as V2_PREFIX
+from twofold.api.v2 import envelope as v2_envelope
 from twofold.errors import (
     AuthenticationFailed,
     InvalidParameter,
@@ -41,6 +43,8 @@ async def on_twofold_error(request: Request, exc: Exception) -> Response:
         log.warning("authentication failed: %s", exc.reason)
     elif exc.status_code >= 500:
         log.error("internal error: %r", exc)
+    if request.url.path.startswith(V2_PREFIX + "/"):  # v2 answers also carry ``code``
+        return v2_envelope.render_error(exc)
     return render_error(exc)
 
 
@@ -80,7 +84,10 @@ def validation_error(first: Mapping[str, Any]) -> TwofoldError:
 async def on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    return render_error(validation_error(errors[0] if errors else {"loc": ("body",), "msg": "invalid"}))
+    error = validation_error(errors[0] if errors else {"loc": ("body",), "msg": "invalid"})
+    if request.url.path.startswith(V2_PREFIX + "/"):
+        return v2_envelope.render_error(error)
+    return render_error(error)
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:

@@ -56,6 +56,8 @@ from twofold.errors.signin import (
     OAuthUnsupportedGrantType,
     SignInThrottled,
     UnsupportedConnection,
+    WrongRecoveryCode,
+    WrongTotpCode,
 )
 
 __all__ = [
@@ -98,6 +100,8 @@ __all__ = [
     "UserAlreadyExists",
     "UserNotFound",
     "VersionConflict",
+    "WrongRecoveryCode",
+    "WrongTotpCode",
     "parameter_name",
     "ALL_ERRORS",
 ]
@@ -137,6 +141,8 @@ ALL_ERRORS: tuple[type[TwofoldError], ...] = (
     InvalidUserToken,
     MfaTokenInvalid,
     MfaRequired,
+    WrongTotpCode,
+    WrongRecoveryCode,
     UnsupportedConnection,
     OAuthError,
     OAuthInvalidClient,

@@ -45,6 +45,25 @@ class MfaTokenInvalid(AuthenticationFailed):
     message_zh = "mfaToken 无效或已过期，请重新登录"
 
 
+class WrongTotpCode(AuthenticationFailed):
+    """v2 MFA step (docs/wire.md#v2-mfa): the TOTP code is wrong, replayed, not challenged, or the OTP
+    factor is locked; all look the same.  The mfaToken stays usable."""
+
+    api_code = 6001
+    status_code = 400
+    message_en = "The MFA code is incorrect"
+    message_zh = "MFA 验证码错误"
+
+
+class WrongRecoveryCode(AuthenticationFailed):
+    """v2 MFA step: the recovery code is wrong or already used, or the OTP factor is locked."""
+
+    api_code = 6002
+    status_code = 400
+    message_en = "The recovery code is incorrect"
+    message_zh = "恢复代码错误"
+
+
 class MfaRequired(TwofoldError):
     """Not an error but an outcome of ``/api/v3/signin``: the policy asks for MFA.  The body carries the
     trigger data and an mfaToken (docs/wire.md#mfa-required); the class fixes the codes."""

@@ -68,14 +68,15 @@ class MfaCheck:
         )
 
     async def check_recovery_code(
-        self, pool_id: str, user_id: str, code: str, attempt: Attempt | None = None
+        self, pool_id: str, user_id: str, code: str, attempt: Attempt | None = None, replace_with: str | None = None
     ) -> bool:
-        """True iff the OTP factor is not locked and ``code`` is the user's recovery code, now spent."""
+        """True iff the OTP factor is not locked and ``code`` is the user's recovery code, now spent
+        (and replaced by ``replace_with`` in the same compare-and-set, when given)."""
         return await self.check_factor(
             pool_id,
             user_id,
             Factor.OTP,
-            lambda: self.totp.prepare_recovery_code(pool_id, user_id, code),
+            lambda: self.totp.prepare_recovery_code(pool_id, user_id, code, replace_with),
             attempt,
             success_action=RECOVERY_CODE_USED,
         )

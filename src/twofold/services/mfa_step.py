@@ -5,11 +5,17 @@ code is checked by ``MfaCheck`` (lockout, replay guard, counting); only a right 
 mfaToken, so a wrong one can be retried with the same token until it expires or the factor locks.
 A signed-in user may verify their authenticator with their access token instead: then the answer is
 only whether the code was right.
+
+The v2 calls of GenAuth's login UI and ``authing-js-sdk`` (docs/wire.md#v2-mfa) take only an mfaToken:
+``complete_with_totp`` and ``verify_recovery_code``.  A right recovery code is replaced by a new one in
+the same compare-and-set that spends it; the new code is answered once (``StepResult.recovery_code``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import jwt
 
 from twofold.domain.identifiers import UserIdType
 from twofold.domain.mfa import Factor
@@ -17,16 +23,20 @@ from twofold.domain.signin import TokenSet
 from twofold.errors import InvalidUserToken, MfaTokenInvalid
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_failures import Attempt, MfaCheck
-from twofold.services.mfa_tickets import MfaTicketService
+from twofold.services.mfa_tickets import MfaTicket, MfaTicketService
 from twofold.services.signin import RequestFacts, SignInService
 from twofold.services.tokens import TokenService
-from twofold.services.users import UserService
+from twofold.services.totp_check import new_recovery_code
+from twofold.services.users import UserService, UserView
 
 
 @dataclass(frozen=True)
 class StepResult:
     verified: bool
     tokens: TokenSet | None = None  # present when an mfaToken's sign-in was completed
+    user: UserView | None = None  # with ``tokens``: the user who signed in
+    expires_at: int | None = None  # with ``tokens``: when the access token expires (epoch seconds)
+    recovery_code: str | None = None  # after a recovery code: the user's new one, shown this once
 
 
 class MfaStepService:
@@ -57,15 +67,48 @@ class MfaStepService:
                 raise MfaTokenInvalid("neither a live mfaToken nor an access token") from None
             attempt = Attempt(facts.request_id, facts.client_ip, claims.app_id)
             return StepResult(await self._check.check_totp(claims.pool_id, claims.user_id, code, attempt))
+        return await self._finish_otp(ticket, token, code, facts)
+
+    async def complete_with_totp(self, token: str | None, code: str, facts: RequestFacts) -> StepResult:
+        """v2 ``/api/v2/mfa/totp/verify``: only an mfaToken (``MfaTokenInvalid`` otherwise)."""
+        ticket = await self._tickets.verify_mfa_token(token)
+        return await self._finish_otp(ticket, token, code, facts)
+
+    async def verify_recovery_code(self, token: str | None, code: str, facts: RequestFacts) -> StepResult:
+        """v2 ``/api/v2/mfa/totp/recovery``: the recovery code of a challenged OTP factor finishes the
+        sign-in like a TOTP code; it counts, and locks, as the OTP factor.  The spent code is replaced
+        by a new one, which the result carries."""
+        ticket = await self._tickets.verify_mfa_token(token)
+        view = await self._challenged_user(ticket)
+        if view is None:
+            return StepResult(False)
+        fresh = new_recovery_code()
+        attempt = Attempt(facts.request_id, facts.client_ip, ticket.app_id)
+        if not await self._check.check_recovery_code(ticket.pool_id, ticket.user_id, code, attempt, fresh):
+            return StepResult(False)
+        done = await self._complete(token, view, facts)
+        return StepResult(True, done.tokens, done.user, done.expires_at, fresh)
+
+    async def _challenged_user(self, ticket: MfaTicket) -> UserView | None:
+        """The ticket's user, when this sign-in challenges OTP (None: it does not)."""
         view = await self._users.get_user(ticket.pool_id, ticket.user_id, str(UserIdType.USER_ID))
         requirement = await self._mfa.requirement(ticket.pool_id, ticket.app_id, view.user)
         if Factor.OTP not in {c.factor for c in requirement.challenges}:
+            return None
+        return view
+
+    async def _finish_otp(self, ticket: MfaTicket, token: str | None, code: str, facts: RequestFacts) -> StepResult:
+        view = await self._challenged_user(ticket)
+        if view is None:
             return StepResult(False)  # the policy does not challenge OTP for this sign-in
         attempt = Attempt(facts.request_id, facts.client_ip, ticket.app_id)
         if not await self._check.check_totp(ticket.pool_id, ticket.user_id, code, attempt):
             return StepResult(False)
+        return await self._complete(token, view, facts)
+
+    async def _complete(self, token: str | None, view: UserView, facts: RequestFacts) -> StepResult:
+        """The factor passed: spend the mfaToken (a lost race is ``MfaTokenInvalid``), issue the tokens."""
         spent = await self._tickets.consume_mfa_token(token)
-        return StepResult(True, await self._signin.complete_mfa(spent, str(Factor.OTP), facts))
-
-
-
+        tokens = await self._signin.complete_mfa(spent, str(Factor.OTP), facts)
+        claims = jwt.decode(tokens.access_token, options={"verify_signature": False})  # just minted by us
+        return StepResult(True, tokens, view, int(claims["exp"]))

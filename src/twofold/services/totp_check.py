@@ -7,7 +7,8 @@ acceptance is a compare-and-set in the database (``otp_repo.accept_step``), neve
 one code submitted many times at once, to any number of worker processes or instances on one
 database, is accepted exactly once.  A code of the last accepted step, or of an older one, is refused.
 
-The recovery code is stored encrypted; it is used once (removed with a compare-and-set).
+The recovery code is stored encrypted; it is used once (removed, or replaced by a new one from
+``new_recovery_code``, with a compare-and-set).
 
 ``TotpChecker.prepare`` does the reads and the arithmetic; ``Candidate.accept`` is the one write,
 run inside ``Database.atomic`` by ``verify_totp`` or, with the failure counters and the audit event,
@@ -17,6 +18,7 @@ by ``MfaCheck`` (``services/mfa_failures.py``).  docs/mfa-status.md#verification
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -42,6 +44,12 @@ class Outcome(StrEnum):
     WRONG = "wrong_code"
     REPLAYED = "replayed"  # right code, of a step already used (or older)
     NOT_BOUND = "not_bound"  # no authenticator, or no recovery code left
+
+
+def new_recovery_code() -> str:
+    """A fresh recovery code as GenAuth shows them: six groups of four lower-case hex digits (96 bits)."""
+    raw = secrets.token_hex(12)
+    return "-".join(raw[i : i + 4] for i in range(0, 24, 4))
 
 
 def time_step(at_ms: int, period: int = PERIOD_SECONDS) -> int:
@@ -73,6 +81,7 @@ class Candidate:
     outcome: Outcome  # what the read says: ACCEPTED means "acceptable if still new / still there"
     step: int | None = None  # TOTP: the step the code belongs to
     recovery_ciphertext: str | None = None  # recovery code: the stored ciphertext it matched
+    replacement_ciphertext: str | None = None  # recovery code: what replaces it once accepted
 
     async def accept(self, conn: Connection) -> Outcome:
         """The compare-and-set: ACCEPTED for exactly one of any number of concurrent callers."""
@@ -82,7 +91,9 @@ class Candidate:
             won = await otp_repo.accept_step(conn, self.pool_id, self.user_id, self.step)
             return Outcome.ACCEPTED if won else Outcome.REPLAYED
         assert self.recovery_ciphertext is not None
-        won = await otp_repo.spend_recovery_code(conn, self.pool_id, self.user_id, self.recovery_ciphertext)
+        won = await otp_repo.spend_recovery_code(
+            conn, self.pool_id, self.user_id, self.recovery_ciphertext, self.replacement_ciphertext
+        )
         return Outcome.ACCEPTED if won else Outcome.NOT_BOUND
 
 
@@ -105,7 +116,10 @@ class TotpChecker:
             return Candidate(pool_id, user_id, Outcome.REPLAYED, step)
         return Candidate(pool_id, user_id, Outcome.ACCEPTED, step)
 
-    async def prepare_recovery_code(self, pool_id: str, user_id: str, code: str) -> Candidate:
+    async def prepare_recovery_code(
+        self, pool_id: str, user_id: str, code: str, replace_with: str | None = None
+    ) -> Candidate:
+        """``replace_with``: the new recovery code that takes the place of this one when it is accepted."""
         async with self._db.read() as conn:
             stored = await otp_repo.find(conn, pool_id, user_id)
         if stored is None or stored.recovery_code_ciphertext is None:
@@ -113,7 +127,14 @@ class TotpChecker:
         expected = self._box.decrypt(stored.recovery_code_ciphertext)
         if not strings_equal(clean_code(expected).lower(), clean_code(code).lower()):
             return Candidate(pool_id, user_id, Outcome.WRONG)
-        return Candidate(pool_id, user_id, Outcome.ACCEPTED, recovery_ciphertext=stored.recovery_code_ciphertext)
+        replacement = None if replace_with is None else self._box.encrypt(replace_with)
+        return Candidate(
+            pool_id,
+            user_id,
+            Outcome.ACCEPTED,
+            recovery_ciphertext=stored.recovery_code_ciphertext,
+            replacement_ciphertext=replacement,
+        )
 
     async def verify_totp(self, pool_id: str, user_id: str, code: str) -> bool:
         """Whether ``code`` is the user's current TOTP code (±1 step) and its step was not used yet.

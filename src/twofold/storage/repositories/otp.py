@@ -87,12 +87,15 @@ async def accept_step(conn: Connection, pool_id: str, user_id: str, step: int) -
     return changed == 1
 
 
-async def spend_recovery_code(conn: Connection, pool_id: str, user_id: str, ciphertext: str) -> bool:
-    """Remove the recovery code if it is still ``ciphertext``; True iff this call did."""
+async def spend_recovery_code(
+    conn: Connection, pool_id: str, user_id: str, ciphertext: str, replacement: str | None = None
+) -> bool:
+    """Replace the recovery code by ``replacement`` (None: remove it) if it is still ``ciphertext``;
+    True iff this call did (a compare-and-set: of concurrent spenders exactly one wins)."""
     changed = await conn.execute(
-        "UPDATE otp_authenticators SET recovery_code_ciphertext = NULL WHERE pool_id = :pool"
+        "UPDATE otp_authenticators SET recovery_code_ciphertext = :new WHERE pool_id = :pool"
         " AND user_id = :uid AND recovery_code_ciphertext = :ct",
-        {"pool": pool_id, "uid": user_id, "ct": ciphertext},
+        {"pool": pool_id, "uid": user_id, "ct": ciphertext, "new": replacement},
     )
     return changed == 1
 
