@@ -1,0 +1,30 @@
+// Runs authing-js-sdk MfaAuthenticationClient calls (authenticationClient.mfa.<method>) in order and
+// prints every result as JSON.
+//
+// stdin: {"options": <AuthenticationClientOptions>, "calls": [{"method": "verifyTotpMfa", "args": {...}}, ...]}
+// stdout: [{"ok": true, "result": <what the SDK returned>} | {"ok": false, "error": <the SDK's thrown message>}, ...]
+//
+// The SDK is resolved from NODE_PATH (the test cache), never from the repository.
+"use strict";
+
+const { AuthenticationClient } = require("authing-js-sdk");
+
+async function main() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  const { options, calls } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  const client = new AuthenticationClient({ ...options, onError: () => {} });
+  const results = [];
+  for (const call of calls) {
+    try {
+      results.push({ ok: true, result: await client.mfa[call.method](call.args) });
+    } catch (error) {
+      let parsed = String(error && error.message);
+      try { parsed = JSON.parse(parsed); } catch (_) { /* not the SDK's JSON message */ }
+      results.push({ ok: false, error: parsed });
+    }
+  }
+  process.stdout.write(JSON.stringify(results));
+}
+
+main().catch((error) => { process.stderr.write(String(error && error.stack)); process.exit(1); });
