@@ -152,3 +152,23 @@ def test_the_recovery_code_counts_as_the_otp_factor(live_server: LiveServer, app
     assert (locked["code"], locked["message"]) == (6002, wrong["message"]), locked
     locked_totp = v2_call(live_server, app, "/api/v2/mfa/totp/verify", {"totp": totp.now()}, f"Bearer {token}")
     assert locked_totp["code"] == 6001, locked_totp
+
+
+def test_concurrent_uses_of_one_recovery_code_give_one_sign_in(live_server: LiveServer, app: dict[str, Any]) -> None:
+    """Two sign-ins race with the same recovery code: exactly one wins, and its new code is the one stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = "abcd-0123-4567-89ab-cdef-0123"
+    user, _ = otp_user(live_server, first)
+    client = sdk(live_server, app)
+    # fewer racers than the lockout limit (5): a loser that reads after the winner sees a wrong code,
+    # which counts, and the factor must stay unlocked for the last call
+    tokens = [mfa_token(client, user) for _ in range(4)]
+    with ThreadPoolExecutor(len(tokens)) as pool:
+        answers = list(pool.map(lambda t: v2_call(live_server, app, "/api/v2/mfa/totp/recovery",
+                                                  {"recoveryCode": first}, f"Bearer {t}"), tokens))
+    winners = [a for a in answers if a["code"] == 200]
+    assert len(winners) == 1 and all(a["code"] == 6002 for a in answers if a["code"] != 200), answers
+    later = v2_call(live_server, app, "/api/v2/mfa/totp/recovery", {"recoveryCode": winners[0]["recoveryCode"]},
+                    f"Bearer {mfa_token(client, user)}")
+    assert later["code"] == 200, later
