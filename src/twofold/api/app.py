@@ -12,7 +12,17 @@ from fastapi import FastAPI
 from twofold import __version__
 from twofold.api import errors, oidc
 from twofold.api.middleware import RequestContextMiddleware
-from twofold.api.v3 import applications, audit, health, management_token, mfa, mfa_admin, signin, users
+from twofold.api.v3 import (
+    applications,
+    audit,
+    enrolment,
+    health,
+    management_token,
+    mfa,
+    mfa_admin,
+    signin,
+    users,
+)
 from twofold.auth.vault import load_master_key
 from twofold.config import Settings
 from twofold.services.container import Services, build_services
@@ -64,7 +74,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Hot paths first, ahead of FastAPI's own /docs and /openapi.json: matching is a linear scan.
     app.router.routes[:0] = [
         route
-        for module in (mfa, management_token, signin, users, applications, audit, mfa_admin, health, oidc)
+        for module in (mfa, management_token, signin, enrolment, users, applications, audit, mfa_admin, health, oidc)
         for route in module.router.routes
     ]
     return app

@@ -45,6 +45,7 @@ from twofold.errors.delivery import (
     SendQuotaExceeded,
     SmsSendTooFrequent,
 )
+from twofold.errors.enrolment import EnrollmentTokenInvalid, EnrolmentCodeWrong, UnsupportedFactorType
 from twofold.errors.signin import (
     InvalidCredentials,
     InvalidUserToken,
@@ -69,6 +70,8 @@ __all__ = [
     "DatabaseUnavailable",
     "DeliveryFailed",
     "EmailSendTooFrequent",
+    "EnrolmentCodeWrong",
+    "EnrollmentTokenInvalid",
     "IdentityAlreadyLinked",
     "InvalidCredentials",
     "InvalidMfaPolicy",
@@ -95,6 +98,7 @@ __all__ = [
     "SmsSendTooFrequent",
     "TwofoldError",
     "UnsupportedConnection",
+    "UnsupportedFactorType",
     "UserAlreadyExists",
     "UserNotFound",
     "VersionConflict",
@@ -142,4 +146,7 @@ ALL_ERRORS: tuple[type[TwofoldError], ...] = (
     OAuthInvalidClient,
     OAuthInvalidGrant,
     OAuthUnsupportedGrantType,
+    UnsupportedFactorType,
+    EnrollmentTokenInvalid,
+    EnrolmentCodeWrong,
 )
