@@ -86,7 +86,8 @@ async def _assemble(
     tickets = MfaTicketService(
         db, derive_key(master, "twofold/mfa-token/v1"), tokens.issuer, settings.mfa_token_ttl_seconds, clock
     )
-    mfa_check = MfaCheck(db, clock, TotpChecker(db, box, clock), lockout_policy(settings))
+    recovery_key = derive_key(master, "twofold/recovery-code/v1")
+    mfa_check = MfaCheck(db, clock, TotpChecker(db, box, clock, recovery_key), lockout_policy(settings))
     mfa_admin = MfaAdminService(db, clock, users)
     mfa_admin.add_reset_hook(tokens.revoke_user_on_reset)  # a reset also ends the user's sign-ins
     signin = SignInService(db, clock, app_secrets, mfa, tickets, tokens, SignInThrottle(db, settings, clock))
@@ -108,9 +109,7 @@ async def _assemble(
         mfa_tickets=tickets,
         signin=signin,
         mfa_step=MfaStepService(tickets, mfa_check, tokens, mfa, users, signin),
-        enrolment=EnrolmentService(
-            db, box, clock, derive_key(master, "twofold/recovery-code/v1"), tickets, tokens, mfa
-        ),
+        enrolment=EnrolmentService(db, box, clock, recovery_key, tickets, tokens, mfa),
     )
 
 

@@ -1,7 +1,7 @@
 """Enrolling a TOTP authenticator (docs/signin.md#enrolment).
 
 ``start_otp`` makes a secret (160 bits or more), its otpauth URI and QR code, and a recovery code shown
-once; they wait in ``pending_enrolments`` (the secret encrypted) under the SHA-256 of a random
+once (only its HMAC-SHA256 digest is kept); they wait in ``pending_enrolments`` (the secret encrypted) under the SHA-256 of a random
 enrollmentToken that lives 60 seconds.  Nothing about the user's active authenticator changes then.
 ``confirm_otp`` with a right code binds the authenticator, spends the code's step (so the code that
 confirmed the enrolment never verifies anything), sets ``totpMfaEnabled`` through the one status write
@@ -15,7 +15,6 @@ OTP is not bound yet; the mfaToken is verified, never spent, so it can still fin
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
@@ -41,7 +40,7 @@ from twofold.services.mfa import MfaService
 from twofold.services.mfa_tickets import MfaTicketService
 from twofold.services.signin import RequestFacts
 from twofold.services.tokens import TokenService
-from twofold.services.totp_check import DIGITS, PERIOD_SECONDS, matching_steps
+from twofold.services.totp_check import DIGITS, PERIOD_SECONDS, matching_steps, recovery_code_digest
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import enrolments as enrolments_repo
 from twofold.storage.repositories import mfa as mfa_repo
@@ -81,7 +80,7 @@ def otpauth_uri(secret: str, issuer: str, account: str) -> str:
         {"secret": secret, "period": PERIOD_SECONDS, "digits": DIGITS, "algorithm": "SHA1", "issuer": issuer},
         quote_via=quote,
     )
-    return f"otpauth://totp/{quote(issuer, safe='')}:{quote(account, safe='@')}?{query}"
+    return f"otpauth://totp/{quote(issuer, safe='')}:{quote(account, safe='')}?{query}"
 
 
 def qr_code_data_url(uri: str) -> str:
@@ -89,7 +88,8 @@ def qr_code_data_url(uri: str) -> str:
 
 
 def new_recovery_code() -> str:
-    raw = secrets.token_hex(8)
+    """Six groups of four lower-case hex digits joined by ``-`` (96 bits), as GenAuth's."""
+    raw = secrets.token_hex(12)
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
@@ -146,10 +146,6 @@ class EnrolmentService:
         if (factor_type or "").upper() != Factor.OTP:
             raise UnsupportedFactorType("factorType")
 
-    def _recovery_hash(self, code: str) -> str:
-        typed = code.replace("-", "").replace(" ", "").lower()
-        return hmac.new(self._recovery_key, typed.encode(), hashlib.sha256).hexdigest()
-
     async def start_otp(self, token: str | None, factor_type: str | None) -> OtpEnrolment:
         self._otp_only(factor_type)
         subject = await self._authorise(token)
@@ -168,8 +164,7 @@ class EnrolmentService:
             subject.user_id,
             str(Factor.OTP),
             self._box.encrypt(secret),
-            self._box.encrypt(recovery),
-            self._recovery_hash(recovery),
+            recovery_code_digest(self._recovery_key, recovery),
             now + ENROLLMENT_TTL_MS,
         )
 
@@ -218,7 +213,7 @@ class EnrolmentService:
                 subject.pool_id,
                 subject.user_id,
                 pending.secret_ciphertext,
-                pending.recovery_code_ciphertext,
+                self._box.encrypt(pending.recovery_code_hash),
                 now,
             )
             await otp_repo.accept_step(conn, subject.pool_id, subject.user_id, steps[-1])

@@ -15,7 +15,6 @@ class PendingEnrolment:
     user_id: str
     factor: str
     secret_ciphertext: str
-    recovery_code_ciphertext: str
     recovery_code_hash: str
     expires_at: int
 
@@ -23,15 +22,14 @@ class PendingEnrolment:
 async def insert(conn: Connection, pending: PendingEnrolment, at: int) -> None:
     await conn.execute(
         "INSERT INTO pending_enrolments (token_digest, pool_id, user_id, factor, secret_ciphertext,"
-        " recovery_code_ciphertext, recovery_code_hash, created_at, expires_at)"
-        " VALUES (:digest, :pool, :uid, :factor, :secret, :recovery, :rhash, :at, :exp)",
+        " recovery_code_hash, created_at, expires_at)"
+        " VALUES (:digest, :pool, :uid, :factor, :secret, :rhash, :at, :exp)",
         {
             "digest": pending.token_digest,
             "pool": pending.pool_id,
             "uid": pending.user_id,
             "factor": pending.factor,
             "secret": pending.secret_ciphertext,
-            "recovery": pending.recovery_code_ciphertext,
             "rhash": pending.recovery_code_hash,
             "at": at,
             "exp": pending.expires_at,
@@ -41,7 +39,7 @@ async def insert(conn: Connection, pending: PendingEnrolment, at: int) -> None:
 
 async def find_live(conn: Connection, token_digest: str, now: int) -> PendingEnrolment | None:
     row = await conn.fetch_one(
-        "SELECT token_digest, pool_id, user_id, factor, secret_ciphertext, recovery_code_ciphertext,"
+        "SELECT token_digest, pool_id, user_id, factor, secret_ciphertext,"
         " recovery_code_hash, expires_at FROM pending_enrolments"
         " WHERE token_digest = :digest AND expires_at > :now",
         {"digest": token_digest, "now": now},
@@ -54,7 +52,6 @@ async def find_live(conn: Connection, token_digest: str, now: int) -> PendingEnr
         str(row["user_id"]),
         str(row["factor"]),
         str(row["secret_ciphertext"]),
-        str(row["recovery_code_ciphertext"]),
         str(row["recovery_code_hash"]),
         int(row["expires_at"]),
     )

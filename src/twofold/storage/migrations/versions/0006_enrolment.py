@@ -24,8 +24,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=32), nullable=False),
         sa.Column("factor", sa.String(length=16), nullable=False),
         sa.Column("secret_ciphertext", sa.Text(), nullable=False),
-        sa.Column("recovery_code_ciphertext", sa.Text(), nullable=False),
-        sa.Column("recovery_code_hash", sa.String(length=64), nullable=False),
+        sa.Column("recovery_code_hash", sa.String(length=80), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("expires_at", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
