@@ -10,7 +10,7 @@ import pytest
 from tests.mfa_support import OtpUser, otp_user
 from twofold.auth.vault import SecretBox, load_master_key
 from twofold.config import Settings
-from twofold.errors import EnrolmentCodeWrong, EnrollmentTokenInvalid, InvalidUserToken, MfaTokenInvalid
+from twofold.errors import EnrollmentTokenInvalid, EnrolmentCodeWrong, InvalidUserToken, MfaTokenInvalid
 from twofold.services.enrolment import ENROLLMENT_TTL_MS
 from twofold.services.signin import RequestFacts
 from twofold.services.totp_check import HASHED_RECOVERY
