@@ -98,6 +98,13 @@ def test_a_sign_in_enrols_otp_with_its_mfa_token_then_finishes(live_server: Live
     assert [(f["factorType"], f["profile"]) for f in factors] == [("OTP", {})]
     assert factors[0]["factorId"]
 
+    # the user's own access token enrols too (a new authenticator, once confirmed)
+    renewed = ok_data(client.send_enroll_factor_request(profile={}, factor_type="OTP"))
+    assert renewed["otpData"]["qrCodeUri"] != uri
+    later = pyotp.parse_uri(renewed["otpData"]["qrCodeUri"])
+    ok_data(client.enroll_factor(enrollment_data={"passCode": later.now()},
+                                 enrollment_token=renewed["enrollmentToken"], factor_type="OTP"))
+
     # the enrollmentToken was used once
     again = client.enroll_factor(enrollment_data={"passCode": totp.at(now + 30)},
                                  enrollment_token=started["enrollmentToken"], factor_type="OTP")
