@@ -172,6 +172,13 @@ async def drive_credential_endpoints(client: httpx.AsyncClient, services: Servic
     assert signed["statusCode"] == 200, signed
     for name in ("access_token", "id_token", "refresh_token"):
         ex.add(name, signed["data"][name])
+    # an OTP enrolment left pending (docs/signin.md#enrolment): its secret, recovery code and token
+    enrol = (await client.post("/api/v3/send-enroll-factor-request", json={"factorType": "OTP", "profile": {}},
+                               headers={"authorization": signed["data"]["access_token"]})).json()
+    assert enrol["statusCode"] == 200, enrol
+    ex.add("enrollmentToken", enrol["data"]["enrollmentToken"])
+    ex.add("enrolment totp secret", pyotp.parse_uri(enrol["data"]["otpData"]["qrCodeUri"]).secret)
+    ex.add("enrolment recovery code", enrol["data"]["otpData"]["recoveryCode"])
     form = {"client_id": app["appId"], "client_secret": app_secret, "grant_type": "refresh_token",
             "refresh_token": signed["data"]["refresh_token"]}
     refreshed = await client.post("/oidc/token", data=form)

@@ -13,7 +13,17 @@ from twofold import __version__
 from twofold.api import errors, oidc
 from twofold.api.middleware import RequestContextMiddleware
 from twofold.api.v2 import mfa as mfa_v2
-from twofold.api.v3 import applications, audit, health, management_token, mfa, mfa_admin, signin, users
+from twofold.api.v3 import (
+    applications,
+    audit,
+    enrolment,
+    health,
+    management_token,
+    mfa,
+    mfa_admin,
+    signin,
+    users,
+)
 from twofold.auth.vault import load_master_key
 from twofold.config import Settings
 from twofold.services.container import Services, build_services
@@ -65,8 +75,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Hot paths first, ahead of FastAPI's own /docs and /openapi.json: matching is a linear scan.
     app.router.routes[:0] = [
         route
-        for module in (mfa, management_token, signin, users, applications, audit, mfa_admin, health, oidc,
-                       mfa_v2)
+        for module in (
+            mfa, management_token, signin, enrolment, users, applications, audit, mfa_admin, health, oidc, mfa_v2
+        )
         for route in module.router.routes
     ]
     return app

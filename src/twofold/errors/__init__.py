@@ -45,6 +45,7 @@ from twofold.errors.delivery import (
     SendQuotaExceeded,
     SmsSendTooFrequent,
 )
+from twofold.errors.enrolment import EnrollmentTokenInvalid, EnrolmentCodeWrong, UnsupportedFactorType
 from twofold.errors.signin import (
     InvalidCredentials,
     InvalidUserToken,
@@ -71,6 +72,8 @@ __all__ = [
     "DatabaseUnavailable",
     "DeliveryFailed",
     "EmailSendTooFrequent",
+    "EnrolmentCodeWrong",
+    "EnrollmentTokenInvalid",
     "IdentityAlreadyLinked",
     "InvalidCredentials",
     "InvalidMfaPolicy",
@@ -97,6 +100,7 @@ __all__ = [
     "SmsSendTooFrequent",
     "TwofoldError",
     "UnsupportedConnection",
+    "UnsupportedFactorType",
     "UserAlreadyExists",
     "UserNotFound",
     "VersionConflict",
@@ -148,4 +152,7 @@ ALL_ERRORS: tuple[type[TwofoldError], ...] = (
     OAuthInvalidClient,
     OAuthInvalidGrant,
     OAuthUnsupportedGrantType,
+    UnsupportedFactorType,
+    EnrollmentTokenInvalid,
+    EnrolmentCodeWrong,
 )

@@ -13,6 +13,7 @@ from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
 from twofold.services.delivery import Delivery, OutboxService
+from twofold.services.enrolment import EnrolmentService
 from twofold.services.health import HealthService
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_admin import MfaAdminService
@@ -48,6 +49,7 @@ class Services:
     mfa_tickets: MfaTicketService
     signin: SignInService
     mfa_step: MfaStepService  # the sign-in's MFA step (mfa-totp-verify)
+    enrolment: EnrolmentService  # enrolling an authenticator (send-enroll-factor-request, enroll-factor)
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -69,7 +71,9 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
         raise
 
 
-async def _assemble(settings: Settings, clock: Clock, master: bytes, box: SecretBox, db: Database) -> Services:
+async def _assemble(
+    settings: Settings, clock: Clock, master: bytes, box: SecretBox, db: Database
+) -> Services:
     keys = AccessKeyService(db, box, derive_key(master, "twofold/management-jwt/v1"), settings, clock)
     await keys.check_master_key()  # a changed key fails here, not as a 500 on some later request
     users = UserService(db, box, clock)
@@ -82,7 +86,8 @@ async def _assemble(settings: Settings, clock: Clock, master: bytes, box: Secret
     tickets = MfaTicketService(
         db, derive_key(master, "twofold/mfa-token/v1"), tokens.issuer, settings.mfa_token_ttl_seconds, clock
     )
-    mfa_check = MfaCheck(db, clock, TotpChecker(db, box, clock), lockout_policy(settings))
+    recovery_key = derive_key(master, "twofold/recovery-code/v1")
+    mfa_check = MfaCheck(db, clock, TotpChecker(db, box, clock, recovery_key), lockout_policy(settings))
     mfa_admin = MfaAdminService(db, clock, users)
     mfa_admin.add_reset_hook(tokens.revoke_user_on_reset)  # a reset also ends the user's sign-ins
     signin = SignInService(db, clock, app_secrets, mfa, tickets, tokens, SignInThrottle(db, settings, clock))
@@ -104,6 +109,7 @@ async def _assemble(settings: Settings, clock: Clock, master: bytes, box: Secret
         mfa_tickets=tickets,
         signin=signin,
         mfa_step=MfaStepService(tickets, mfa_check, tokens, mfa, users, signin),
+        enrolment=EnrolmentService(db, box, clock, recovery_key, tickets, tokens, mfa),
     )
 
 

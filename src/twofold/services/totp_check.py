@@ -17,6 +17,8 @@ by ``MfaCheck`` (``services/mfa_failures.py``).  docs/mfa-status.md#verification
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ DIGITS = 6
 VALID_WINDOW = 1  # steps accepted either side of now
 _CODE = re.compile(r"[0-9]{6}")
 _SEPARATORS = re.compile(r"[\s-]+")
+HASHED_RECOVERY = "hmac-sha256:"  # an enrolled recovery code is stored as its digest (services/enrolment.py)
 
 
 class Outcome(StrEnum):
@@ -72,6 +75,12 @@ def matching_steps(secret: str, code: str, at_ms: int, window: int = VALID_WINDO
     return [s for s in range(now - window, now + window + 1) if strings_equal(totp.generate_otp(s), typed)]
 
 
+def recovery_code_digest(key: bytes, code: str) -> str:
+    """How an enrolled recovery code is stored: HMAC-SHA256 of the code without separators, lower case."""
+    typed = clean_code(code).lower()
+    return HASHED_RECOVERY + hmac.new(key, typed.encode(), hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A code checked against what was read; ``accept`` makes it count (at most once)."""
@@ -98,10 +107,11 @@ class Candidate:
 
 
 class TotpChecker:
-    def __init__(self, db: Database, box: SecretBox, clock: Clock) -> None:
+    def __init__(self, db: Database, box: SecretBox, clock: Clock, recovery_key: bytes) -> None:
         self._db = db
         self._box = box
         self._clock = clock
+        self._recovery_key = recovery_key
 
     async def prepare_totp(self, pool_id: str, user_id: str, code: str) -> Candidate:
         async with self._db.read() as conn:
@@ -125,9 +135,16 @@ class TotpChecker:
         if stored is None or stored.recovery_code_ciphertext is None:
             return Candidate(pool_id, user_id, Outcome.NOT_BOUND)
         expected = self._box.decrypt(stored.recovery_code_ciphertext)
-        if not strings_equal(clean_code(expected).lower(), clean_code(code).lower()):
+        if expected.startswith(HASHED_RECOVERY):  # enrolled here: only its digest is kept
+            matches = strings_equal(expected, recovery_code_digest(self._recovery_key, code))
+        else:  # imported (import-otp)
+            matches = strings_equal(clean_code(expected).lower(), clean_code(code).lower())
+        if not matches:
             return Candidate(pool_id, user_id, Outcome.WRONG)
-        replacement = None if replace_with is None else self._box.encrypt(replace_with)
+        replacement = (  # a new code is kept only as its digest, like an enrolled one
+            None if replace_with is None
+            else self._box.encrypt(recovery_code_digest(self._recovery_key, replace_with))
+        )
         return Candidate(
             pool_id,
             user_id,

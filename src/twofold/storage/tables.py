@@ -129,6 +129,22 @@ otp_authenticators = Table(
     Column("last_used_step", BigInteger, nullable=True),  # the last accepted TOTP step (replay guard)
 )
 
+# Enrolments waiting for their first code (services/enrolment.py): never an active authenticator
+# until confirmed.  Keyed by the SHA-256 of the enrollmentToken.
+pending_enrolments = Table(
+    "pending_enrolments",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column("pool_id", String(32), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("factor", String(16), nullable=False),
+    Column("secret_ciphertext", Text, nullable=False),
+    Column("recovery_code_hash", String(80), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index(None, "user_id"),
+)
+
 # Consecutive failed MFA verifications per user and factor, and the lock they lead to
 # (docs/mfa-status.md#lockout).  Separate from anything about passwords.
 mfa_failures = Table(

@@ -1,0 +1,31 @@
+"""Errors of factor enrolment (docs/signin.md#enrolment)."""
+
+from __future__ import annotations
+
+from twofold.errors.core import InvalidParameter, TwofoldError
+
+
+class UnsupportedFactorType(InvalidParameter):
+    """A ``factorType`` Twofold cannot enrol (yet): only OTP is served."""
+
+    api_code = 40060
+    message_en = "Invalid parameter {field}: this factor type cannot be enrolled"
+    message_zh = "参数 {name} 不支持绑定该认证因素"
+
+
+class EnrollmentTokenInvalid(TwofoldError):
+    """An enrollmentToken that is unknown, already used, for another user, or older than 60 seconds."""
+
+    api_code = 40061
+    status_code = 400
+    message_en = "The enrollmentToken is invalid or expired; request a new enrolment"
+    message_zh = "enrollmentToken 无效或已过期，请重新发起绑定"
+
+
+class EnrolmentCodeWrong(TwofoldError):
+    """The code sent to confirm an enrolment is not the authenticator's current one; nothing changed."""
+
+    api_code = 40062
+    status_code = 400
+    message_en = "The verification code is incorrect"
+    message_zh = "验证码错误"
