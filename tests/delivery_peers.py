@@ -13,8 +13,8 @@ import re
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +27,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from twofold.services.container import Services
+
+# ``make(**setting_overrides)``: services built on the test's clock (the ``make`` fixture)
+Factory = Callable[..., AbstractAsyncContextManager[Services]]
 
 CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 

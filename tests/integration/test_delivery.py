@@ -4,8 +4,6 @@ here, implicit TLS) and an HTTP webhook receiver that checks the signature, on b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ from pydantic import SecretStr
 
 from tests.delivery_peers import (
     Credentials,
+    Factory,
     ManualClock,
     Webhook,
     code_in,
@@ -22,34 +21,15 @@ from tests.delivery_peers import (
     smtp_server,
     webhook_receiver,
 )
-from twofold.config import Settings
 from twofold.domain.passcodes import Channel, Email, Phone
 from twofold.errors import DeliveryFailed
-from twofold.services.container import Services, build_services
 
 POOL = "pool0000000000000000000a"
 VERIFY = Channel.CHANNEL_VERIFY_MFA
 SMTP_PASSWORD = "smtp-pass-0123456789abcdef"  # noqa: S105 - the test server's
 WEBHOOK_SECRET = "whsec-test-0123456789abcdef"  # noqa: S105
-Factory = Callable[..., AbstractAsyncContextManager[Services]]
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def make(settings: Settings, clock: ManualClock) -> Factory:
-    @asynccontextmanager
-    async def factory(**overrides: Any) -> AsyncIterator[Services]:
-        built = await build_services(settings.model_copy(update=overrides), clock)
-        try:
-            yield built
-        finally:
-            await built.close()
-
-    return factory
 
 
 def smtp_settings(url: str, **more: Any) -> dict[str, Any]:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import SECRET_KEY
-from tests.delivery_peers import ManualClock, code_in
+from tests.delivery_peers import Factory, ManualClock, code_in
 from twofold.config import Settings
 from twofold.domain.passcodes import Channel, Email, Phone
 from twofold.errors import EmailSendTooFrequent, SendQuotaExceeded, SmsSendTooFrequent
@@ -21,25 +20,8 @@ from twofold.services.container import Services, build_services
 
 POOL = "pool0000000000000000000a"
 LOGIN, VERIFY = Channel.CHANNEL_LOGIN, Channel.CHANNEL_VERIFY_MFA
-Factory = Callable[..., AbstractAsyncContextManager[Services]]
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def make(settings: Settings, clock: ManualClock) -> Factory:
-    @asynccontextmanager
-    async def factory(**overrides: Any) -> AsyncIterator[Services]:
-        built = await build_services(settings.model_copy(update=overrides), clock)
-        try:
-            yield built
-        finally:
-            await built.close()
-
-    return factory
 
 
 @pytest.fixture
