@@ -264,9 +264,11 @@ class NodeSdk:
     node: str
     node_modules: Path
 
-    def run(self, clients: dict[str, dict[str, Any]], calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def run(
+        self, clients: dict[str, dict[str, Any]], calls: list[dict[str, Any]], sdk_class: str = "ManagementClient"
+    ) -> list[dict[str, Any]]:
         env = {**os.environ, "NODE_PATH": str(self.node_modules), "NODE_NO_WARNINGS": "1"}
-        payload = json.dumps({"clients": clients, "calls": calls})
+        payload = json.dumps({"sdkClass": sdk_class, "clients": clients, "calls": calls})
         done = subprocess.run([self.node, str(NODE_RUNNER)], input=payload.encode(), capture_output=True,
                               env=env, timeout=NODE_TIMEOUT, check=False)
         if done.returncode != 0:

@@ -1,5 +1,5 @@
 """Contract tests: sign-in through the unmodified ``authing-node-sdk`` 4.x ``AuthenticationClient``
-(``node/run_auth_calls.cjs``), against a live ``twofold serve`` on each database.
+(``node/run_calls.cjs`` with ``AuthenticationClient``), against a live ``twofold serve`` on each database.
 
 Node is the SDK that really sends ``Authorization: Basic`` with ``client_secret_basic``
 (docs/wire.md#end-user-headers), so both client authentication methods are driven here.
@@ -7,10 +7,6 @@ Node is the SDK that really sends ``Authorization: Basic`` with ``client_secret_
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,17 +16,8 @@ from tests.compat.test_signin_genauth_python_sdk import PASSWORD, cli_json, make
 
 pytestmark = pytest.mark.compat
 
-RUNNER = Path(__file__).parent / "node" / "run_auth_calls.cjs"
-
-
 def run_auth(sdk: NodeSdk, clients: dict[str, dict[str, Any]], calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    env = {**os.environ, "NODE_PATH": str(sdk.node_modules), "NODE_NO_WARNINGS": "1"}
-    done = subprocess.run([sdk.node, str(RUNNER)], input=json.dumps({"clients": clients, "calls": calls}).encode(),
-                          capture_output=True, env=env, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr.decode(errors="replace")
-    results: list[dict[str, Any]] = json.loads(done.stdout)
-    assert len(results) == len(calls), results
-    return results
+    return sdk.run(clients, calls, sdk_class="AuthenticationClient")
 
 
 def body(result: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-// Runs a scenario of authing-node-sdk ManagementClient calls and prints every result as JSON.
+// Runs a scenario of authing-node-sdk client calls (ManagementClient, or AuthenticationClient when the
+// scenario says "sdkClass": "AuthenticationClient") and prints every result as JSON.
 //
 // stdin: {"clients": {"<name>": {"host", "accessKeyId", "accessKeySecret", "lang"?}},
 //         "calls": [{"client": "<name>", "method": "getUser", "args": {...}}, ...]}
@@ -9,7 +10,7 @@
 // The SDK is resolved from NODE_PATH (the test cache), never from the repository.
 "use strict";
 
-const { ManagementClient } = require("authing-node-sdk");
+const sdk = require("authing-node-sdk");
 
 const TEMPLATE = /\{\{(\d+)((?:\.[A-Za-z0-9_]+)*)\}\}/g;
 
@@ -55,9 +56,10 @@ async function main() {
 
   // The constructor writes the host into axios' global defaults and each client's axios instance
   // snapshots it, so clients are built one after the other, each with its own host.
+  const SdkClient = sdk[input.sdkClass || "ManagementClient"];
   const clients = {};
   for (const [name, options] of Object.entries(input.clients)) {
-    clients[name] = new ManagementClient({ ...options });
+    clients[name] = new SdkClient({ ...options });
   }
 
   const results = [];
@@ -66,7 +68,8 @@ async function main() {
       const client = clients[call.client || "main"];
       if (typeof client[call.method] !== "function") throw new Error(`no SDK method ${call.method}`);
       const args = resolve(call.args === undefined ? {} : call.args, results);
-      results.push({ ok: true, result: await client[call.method](args) });
+      const result = await client[call.method](args);
+      results.push({ ok: true, result: result === undefined ? null : result });
     } catch (error) {
       results.push({ ok: false, error: describe(error) });
     }
