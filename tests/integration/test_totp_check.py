@@ -9,8 +9,10 @@ import pyotp
 import pytest
 
 from tests.mfa_support import FakeClock, OtpUser, bind_otp, otp_user, run_workers, step_start
+from twofold.auth.vault import SecretBox, load_master_key
 from twofold.config import Settings
-from twofold.services.totp_check import matching_steps, time_step
+from twofold.services.totp_check import HASHED_RECOVERY, matching_steps, time_step
+from twofold.storage.repositories import otp as otp_repo
 
 RACERS = 20
 
@@ -149,3 +151,11 @@ async def test_a_user_without_an_authenticator_is_refused_and_not_counted(otp: O
     assert locks[0].failures == 0
     reasons = {e["after"].get("reason") for e in await otp.audit() if e["action"] == "mfa.factor.failed"}
     assert reasons == {"not_bound"}
+
+
+async def test_an_imported_recovery_code_is_kept_only_as_its_digest(otp: OtpUser, settings: Settings) -> None:
+    async with otp.services.db.read() as conn:
+        stored = await otp_repo.find(conn, otp.pool_id, otp.user_id)
+    assert stored is not None and stored.recovery_code_ciphertext is not None
+    kept = SecretBox(load_master_key(settings)).decrypt(stored.recovery_code_ciphertext)
+    assert kept.startswith(HASHED_RECOVERY) and otp.recovery_code.lower() not in kept.lower()

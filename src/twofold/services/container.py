@@ -79,14 +79,14 @@ async def _assemble(
     users = UserService(db, box, clock)
     delivery = build_delivery(settings, db, box, clock)
     passcode_key = derive_key(master, "twofold/passcodes/v1")
-    mfa = MfaService(db, box, clock, users)
+    recovery_key = derive_key(master, "twofold/recovery-code/v1")
+    mfa = MfaService(db, box, clock, users, recovery_key)
     app_secrets = AppSecretService(db, derive_key(master, "twofold/app-secret/v1"), clock)
     tokens = TokenService(db, box, settings, clock)
     await tokens.load_keys()  # the first start generates the signing key pair
     tickets = MfaTicketService(
         db, derive_key(master, "twofold/mfa-token/v1"), tokens.issuer, settings.mfa_token_ttl_seconds, clock
     )
-    recovery_key = derive_key(master, "twofold/recovery-code/v1")
     mfa_check = MfaCheck(db, clock, TotpChecker(db, box, clock, recovery_key), lockout_policy(settings))
     mfa_admin = MfaAdminService(db, clock, users)
     mfa_admin.add_reset_hook(tokens.revoke_user_on_reset)  # a reset also ends the user's sign-ins

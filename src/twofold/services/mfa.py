@@ -36,6 +36,7 @@ from twofold.errors import (
 from twofold.services import audit, mfa_writes
 from twofold.services.context import OTP_SECRET_READ, Caller, Clock
 from twofold.services.mfa_input import blank_to_none, parse_factors, parse_trigger_data
+from twofold.services.totp_check import recovery_code_digest
 from twofold.services.users import UserService, the_one
 from twofold.storage.database import Connection, Database
 from twofold.storage.errors import ForeignKeyViolation
@@ -53,11 +54,15 @@ class UserMfa:
 
 
 class MfaService:
-    def __init__(self, db: Database, box: SecretBox, clock: Clock, users: UserService) -> None:
+    def __init__(
+        self, db: Database, box: SecretBox, clock: Clock, users: UserService, recovery_key: bytes
+    ) -> None:
+        """``recovery_key``: the HMAC key recovery codes are kept under (``totp_check.recovery_code_digest``)."""
         self._db = db
         self._box = box
         self._clock = clock
         self._users = users
+        self._recovery_key = recovery_key
 
     # ------------------------------------------------------------------------------ user status
     async def set_status(
@@ -222,7 +227,8 @@ class MfaService:
 
     # ------------------------------------------------------------------------------- TOTP seeds
     async def import_otp(self, caller: Caller, items: Sequence[OtpImportInput]) -> None:
-        """Bind existing TOTP secrets; all items or none.  The MFA status is left as it is."""
+        """Bind existing TOTP secrets; all items or none.  The MFA status is left as it is.  A recovery code
+        is kept only as its digest, like one Twofold issues (docs/mfa-status.md)."""
         if not items:
             raise InvalidParameter("list")
         prepared = []
@@ -230,9 +236,11 @@ class MfaService:
             ref = parse_user_ref(item.user_id, UserIdType.USER_ID, f"list[{index}].userId")
             secret = normalize_totp_secret(item.otp.secret, f"list[{index}].otp.secret")
             recovery = blank_to_none(item.otp.recovery_code)
-            prepared.append(
-                (ref, self._box.encrypt(secret), None if recovery is None else self._box.encrypt(recovery))
+            recovery_ct = (
+                None if recovery is None
+                else self._box.encrypt(recovery_code_digest(self._recovery_key, recovery))
             )
+            prepared.append((ref, self._box.encrypt(secret), recovery_ct))
         async with self._db.transaction() as conn:
             for ref, secret_ct, recovery_ct in prepared:
                 user = await self._users.resolve(conn, caller.pool_id, ref)

@@ -7,8 +7,9 @@ acceptance is a compare-and-set in the database (``otp_repo.accept_step``), neve
 one code submitted many times at once, to any number of worker processes or instances on one
 database, is accepted exactly once.  A code of the last accepted step, or of an older one, is refused.
 
-The recovery code is stored encrypted; it is used once (removed, or replaced by a new one from
-``new_recovery_code``, with a compare-and-set).
+A recovery code, enrolled here or imported (``import-otp``), is kept only as its HMAC-SHA256 digest
+(``recovery_code_digest``, under a key derived from the master key), itself encrypted; it is used once
+(removed, or replaced by the digest of a new one from ``new_recovery_code``, with a compare-and-set).
 
 ``TotpChecker.prepare`` does the reads and the arithmetic; ``Candidate.accept`` is the one write,
 run inside ``Database.atomic`` by ``verify_totp`` or, with the failure counters and the audit event,
@@ -37,7 +38,7 @@ DIGITS = 6
 VALID_WINDOW = 1  # steps accepted either side of now
 _CODE = re.compile(r"[0-9]{6}")
 _SEPARATORS = re.compile(r"[\s-]+")
-HASHED_RECOVERY = "hmac-sha256:"  # an enrolled recovery code is stored as its digest (services/enrolment.py)
+HASHED_RECOVERY = "hmac-sha256:"  # the prefix of a stored recovery code digest
 
 
 class Outcome(StrEnum):
@@ -76,7 +77,7 @@ def matching_steps(secret: str, code: str, at_ms: int, window: int = VALID_WINDO
 
 
 def recovery_code_digest(key: bytes, code: str) -> str:
-    """How an enrolled recovery code is stored: HMAC-SHA256 of the code without separators, lower case."""
+    """How a recovery code is stored: HMAC-SHA256 of the code without separators, lower case."""
     typed = clean_code(code).lower()
     return HASHED_RECOVERY + hmac.new(key, typed.encode(), hashlib.sha256).hexdigest()
 
@@ -135,11 +136,7 @@ class TotpChecker:
         if stored is None or stored.recovery_code_ciphertext is None:
             return Candidate(pool_id, user_id, Outcome.NOT_BOUND)
         expected = self._box.decrypt(stored.recovery_code_ciphertext)
-        if expected.startswith(HASHED_RECOVERY):  # enrolled here: only its digest is kept
-            matches = strings_equal(expected, recovery_code_digest(self._recovery_key, code))
-        else:  # imported (import-otp)
-            matches = strings_equal(clean_code(expected).lower(), clean_code(code).lower())
-        if not matches:
+        if not strings_equal(expected, recovery_code_digest(self._recovery_key, code)):
             return Candidate(pool_id, user_id, Outcome.WRONG)
         replacement = (  # a new code is kept only as its digest, like an enrolled one
             None if replace_with is None
