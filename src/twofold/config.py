@@ -6,6 +6,7 @@ Settings are built once by the caller (the app factory or a CLI command), never 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +28,11 @@ class Settings(BaseSettings):
     bind_host: str = "127.0.0.1"  # TWOFOLD_HOST is the CLI client's server URL, not this
     port: int = 8080
     workers: int = 1
+    # How long uvicorn's supervisor waits for a worker's health ping (its default, 5 s, kills and
+    # restarts workers that are still importing on a loaded machine, over and over).
+    worker_healthcheck_timeout_seconds: int = Field(default=60, ge=5, le=3600)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line (logs.py)
 
     management_token_ttl_seconds: int = Field(default=7200, ge=60, le=86400)
     management_token_grace_seconds: int = Field(default=30, ge=0, le=600)

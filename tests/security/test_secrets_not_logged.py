@@ -22,6 +22,7 @@ import pytest
 from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, Api
 from tests.factories import user_payload
 from tests.hmac_auth import NodeStyleSigner
+from twofold.logs import JsonFormatter
 from twofold.services.container import Services
 from twofold.storage.tables import metadata
 
@@ -210,9 +211,13 @@ async def stored_password_hashes(services: Services, user_ids: Iterable[str]) ->
 
 
 def record_texts(record: logging.LogRecord) -> list[str]:
-    """Everything a handler could write for ``record``: message, raw args, extras, exception text."""
+    """Everything a handler could write for ``record``: message, raw args, extras, exception text, in
+    the plain format and the JSON one (``TWOFOLD_LOG_FORMAT=json``)."""
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
-    return [record.getMessage(), repr(record.args), repr(vars(record)), formatter.format(record)]
+    return [
+        record.getMessage(), repr(record.args), repr(vars(record)), formatter.format(record),
+        JsonFormatter().format(record),
+    ]
 
 
 async def test_no_secret_reaches_the_log(client: httpx.AsyncClient, services: Services, log_capture: _Collect,

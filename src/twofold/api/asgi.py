@@ -7,5 +7,5 @@ from twofold.config import Settings
 from twofold.logs import configure_logging
 
 _settings = Settings()
-configure_logging(_settings.log_level)
+configure_logging(_settings.log_level, _settings.log_format)
 app = create_app(_settings)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from twofold.request_context import bind, current_lang, current_request_id
+from twofold.request_context import bind, current_lang, current_request_id, note_status_code
 
-__all__ = ["bind", "current_lang", "current_request_id"]
+__all__ = ["bind", "current_lang", "current_request_id", "note_status_code"]

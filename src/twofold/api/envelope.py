@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from twofold.api.context import current_lang, current_request_id
+from twofold.api.context import current_lang, current_request_id, note_status_code
 
 _SUCCESS = {"en-US": "Operation successful", "zh-CN": "操作成功"}
 
@@ -20,6 +20,7 @@ def render(
     status_code: int, message: str, data: Any, api_code: int | None = None, code: int | None = None
 ) -> Response:
     """``code`` is the v2 member some GenAuth clients read instead of ``apiCode`` (docs/wire.md#mfa-required)."""
+    note_status_code(status_code)
     body: dict[str, Any] = {
         "statusCode": status_code,
         "message": message,

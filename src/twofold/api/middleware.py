@@ -1,4 +1,5 @@
-"""A pure ASGI middleware: request id, language, path normalisation and one access log line."""
+"""A pure ASGI middleware: request id, language, path normalisation, one access log line, and the
+request metrics (``twofold.metrics``: route template, method, envelope statusCode, latency)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from twofold import metrics
 from twofold.request_context import bind
 
 log = logging.getLogger("twofold.http")
@@ -35,7 +37,7 @@ class RequestContextMiddleware:
             elif name in _LANG_HEADERS and value.strip() == b"zh-CN":
                 lang = "zh-CN"
         request_id = request_id or str(uuid.uuid4())
-        bind(request_id, lang)
+        outcome = bind(request_id, lang)
         if "//" in scope["path"]:  # the Python SDKs concatenate host + path (docs/wire.md#rule-17)
             scope = dict(scope, path=_SLASHES.sub("/", scope["path"]))
         started = time.perf_counter()
@@ -52,11 +54,11 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or metrics.UNMATCHED_ROUTE
+            answered = outcome.status_code if outcome.status_code is not None else status
+            metrics.REQUESTS.labels(template, scope["method"], str(answered)).inc()
+            metrics.LATENCY.labels(template).observe(elapsed)
             if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "%s %s -> %s in %.1f ms",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                )
+                log.info("%s %s -> %s in %.1f ms", scope["method"], scope["path"], status, elapsed * 1000)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from twofold import metrics
 from twofold.cli import apps, audit, db, keys, mfa, outbox, users
 from twofold.cli.connection import ConnectionOptions
 from twofold.cli.output import JsonOption
@@ -114,15 +116,20 @@ def serve(
     # which the default token issuer (docs/signin.md) is made of.
     os.environ.update({k: str(v) for k, v in {"TWOFOLD_BIND_HOST": host, "TWOFOLD_PORT": port}.items() if v})
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("twofold").info(
         "serving on http://%s:%s", host or settings.bind_host, port or settings.port
     )
+    if (workers or settings.workers) > 1 and not os.environ.get(metrics.MULTIPROCESS_ENV):
+        # Each worker writes its metrics here and /metrics sums them (twofold/metrics.py); a fresh
+        # directory per start, as prometheus-client requires.
+        os.environ[metrics.MULTIPROCESS_ENV] = tempfile.mkdtemp(prefix="twofold-metrics-")
     uvicorn.run(
         "twofold.api.asgi:app",
         host=host or settings.bind_host,
         port=port or settings.port,
         workers=workers or settings.workers,
+        timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
         log_config=None,
         access_log=False,
         proxy_headers=False,

@@ -14,7 +14,9 @@ from typing import Protocol
 
 import orjson
 
+from twofold import metrics
 from twofold.auth.vault import SecretBox
+from twofold.errors import DeliveryFailed
 from twofold.services.context import Clock
 from twofold.storage.database import Database
 from twofold.storage.repositories import outbox as outbox_repo
@@ -142,7 +144,11 @@ class Delivery:
     async def deliver(self, message: Message) -> str:
         """Deliver through the medium's transport; the transport's name (for the audit trail)."""
         transport = self.transport_for(message.medium)
-        await transport.deliver(message)
+        try:
+            await transport.deliver(message)
+        except DeliveryFailed:
+            metrics.DELIVERY_FAILURES.labels(message.medium.value).inc()
+            raise
         return transport.name
 
     async def close(self) -> None:

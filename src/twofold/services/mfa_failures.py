@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from twofold import metrics
 from twofold.domain.lockout import LockoutPolicy
 from twofold.domain.mfa import Factor
 from twofold.request_context import current_request_id
@@ -36,6 +37,7 @@ VERIFIED = "mfa.factor.verified"
 FAILED = "mfa.factor.failed"
 LOCKOUT = "mfa.factor.lockout"
 RECOVERY_CODE_USED = "mfa.recovery_code.used"
+LOCKED = "locked"  # the metrics' result of an attempt on a locked factor
 
 
 class CodeCandidate(Protocol):
@@ -100,26 +102,32 @@ class MfaCheck:
         about: dict[str, Any] = {"factor": str(factor)}
         if attempt.app_id is not None:
             about["appId"] = attempt.app_id
+        label = "RECOVERY_CODE" if success_action == RECOVERY_CODE_USED else str(factor)
         async with self._db.read() as conn:
             until = await failures_repo.locked_until(conn, pool_id, user_id, factor)
         if until is not None and until > self._clock():
             await self._db.atomic(self._refused(caller, user_id, factor, about, Outcome.WRONG, locked=True))
+            metrics.MFA_VERIFICATIONS.labels(label, LOCKED).inc()
             return False
         candidate = await prepare()
 
-        async def write(conn: Connection) -> Outcome:
+        async def write(conn: Connection) -> tuple[Outcome, str | None]:
             outcome = await candidate.accept(conn)
             if outcome is Outcome.ACCEPTED:
                 await failures_repo.clear(conn, pool_id, user_id, factor)
                 await audit_repo.insert(conn, self._event(caller, success_action, user_id, about))
-                return outcome
-            await self._refused(caller, user_id, factor, about, outcome)(conn)
-            return outcome
+                return outcome, None
+            return outcome, await self._refused(caller, user_id, factor, about, outcome)(conn)
 
         try:
-            return await self._db.atomic(write) is Outcome.ACCEPTED
+            outcome, refusal = await self._db.atomic(write)
         except ForeignKeyViolation:  # the user was deleted meanwhile: nothing to count
             return False
+        # Counted once committed (a retried transaction is not counted twice).
+        metrics.MFA_VERIFICATIONS.labels(label, LOCKED if refusal == LOCKED else str(outcome)).inc()
+        if refusal == LOCKOUT:
+            metrics.LOCKOUTS.labels(str(factor)).inc()
+        return outcome is Outcome.ACCEPTED
 
     def _refused(
         self,
@@ -129,10 +137,12 @@ class MfaCheck:
         about: dict[str, Any],
         outcome: Outcome,
         locked: bool = False,
-    ) -> Callable[[Connection], Awaitable[None]]:
-        """The write for a refused attempt: count a wrong code (setting the lock on the limit), audit."""
+    ) -> Callable[[Connection], Awaitable[str | None]]:
+        """The write for a refused attempt: count a wrong code (setting the lock on the limit), audit.
+        It answers ``LOCKED`` when the factor was locked already, ``LOCKOUT`` when this failure locked it."""
 
-        async def write(conn: Connection) -> None:
+        async def write(conn: Connection) -> str | None:
+            refusal: str | None = LOCKED if locked else None
             details: dict[str, Any] = {"reason": "locked" if locked else str(outcome)}
             if outcome is Outcome.WRONG and not locked:
                 count = await failures_repo.record_failure(
@@ -140,12 +150,15 @@ class MfaCheck:
                 )
                 if count is None:  # locked by a parallel failure after our read
                     details["reason"] = "locked"
+                    refusal = LOCKED
                 else:
                     details["failures"] = count.failures
                     if self.policy.lock_ms(count.failures) is not None:
                         lock = {"failures": count.failures, "lockedUntil": count.locked_until}
                         await audit_repo.insert(conn, self._event(caller, LOCKOUT, user_id, {**about, **lock}))
+                        refusal = LOCKOUT
             await audit_repo.insert(conn, self._event(caller, FAILED, user_id, {**about, **details}))
+            return refusal
 
         return write
 

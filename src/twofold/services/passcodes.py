@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import logging
 
+from twofold import metrics
 from twofold.config import Settings
 from twofold.domain.passcodes import (
     Channel,
@@ -121,6 +122,7 @@ class PasscodeService:
             purpose=channel.value,
         )
         transport = await self._delivery.deliver(message)
+        metrics.CODES_SENT.labels(channel.value, medium.value).inc()
         event = AuditRow(
             pool_id=pool_id,
             at=now,

@@ -1,0 +1,61 @@
+"""Prometheus metrics (prometheus-client): what an operator graphs and alerts on (docs/operations.md).
+
+Neutral ground, like ``request_context``: the HTTP middleware counts requests, the services count MFA
+verifications, lockouts and codes sent, and ``/metrics`` exposes them.  No label carries a user, an
+address or a code: labels are routes, factors, channels and outcomes, so their number is bounded.
+
+Several worker processes: when ``PROMETHEUS_MULTIPROC_DIR`` names a directory before this module is
+imported (``twofold serve`` sets one for ``--workers`` > 1), each process writes its samples there and
+``exposition`` sums them, so any worker answers for all of them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+UNMATCHED_ROUTE = "unmatched"  # a path no route serves: one label, whatever was asked
+
+REQUESTS = Counter(
+    "twofold_http_requests",
+    "HTTP requests by route template, method and envelope statusCode (the HTTP status without an envelope).",
+    ["route", "method", "status_code"],
+)
+LATENCY = Histogram(
+    "twofold_http_request_duration_seconds",
+    "Time to answer a request, by route template.",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+MFA_VERIFICATIONS = Counter(
+    "twofold_mfa_verifications",
+    "MFA codes checked, by factor (OTP, RECOVERY_CODE, SMS, EMAIL) and result (accepted, wrong_code, replayed, "
+    "not_bound, locked).",
+    ["factor", "result"],
+)
+LOCKOUTS = Counter("twofold_mfa_lockouts", "Times a factor locked after repeated failures.", ["factor"])
+CODES_SENT = Counter(
+    "twofold_codes_sent", "One-time codes sent, by channel and medium (email, sms).", ["channel", "medium"]
+)
+DELIVERY_FAILURES = Counter(
+    "twofold_delivery_failures", "Messages a transport did not take, by medium.", ["medium"]
+)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics in the Prometheus text format, and its content type."""
+    if os.environ.get(MULTIPROCESS_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
