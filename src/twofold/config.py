@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     # How long uvicorn's supervisor waits for a worker's health ping (its default, 5 s, kills and
     # restarts workers that are still importing on a loaded machine, over and over).
     worker_healthcheck_timeout_seconds: int = Field(default=60, ge=5, le=3600)
+    # Limits at the edge (api/edge.py, docs/operations.md#limits-at-the-edge).
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=600)
+    max_connections: int = Field(default=2048, ge=1)  # per worker: uvicorn's limit_concurrency
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one object per line (logs.py)
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from twofold import __version__
 from twofold.api import errors, oidc
+from twofold.api.edge import BodyLimitMiddleware
 from twofold.api.middleware import RequestContextMiddleware
 from twofold.api.v2 import mfa as mfa_v2
 from twofold.api.v3 import (
@@ -68,7 +69,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     if services is not None:
         app.state.services = services
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)  # added last: outermost, so the limit's answer has a request id
     errors.install(app)
     # Routes are added to the app's own router, not through include_router: FastAPI's lazily
     # included routers cost ~150 us of matching per request (measured; docs/performance.md).

@@ -111,6 +111,15 @@ class MalformedBody(TwofoldError):
     message_zh = "请求体不是合法的 JSON"
 
 
+class BodyTooLarge(TwofoldError):
+    """The body is over ``TWOFOLD_MAX_BODY_BYTES``: refused before it is read any further."""
+
+    api_code = 41300
+    status_code = 413
+    message_en = "Request body is too large"
+    message_zh = "请求体过大"
+
+
 # --- 401 / 403 -------------------------------------------------------------------------------------
 class AuthenticationFailed(TwofoldError):
     """Every authentication failure looks like this on the wire; the reason goes to the log only."""
