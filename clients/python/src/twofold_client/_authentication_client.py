@@ -20,12 +20,17 @@ import time
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 
 from twofold_client import _authentication_operations as ops
-from twofold_client._auth import DEFAULT_LANG, SDK_VERSION
+from twofold_client._auth import DEFAULT_LANG
+from twofold_client._authentication_base import (
+    DEFAULT_HOST,
+    DEFAULT_TIMEOUT,
+    RETRYABLE,
+    BaseAuthenticationClient,
+)
 from twofold_client._authentication_models import (
     EnrolledFactor,
     Jwks,
@@ -36,67 +41,13 @@ from twofold_client._authentication_models import (
     TokenIntrospection,
     TokenSet,
 )
-from twofold_client._authentication_operations import AuthMethod, AuthOperation, ClientAuth
-from twofold_client._errors import ServerError, TransportError
+from twofold_client._authentication_operations import AuthMethod, AuthOperation
 from twofold_client._models import Factor, User
-from twofold_client._transport import RetryPolicy, transport_error
 
 T = TypeVar("T")
-DEFAULT_HOST = "http://127.0.0.1:8080"
-DEFAULT_TIMEOUT = 10.0
-_RETRYABLE = (httpx.HTTPError, ServerError, TransportError)
 
 
-class _BaseAuthenticationClient:
-    """Configuration and everything that does no I/O."""
-
-    def __init__(
-        self,
-        app_id: str,
-        app_secret: str | None,
-        host: str,
-        *,
-        token_endpoint_auth_method: AuthMethod,
-        timeout: float | None,
-        retries: int,
-        lang: str,
-        backoff_factor: float,
-    ) -> None:
-        url = urlsplit(host)
-        if url.scheme not in ("http", "https") or not url.netloc:
-            raise ValueError(f"host must look like http(s)://host[:port], not {host!r}")
-        if timeout is not None and timeout <= 0:
-            raise ValueError("timeout must be a positive number of seconds, or None for no timeout")
-        self._client_auth = ClientAuth(app_id, app_secret, token_endpoint_auth_method)
-        self.app_id = app_id
-        self.host = host.rstrip("/")
-        self.token_endpoint_auth_method: AuthMethod = token_endpoint_auth_method
-        self._policy = RetryPolicy(retries=retries, backoff_factor=backoff_factor)
-        self._client_options: dict[str, Any] = {
-            "base_url": self.host,
-            "timeout": timeout,
-            "headers": {
-                "accept": "application/json",
-                "x-authing-app-id": app_id,
-                "x-authing-sdk-version": SDK_VERSION,
-                "x-authing-lang": lang,
-            },
-        }
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(host={self.host!r}, app_id={self.app_id!r}, "
-            f"token_endpoint_auth_method={self.token_endpoint_auth_method!r})"
-        )
-
-    def _give_up(self, exc: Exception, op: AuthOperation[Any], attempt: int) -> Exception | None:
-        """The exception to raise now, or ``None`` to retry."""
-        if self._policy.should_retry(exc, op.idempotent, attempt):
-            return None
-        return transport_error(exc) if isinstance(exc, httpx.HTTPError) else exc
-
-
-class AuthenticationClient(_BaseAuthenticationClient):
+class AuthenticationClient(BaseAuthenticationClient):
     """A blocking client of Twofold's end-user API: sign-in, the MFA step, enrolment, tokens.
 
     ::
@@ -155,7 +106,7 @@ class AuthenticationClient(_BaseAuthenticationClient):
         while True:
             try:
                 return op.decode(self._http.send(op.build_request(self._http)))
-            except _RETRYABLE as exc:
+            except RETRYABLE as exc:
                 error = self._give_up(exc, op, attempt)
                 if error is exc:
                     raise
@@ -268,7 +219,7 @@ class AuthenticationClient(_BaseAuthenticationClient):
         return self._run(ops.get_jwks())
 
 
-class AsyncAuthenticationClient(_BaseAuthenticationClient):
+class AsyncAuthenticationClient(BaseAuthenticationClient):
     """The ``asyncio`` twin of :class:`AuthenticationClient`: the same methods, awaited.
 
     ::
@@ -321,7 +272,7 @@ class AsyncAuthenticationClient(_BaseAuthenticationClient):
         while True:
             try:
                 return op.decode(await self._http.send(op.build_request(self._http)))
-            except _RETRYABLE as exc:
+            except RETRYABLE as exc:
                 error = self._give_up(exc, op, attempt)
                 if error is exc:
                     raise
