@@ -170,3 +170,19 @@ def test_an_unexpected_answer_is_a_transport_error() -> None:
     with client(Peer(answer)) as auth:
         with pytest.raises(TransportError, match="signin"):
             auth.sign_in_by_password("pw", email="a@example.com")
+
+
+def test_no_secret_password_or_code_in_a_repr() -> None:
+    from twofold_client import _authentication_operations as ops
+
+    with client(Peer()) as auth:
+        shown = repr(auth)
+    credentials = ops.ClientAuth("app-1", "s3cret/+", "client_secret_post")
+    operation = ops.sign_in_by_password(
+        credentials, "pw-hunter2", "a@example.com", None, None, None, None, None
+    )
+    step = ops.verify_totp("mfa-token-value", "123456")
+    shown += repr(credentials) + repr(operation) + repr(step)
+    for secret in ("s3cret", "pw-hunter2", "mfa-token-value", "123456"):
+        assert secret not in shown
+    assert "app-1" in shown and "/api/v3/signin" in shown

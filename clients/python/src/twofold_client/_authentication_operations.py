@@ -52,7 +52,7 @@ class ClientAuth:
     """How the application authenticates itself (docs/signin.md#client-authentication)."""
 
     app_id: str
-    app_secret: str | None
+    app_secret: str | None = field(repr=False)
     method: AuthMethod
 
     def __post_init__(self) -> None:
@@ -86,9 +86,10 @@ class AuthOperation(Generic[T]):
     path: str
     decode: Callable[[httpx.Response], T]
     params: tuple[tuple[str, str], ...] = ()
-    json_body: Mapping[str, Any] | None = None
-    form: Mapping[str, str] | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    # passwords, codes, secrets and tokens: never in a repr (tracebacks, logs)
+    json_body: Mapping[str, Any] | None = field(default=None, repr=False)
+    form: Mapping[str, str] | None = field(default=None, repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     idempotent: bool = False
 
     def build_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
