@@ -202,6 +202,12 @@ async def test_wrong_enrolment_code_and_token(auth: tuple[AsyncAuthenticationCli
     with pytest.raises(BadRequestError) as unsupported:
         await client.send_enroll_factor_request(result.mfa.mfa_token, Factor.FACE)
     assert unsupported.value.api_code == 40060
+    # starting over with the same mfaToken (the README's advice when 60 s passed) enrols the new secret
+    again = await client.send_enroll_factor_request(result.mfa.mfa_token)
+    assert again.otp_data is not None and again.otp_data.secret != pending.otp_data.secret
+    await client.enroll_factor(
+        result.mfa.mfa_token, again.enrollment_token, pyotp.TOTP(again.otp_data.secret).now()
+    )
 
 
 async def test_no_mfa_answers_tokens_and_wrong_credentials_look_alike(
