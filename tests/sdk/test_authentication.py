@@ -15,7 +15,7 @@ import pyotp
 import pytest
 from fastapi import FastAPI
 
-from tests.sdk.conftest import IN_PROCESS_HOST, person
+from tests.sdk.conftest import IN_PROCESS_HOST, in_process_client, person
 from twofold_client import (
     ApplicationMfa,
     AsyncAuthenticationClient,
@@ -62,6 +62,13 @@ def auth_client(app: FastAPI, setup: Setup, **options: Any) -> AsyncAuthenticati
     return AsyncAuthenticationClient(
         setup.app_id, secret, IN_PROCESS_HOST, transport=httpx.ASGITransport(app=app), **options
     )
+
+
+@pytest.fixture
+async def sdk(app: FastAPI) -> AsyncIterator[AsyncManagementClient]:
+    """The management client, one scheme only: the management auth schemes have their own tests."""
+    async with in_process_client(app) as client:
+        yield client
 
 
 @pytest.fixture
