@@ -11,18 +11,24 @@ EXPORTED = [
     "ApiError",
     "Application",
     "ApplicationMfa",
+    "AsyncAuthenticationClient",
     "AsyncManagementClient",
     "AuditEvent",
+    "AuthenticationClient",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
     "CreateApplicationFields",
     "CreateUserFields",
+    "EnrolledFactor",
     "Factor",
     "Identity",
     "ImportOtpItem",
+    "InvalidGrantError",
+    "Jwks",
     "LoginHistoryEntry",
     "ManagementClient",
+    "MfaChallenge",
     "MfaFactorLock",
     "MfaLockStatus",
     "MfaResetResult",
@@ -30,11 +36,18 @@ EXPORTED = [
     "MfaStatus",
     "MfaTriggerData",
     "NotFoundError",
+    "OpenIdConfiguration",
     "OtpData",
+    "OtpEnrollmentData",
     "Page",
+    "PendingEnrollment",
     "PermissionDeniedError",
+    "RecoveryCodeSignIn",
     "ServerError",
+    "SignInResult",
     "SignatureAuth",
+    "TokenIntrospection",
+    "TokenSet",
     "TransportError",
     "TwofoldError",
     "UpdateUserFields",
@@ -42,6 +55,7 @@ EXPORTED = [
     "UserIdType",
     "UserMfaInfo",
     "VersionConflictError",
+    "WrongCodeError",
     "__version__",
 ]
 
@@ -73,12 +87,14 @@ def test_exception_tree() -> None:
         AuthenticationError,
         BadRequestError,
         ConflictError,
+        InvalidGrantError,
         NotFoundError,
         PermissionDeniedError,
         ServerError,
         TransportError,
         TwofoldError,
         VersionConflictError,
+        WrongCodeError,
     )
 
     for cls in (
@@ -91,4 +107,5 @@ def test_exception_tree() -> None:
     ):
         assert cls.__mro__[1] is ApiError
     assert VersionConflictError.__mro__[1] is ConflictError
+    assert WrongCodeError.__mro__[1] is BadRequestError and InvalidGrantError.__mro__[1] is BadRequestError
     assert ApiError.__mro__[1] is TwofoldError and TransportError.__mro__[1] is TwofoldError

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from twofold_client import (
+    AsyncAuthenticationClient,
     AsyncManagementClient,
+    AuthenticationClient,
     CreateApplicationFields,
     CreateUserFields,
     ManagementClient,
@@ -60,6 +62,8 @@ TWOFOLD_ONLY = [
     "get_mfa_lock_status",
     "unlock_mfa",
     "reset_mfa_factor",
+    "rotate_application_secret",
+    "set_application_auth_method",
 ]
 
 
@@ -89,3 +93,58 @@ def test_async_client_has_the_same_signature(name: str) -> None:
         (p.name, p.kind, p.default) for p in parameters(async_)
     ]
     assert inspect.signature(sync).return_annotation == inspect.signature(async_).return_annotation
+
+
+# ------------------------------------------------------------------------- AuthenticationClient
+AUTHENTICATION_METHODS = [
+    "sign_in_by_password",
+    "verify_totp",
+    "check_totp",
+    "verify_recovery_code",
+    "send_enroll_factor_request",
+    "enroll_factor",
+    "list_enrolled_factors",
+    "get_profile",
+    "get_new_access_token_by_refresh_token",
+    "introspect_token",
+    "revoke_token",
+    "get_openid_configuration",
+    "get_jwks",
+]
+# GenAuth's AuthenticationClient holds the user's token (set_access_token); Twofold's takes it as the
+# first argument instead, so only these names are shared, not the arguments.
+SHARED_WITH_GENAUTH = [
+    "send_enroll_factor_request",
+    "enroll_factor",
+    "list_enrolled_factors",
+    "get_profile",
+    "get_new_access_token_by_refresh_token",
+    "introspect_token",
+    "revoke_token",
+]
+
+
+def test_authentication_client_shares_genauth_names() -> None:
+    from genauth.AuthenticationClient import AuthenticationClient as GenAuthClient
+
+    assert [name for name in SHARED_WITH_GENAUTH if not hasattr(GenAuthClient, name)] == []
+
+
+def test_authentication_client_has_exactly_these_public_methods() -> None:
+    public = sorted(n for n in vars(AuthenticationClient) if not n.startswith("_") and callable(getattr(AuthenticationClient, n)))
+    assert public == sorted([*AUTHENTICATION_METHODS, "close"])
+    async_public = sorted(
+        n for n in vars(AsyncAuthenticationClient) if not n.startswith("_") and callable(getattr(AsyncAuthenticationClient, n))
+    )
+    assert async_public == sorted([*AUTHENTICATION_METHODS, "aclose"])
+
+
+@pytest.mark.parametrize("name", AUTHENTICATION_METHODS)
+def test_async_authentication_client_has_the_same_signature(name: str) -> None:
+    sync, async_ = getattr(AuthenticationClient, name), getattr(AsyncAuthenticationClient, name)
+    assert inspect.iscoroutinefunction(async_) and not inspect.iscoroutinefunction(sync)
+    assert [(p.name, p.kind, p.default) for p in parameters(sync)] == [
+        (p.name, p.kind, p.default) for p in parameters(async_)
+    ]
+    assert inspect.signature(sync).return_annotation == inspect.signature(async_).return_annotation
+    assert (sync.__doc__ or "").strip() and sync.__doc__ == async_.__doc__

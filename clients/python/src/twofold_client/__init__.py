@@ -1,4 +1,5 @@
-"""Typed Python SDK of Twofold's management API (``/api/v3``, wire-compatible with GenAuth).
+"""Typed Python SDK of Twofold: the management API (``/api/v3``, wire-compatible with GenAuth) and the
+end-user API an application signs its users in with (``AuthenticationClient``).
 
 ::
 
@@ -11,24 +12,43 @@
             UserIdType.EMAIL,
         )
 
-Method names and arguments are those of the GenAuth Python SDK; results are pydantic models of the
+    with AuthenticationClient(app_id, app_secret, host="http://127.0.0.1:8080") as auth:
+        result = auth.sign_in_by_password("s3cret", email="alice@example.com")
+        tokens = result.tokens or auth.verify_totp(result.mfa.mfa_token, "123456")
+
+Management method names and arguments are those of the GenAuth Python SDK; results are pydantic models of the
 envelope's ``data``; failures raise the exception tree documented in ``twofold_client._errors``
 (``TwofoldError`` at the root). Everything public is listed in ``__all__``.
 """
 
 from twofold_client._auth import SignatureAuth
+from twofold_client._authentication_client import AsyncAuthenticationClient, AuthenticationClient
+from twofold_client._authentication_models import (
+    EnrolledFactor,
+    Jwks,
+    MfaChallenge,
+    OpenIdConfiguration,
+    OtpEnrollmentData,
+    PendingEnrollment,
+    RecoveryCodeSignIn,
+    SignInResult,
+    TokenIntrospection,
+    TokenSet,
+)
 from twofold_client._client import AsyncManagementClient, ManagementClient
 from twofold_client._errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    InvalidGrantError,
     NotFoundError,
     PermissionDeniedError,
     ServerError,
     TransportError,
     TwofoldError,
     VersionConflictError,
+    WrongCodeError,
 )
 from twofold_client._models import (
     Application,
@@ -57,18 +77,24 @@ __all__ = [
     "ApiError",
     "Application",
     "ApplicationMfa",
+    "AsyncAuthenticationClient",
     "AsyncManagementClient",
     "AuditEvent",
+    "AuthenticationClient",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
     "CreateApplicationFields",
     "CreateUserFields",
+    "EnrolledFactor",
     "Factor",
     "Identity",
     "ImportOtpItem",
+    "InvalidGrantError",
+    "Jwks",
     "LoginHistoryEntry",
     "ManagementClient",
+    "MfaChallenge",
     "MfaFactorLock",
     "MfaLockStatus",
     "MfaResetResult",
@@ -76,11 +102,18 @@ __all__ = [
     "MfaStatus",
     "MfaTriggerData",
     "NotFoundError",
+    "OpenIdConfiguration",
     "OtpData",
+    "OtpEnrollmentData",
     "Page",
+    "PendingEnrollment",
     "PermissionDeniedError",
+    "RecoveryCodeSignIn",
     "ServerError",
+    "SignInResult",
     "SignatureAuth",
+    "TokenIntrospection",
+    "TokenSet",
     "TransportError",
     "TwofoldError",
     "UpdateUserFields",
@@ -88,5 +121,6 @@ __all__ = [
     "UserIdType",
     "UserMfaInfo",
     "VersionConflictError",
+    "WrongCodeError",
     "__version__",
 ]

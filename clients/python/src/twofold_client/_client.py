@@ -410,6 +410,12 @@ class ManagementClient(_BaseClient):
         """Create an application; ``app_identifier`` must be unique in the pool."""
         return self._call(ops.create_application(app_name, fields))
 
+    def set_application_auth_method(self, app_id: str, token_endpoint_auth_method: str) -> str:
+        """How the application authenticates when it signs users in: ``client_secret_post``,
+        ``client_secret_basic`` (confidential) or ``none`` (a public app); returns the method set
+        (Twofold extension)."""
+        return self._call(ops.set_application_auth_method(app_id, token_endpoint_auth_method))
+
     def rotate_application_secret(self, app_id: str) -> str:
         """A new client secret for the application, returned this once; the old one stops working."""
         return self._call(ops.rotate_application_secret(app_id))
@@ -767,6 +773,12 @@ class AsyncManagementClient(_BaseClient):
     ) -> Application:
         """Create an application; ``app_identifier`` must be unique in the pool."""
         return await self._call(ops.create_application(app_name, fields))
+
+    async def set_application_auth_method(self, app_id: str, token_endpoint_auth_method: str) -> str:
+        """How the application authenticates when it signs users in: ``client_secret_post``,
+        ``client_secret_basic`` (confidential) or ``none`` (a public app); returns the method set
+        (Twofold extension)."""
+        return await self._call(ops.set_application_auth_method(app_id, token_endpoint_auth_method))
 
     async def rotate_application_secret(self, app_id: str) -> str:
         """A new client secret for the application, returned this once; the old one stops working."""

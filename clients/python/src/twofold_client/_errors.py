@@ -5,6 +5,8 @@ Every failure a client method can raise is a :class:`TwofoldError`::
     TwofoldError                      anything this SDK raises
     ├── ApiError                      the server answered with an envelope whose statusCode is not 200
     │   ├── BadRequestError           statusCode 400 (apiCode 40001-40005: a field is invalid, ...)
+    │   │   ├── WrongCodeError        a wrong MFA or enrolment code (apiCode 6001, 6002, 40062)
+    │   │   └── InvalidGrantError     /oidc/token: refresh token invalid, expired, revoked or reused
     │   ├── AuthenticationError       statusCode 401 (apiCode 40100: bad key, secret, token or signature)
     │   ├── PermissionDeniedError     statusCode 403 (apiCode 40300: the key lacks a permission)
     │   ├── NotFoundError             statusCode 404 (apiCode 40401 user, 40402 application, ...)
@@ -21,6 +23,11 @@ non-200 ``statusCode`` is raised as a plain :class:`ApiError`.
 
 :class:`TransportError` carries ``http_status`` when a response arrived (``None`` otherwise); the
 underlying ``httpx`` exception, if any, is its ``__cause__``.
+
+The standard ``/oidc`` endpoints answer RFC 6749 errors (``{error, error_description}`` with the HTTP
+status) instead of an envelope; :func:`error_from_oauth` maps them onto the same tree by HTTP status
+(``invalid_client`` is an :class:`AuthenticationError`), with ``api_code`` ``None`` and the RFC's
+``error`` in ``oauth_error``.
 
 The full list of api codes is in Twofold's ``docs/errors.md``.
 """
@@ -53,6 +60,9 @@ class ApiError(TwofoldError):
         self.api_code = api_code
         self.request_id = request_id
         self.body: Mapping[str, Any] = body if body is not None else {}
+        raw_error = self.body.get("error")
+        self.oauth_error: str | None = raw_error if isinstance(raw_error, str) else None
+        """The RFC 6749 ``error`` (``invalid_grant``, ``invalid_client``, ...) of an ``/oidc`` refusal."""
 
     def __str__(self) -> str:
         return (
@@ -69,6 +79,17 @@ class ApiError(TwofoldError):
 
 class BadRequestError(ApiError):
     """statusCode 400: a parameter is missing, malformed or out of range; the message names it."""
+
+
+class WrongCodeError(BadRequestError):
+    """The code was refused: a wrong, replayed or expired TOTP code (6001), recovery code (6002) or
+    enrolment code (40062). A locked factor looks the same, on purpose. The token stays usable, so the
+    user may try again with the next code."""
+
+
+class InvalidGrantError(BadRequestError):
+    """``invalid_grant`` from ``/oidc/token``: the refresh token is invalid, expired, revoked or was
+    already used (a reuse revokes the whole sign-in). Sign in again."""
 
 
 class AuthenticationError(ApiError):
@@ -105,6 +126,7 @@ class TransportError(TwofoldError):
 
 
 VERSION_CONFLICT_API_CODE = 40903
+WRONG_CODE_API_CODES = frozenset({6001, 6002, 40062})
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -126,8 +148,25 @@ def error_from_envelope(body: Mapping[str, Any]) -> ApiError:
     cls: type[ApiError]
     if api_code == VERSION_CONFLICT_API_CODE:
         cls = VersionConflictError
+    elif api_code in WRONG_CODE_API_CODES:
+        cls = WrongCodeError
     elif status >= 500:
         cls = ServerError
     else:
         cls = _BY_STATUS.get(status, ApiError)
     return cls(message, status_code=status, api_code=api_code, request_id=request_id, body=body)
+
+
+def error_from_oauth(http_status: int, body: Mapping[str, Any], request_id: str | None = None) -> ApiError:
+    """The exception for an RFC 6749 error answer of an ``/oidc`` endpoint (``{error, error_description}``)."""
+    error = body.get("error")
+    description = body.get("error_description")
+    message = str(description or error or f"HTTP {http_status}")
+    cls: type[ApiError]
+    if error == "invalid_grant":
+        cls = InvalidGrantError
+    elif http_status >= 500:
+        cls = ServerError
+    else:
+        cls = _BY_STATUS.get(http_status, ApiError)
+    return cls(message, status_code=http_status, request_id=request_id, body=body)

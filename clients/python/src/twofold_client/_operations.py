@@ -441,6 +441,15 @@ def rotate_application_secret(app_id: str) -> Operation[str]:
     return _post("/api/v3/twofold/rotate-application-secret", _app_secret, {"appId": app_id})
 
 
+def _auth_method(data: Any) -> str:
+    return str(data["tokenEndpointAuthMethod"])
+
+
+def set_application_auth_method(app_id: str, token_endpoint_auth_method: str) -> Operation[str]:
+    body = {"appId": app_id, "tokenEndpointAuthMethod": token_endpoint_auth_method}
+    return _post("/api/v3/twofold/set-application-auth-method", _auth_method, body)
+
+
 def get_application(app_id: str) -> Operation[Application]:
     return _get("/api/v3/get-application", Application.model_validate, {"appId": app_id})
 
