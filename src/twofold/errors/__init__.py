@@ -45,7 +45,12 @@ from twofold.errors.delivery import (
     SendQuotaExceeded,
     SmsSendTooFrequent,
 )
-from twofold.errors.enrolment import EnrollmentTokenInvalid, EnrolmentCodeWrong, UnsupportedFactorType
+from twofold.errors.enrolment import (
+    EnrollmentTokenInvalid,
+    EnrolmentCodeWrong,
+    FactorNotFound,
+    UnsupportedFactorType,
+)
 from twofold.errors.signin import (
     InvalidCredentials,
     InvalidUserToken,
@@ -73,6 +78,7 @@ __all__ = [
     "DeliveryFailed",
     "EmailSendTooFrequent",
     "EnrolmentCodeWrong",
+    "FactorNotFound",
     "EnrollmentTokenInvalid",
     "IdentityAlreadyLinked",
     "InvalidCredentials",
@@ -155,4 +161,5 @@ ALL_ERRORS: tuple[type[TwofoldError], ...] = (
     UnsupportedFactorType,
     EnrollmentTokenInvalid,
     EnrolmentCodeWrong,
+    FactorNotFound,
 )
