@@ -9,12 +9,14 @@
 
 A plain success is ``{code: 200, statusCode: 200, message, data}`` (``authing-js-sdk`` returns ``data``
 when ``code`` is 200); errors are rendered with ``code`` by ``api/v2/envelope.py``.  A wrong confirming
-code is ``WrongTotpCode`` (6001), as a wrong v2 TOTP.
+code is ``WrongTotpCode`` (6001), as a wrong v2 TOTP; a token that is neither a user access token nor
+a live mfaToken is ``MfaTokenInvalid`` (2021), the code these clients know for "sign in again".
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -30,7 +32,7 @@ from twofold.api.v2.mfa import signed_in_data
 from twofold.api.v3.dto import iso
 from twofold.api.v3.signin import request_facts
 from twofold.domain.signin import bearer_token
-from twofold.errors import EnrolmentCodeWrong, WrongTotpCode
+from twofold.errors import EnrolmentCodeWrong, InvalidUserToken, MfaTokenInvalid, WrongTotpCode
 from twofold.schemas.enrolment import AssociateRequest, AuthenticatorQuery, BindableRequest
 
 router = APIRouter(prefix=PREFIX, tags=["enrolment (v2)"], route_class=LeanRoute)
@@ -45,6 +47,19 @@ def _token(request: Request) -> str | None:
     return bearer_token(request.headers.get("authorization"))
 
 
+T = TypeVar("T")
+
+
+async def _v2(call: Awaitable[T]) -> T:
+    """The v2 codes of the refusals: 2021 for a token, 6001 for a wrong confirming code."""
+    try:
+        return await call
+    except InvalidUserToken:
+        raise MfaTokenInvalid("neither a user access token nor a live mfaToken") from None
+    except EnrolmentCodeWrong:
+        raise WrongTotpCode("wrong code confirming an enrolment") from None
+
+
 @router.get("/mfa/authenticator")
 async def authenticators(
     request: Request, q: Annotated[AuthenticatorQuery, Depends(query(AuthenticatorQuery))], services: ServicesDep
@@ -52,7 +67,7 @@ async def authenticators(
     """``getMfaAuthenticators``: the secret and recovery code are never served."""
     if (q.type or "totp").lower() != "totp":
         return ok([])
-    found = await services.enrolment_v2.authenticators(_token(request))
+    found = await _v2(services.enrolment_v2.authenticators(_token(request)))
     return ok(
         [
             {
@@ -71,7 +86,7 @@ async def authenticators(
 @router.post("/mfa/totp/associate")
 async def associate(request: Request, body: AssociateRequest, services: ServicesDep) -> Response:
     """``assosicateMfaAuthenticator``: the otpauth URI, its QR code, the secret and the recovery code."""
-    started = await services.enrolment_v2.associate(_token(request))
+    started = await _v2(services.enrolment_v2.associate(_token(request)))
     return ok(
         {
             "authenticator_type": "totp",
@@ -86,10 +101,7 @@ async def associate(request: Request, body: AssociateRequest, services: Services
 @router.post("/mfa/totp/associate/confirm")
 async def confirm_associate(request: Request, body: AssociateRequest, services: ServicesDep) -> Response:
     """``confirmAssosicateMfaAuthenticator``; with an mfaToken the sign-in finishes here."""
-    try:
-        result = await services.enrolment_v2.confirm(_token(request), body.totp, request_facts(request))
-    except EnrolmentCodeWrong:
-        raise WrongTotpCode("wrong code confirming an enrolment") from None
+    result = await _v2(services.enrolment_v2.confirm(_token(request), body.totp, request_facts(request)))
     if result.tokens is None:
         return ok(None)
     return signed_in(signed_in_data(result))
@@ -98,4 +110,4 @@ async def confirm_associate(request: Request, body: AssociateRequest, services: 
 @router.post("/applications/mfa/check")
 async def bindable(request: Request, body: BindableRequest, services: ServicesDep) -> Response:
     """``phoneOrEmailBindable``: ``{result}`` (what GenAuth's mobile and .NET clients read)."""
-    return ok({"result": await services.enrolment_v2.bindable(_token(request), body.phone, body.email)})
+    return ok({"result": await _v2(services.enrolment_v2.bindable(_token(request), body.phone, body.email))})
