@@ -5,6 +5,7 @@ own factors can be listed, read and reset (docs/signin.md#enrolment, #enrolled-f
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -169,3 +170,28 @@ async def test_the_user_lists_reads_and_resets_their_own_factors(peers: Peers) -
     mfa_token = peers.services.mfa_tickets.mint(peers.pool_id, user_id, app_id, "openid")
     with pytest.raises(InvalidUserToken):  # reading and resetting need the user's access token
         await factors.list_enrolled(mfa_token)
+
+
+async def test_concurrent_confirmations_bind_once_and_a_token_is_its_users_own(peers: Peers) -> None:
+    enrolment = peers.services.enrolment
+    app_id = await peers.app(["SMS"])
+    user_id, other_id = await peers.user(), await peers.user()
+    token, other = await peers.access_token(user_id, app_id), await peers.access_token(other_id, app_id)
+    started = await enrolment.start(token, "SMS", {"phoneNumber": "13900139110"}, "ip")
+    code = peers.last_sms_code("+8613900139110")
+    with pytest.raises(EnrollmentTokenInvalid):  # another user's enrollmentToken, even with its code
+        await enrolment.confirm(other, "SMS", started.enrollment_token, code, FACTS)
+
+    async def confirm() -> str:
+        try:
+            await enrolment.confirm(token, "SMS", started.enrollment_token, code, FACTS)
+        except (EnrolmentCodeWrong, EnrollmentTokenInvalid) as refused:
+            return type(refused).__name__
+        return "bound"
+
+    results = await asyncio.gather(*(confirm() for _ in range(10)))
+    assert results.count("bound") == 1, results
+    assert (await peers.status(user_id))["mfaPhone"] == "13900139110"
+    assert (await peers.status(other_id))["mfaPhone"] is None
+    enrolled = [a for a in await peers.actions(user_id) if a[0] == "mfa.factor.enrolled"]
+    assert enrolled == [("mfa.factor.enrolled", {"factor": "SMS"})]
