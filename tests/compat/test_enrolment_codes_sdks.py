@@ -1,11 +1,13 @@
-"""SMS and EMAIL enrolment driven by the unmodified genauth AuthenticationClient over real HTTP, on both
-databases, against a ``twofold serve`` that delivers through a real SMTP server (aiosmtpd) and a real
+"""SMS and EMAIL enrolment driven by the unmodified genauth and authing-node-sdk AuthenticationClients
+over real HTTP, on both databases, against a ``twofold serve`` that delivers through a real SMTP server (aiosmtpd) and a real
 SMS webhook receiver in the test process (docs/signin.md#enrolment, #enrolled-factors).
 
 * a sign-in that must enrol SMS binds the phone with its mfaToken (send_enroll_factor_request,
   enroll_factor), and the mfaToken stays live;
 * a signed-in user binds an email, lists, reads and resets it, and sees what is left to enrol;
-* a wrong code changes nothing, and a second send within a minute is refused.
+* a wrong code changes nothing, and a second send within a minute is refused;
+* authing-node-sdk sends the same DTOs (``sendEnrollFactorRequest``, ``enrollFactor``, ``getFactor``,
+  ``resetFactor``) and gets the same answers.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ import httpx
 import pytest
 from genauth import AuthenticationClient
 
-from tests.compat.support import LiveServer, new_person, ok_data, server_env, start_server, stop_server
+from tests.compat.support import (
+    LiveServer,
+    NodeSdk,
+    new_person,
+    ok_data,
+    server_env,
+    start_server,
+    stop_server,
+)
 from tests.conftest import BACKENDS, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY, wipe_postgres
 from tests.delivery_peers import SmtpHandler, Webhook, code_in, smtp_server, webhook_receiver
 
@@ -160,3 +170,37 @@ def test_a_signed_in_user_binds_lists_reads_and_resets_an_email(delivering: Deli
     assert mfa_status(server, user)["mfaEmail"] is None
     gone = client.reset_factor(factor["factorId"])
     assert (gone["statusCode"], gone["apiCode"]) == (404, 40063), gone
+
+
+def test_authing_node_sdk_binds_and_resets_an_email(delivering: Delivering, node_sdk: NodeSdk) -> None:
+    server = delivering.server
+    app = app_with(server, ["EMAIL", "OTP"])
+    user = new_user(server, [])
+    options = {"main": {"appId": app["appId"], "appSecret": app["appSecret"], "appHost": server.base_url}}
+    address = f"node-{user['userId']}@example.com"
+    signed, _, started = node_sdk.run(options, [
+        {"method": "signInByEmailPassword", "args": {"email": user["email"], "password": PASSWORD}},
+        {"method": "setAccessToken", "args": "{{0.data.access_token}}"},
+        {"method": "sendEnrollFactorRequest", "args": {"factorType": "EMAIL", "profile": {"email": address}}},
+    ], sdk_class="AuthenticationClient")
+    token = ok_data(signed["result"])["access_token"]
+    enrollment_token = ok_data(started["result"])["enrollmentToken"]
+    code = delivering.email_code(address)
+    results = node_sdk.run(options, [
+        {"method": "setAccessToken", "args": token},
+        {"method": "enrollFactor", "args": {"factorType": "EMAIL", "enrollmentToken": enrollment_token,
+                                            "enrollmentData": {"passCode": code}}},
+        {"method": "listEnrolledFactors", "args": {}},
+        {"method": "getFactor", "args": {"factorId": "{{2.data.0.factorId}}"}},
+        {"method": "listFactorsToEnroll", "args": {}},
+        {"method": "resetFactor", "args": {"factorId": "{{2.data.0.factorId}}"}},
+        {"method": "listEnrolledFactors", "args": {}},
+    ], sdk_class="AuthenticationClient")
+    assert all(r["ok"] for r in results), results
+    _, enrolled, listed, got, to_enroll, reset, after = (r["result"] for r in results)
+    assert enrolled["statusCode"] == 200, enrolled
+    (factor,) = ok_data(listed)
+    assert (factor["factorType"], factor["profile"]) == ("EMAIL", {"email": address})
+    assert ok_data(got) == factor
+    assert ok_data(to_enroll) == [{"factorType": "OTP"}]
+    assert reset["statusCode"] == 200 and ok_data(after) == []
