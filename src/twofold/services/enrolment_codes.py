@@ -12,6 +12,7 @@ status write, audited ``mfa.factor.enrolled``.  Until then the user's current ta
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -64,7 +65,7 @@ def decode_target(text: str) -> Target:
     return Phone(parts[0], parts[1])
 
 
-def bound_to(target: Target) -> Any:
+def bound_to(target: Target) -> Callable[[MfaStatus], MfaStatus]:
     """The status change that makes ``target`` the factor's."""
 
     def change(status: MfaStatus) -> MfaStatus:
