@@ -131,7 +131,7 @@ def test_a_wrong_enrolment_code_changes_nothing(live_server: LiveServer, app: di
                                  enrollment_token=started["enrollmentToken"], factor_type="OTP"))
 
 
-def test_a_token_that_is_neither_is_refused_and_other_factors_are_not_served(
+def test_a_token_that_is_neither_is_refused_and_face_is_not_served(
     live_server: LiveServer, app: dict[str, Any]
 ) -> None:
     client = sdk(live_server, app)
@@ -143,5 +143,8 @@ def test_a_token_that_is_neither_is_refused_and_other_factors_are_not_served(
 
     user = unenrolled_user(live_server)
     client.set_access_token(mfa_token(client, user))
-    answer = client.send_enroll_factor_request(profile={"email": user["email"]}, factor_type="EMAIL")
+    answer = client.send_enroll_factor_request(profile={}, factor_type="FACE")
     assert (answer["statusCode"], answer["apiCode"]) == (400, 40060), answer
+    # this sign-in challenges only OTP: its mfaToken cannot bind an email
+    answer = client.send_enroll_factor_request(profile={"email": user["email"]}, factor_type="EMAIL")
+    assert (answer["statusCode"], answer["apiCode"]) == (401, 2021), answer

@@ -68,7 +68,7 @@ async def test_a_pending_enrolment_leaves_the_active_authenticator_until_confirm
         otp.pool_id, otp.user_id, code_of(started.qr_code_uri, otp, -1)
     )  # spent
     assert await checker.verify_totp(otp.pool_id, otp.user_id, code_of(started.qr_code_uri, otp))
-    assert [f.factor_type for f in await enrolment.list_factors(token)] == ["OTP"]
+    assert [f.factor_type for f in await otp.services.factors.list_enrolled(token)] == ["OTP"]
 
     # the recovery code: only a digest is stored; it works once, the imported one no longer does
     stored = await stored_recovery(otp)

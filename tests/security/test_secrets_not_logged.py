@@ -180,6 +180,12 @@ async def drive_credential_endpoints(client: httpx.AsyncClient, services: Servic
     ex.add("enrollmentToken", enrol["data"]["enrollmentToken"])
     ex.add("enrolment totp secret", pyotp.parse_uri(enrol["data"]["otpData"]["qrCodeUri"]).secret)
     ex.add("enrolment recovery code", enrol["data"]["otpData"]["recoveryCode"])
+    # an EMAIL enrolment left pending: its enrollmentToken (the target waits encrypted)
+    bind = (await client.post("/api/v3/send-enroll-factor-request",
+                              json={"factorType": "EMAIL", "profile": {"email": f"bind-{user_2['email']}"}},
+                              headers={"authorization": signed["data"]["access_token"]})).json()
+    assert bind["statusCode"] == 200, bind
+    ex.add("enrollmentToken (EMAIL)", bind["data"]["enrollmentToken"])
     form = {"client_id": app["appId"], "client_secret": app_secret, "grant_type": "refresh_token",
             "refresh_token": signed["data"]["refresh_token"]}
     refreshed = await client.post("/oidc/token", data=form)

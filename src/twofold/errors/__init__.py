@@ -46,7 +46,12 @@ from twofold.errors.delivery import (
     SendQuotaExceeded,
     SmsSendTooFrequent,
 )
-from twofold.errors.enrolment import EnrollmentTokenInvalid, EnrolmentCodeWrong, UnsupportedFactorType
+from twofold.errors.enrolment import (
+    EnrollmentTokenInvalid,
+    EnrolmentCodeWrong,
+    FactorNotFound,
+    UnsupportedFactorType,
+)
 from twofold.errors.signin import (
     InvalidCredentials,
     InvalidUserToken,
@@ -75,6 +80,7 @@ __all__ = [
     "DeliveryFailed",
     "EmailSendTooFrequent",
     "EnrolmentCodeWrong",
+    "FactorNotFound",
     "EnrollmentTokenInvalid",
     "IdentityAlreadyLinked",
     "InvalidCredentials",
@@ -158,4 +164,5 @@ ALL_ERRORS: tuple[type[TwofoldError], ...] = (
     UnsupportedFactorType,
     EnrollmentTokenInvalid,
     EnrolmentCodeWrong,
+    FactorNotFound,
 )

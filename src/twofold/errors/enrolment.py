@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from twofold.errors.core import InvalidParameter, TwofoldError
+from twofold.errors.core import InvalidParameter, NotFound, TwofoldError
 
 
 class UnsupportedFactorType(InvalidParameter):
-    """A ``factorType`` Twofold cannot enrol (yet): only OTP is served."""
+    """A ``factorType`` Twofold cannot enrol: OTP, SMS and EMAIL are served, FACE is not."""
 
     api_code = 40060
     message_en = "Invalid parameter {field}: this factor type cannot be enrolled"
@@ -29,3 +29,12 @@ class EnrolmentCodeWrong(TwofoldError):
     status_code = 400
     message_en = "The verification code is incorrect"
     message_zh = "验证码错误"
+
+
+class FactorNotFound(NotFound):
+    """``get-factor`` / ``reset-factor`` with a factorId that is none of the caller's enrolled factors
+    (another user's ids are just as unknown)."""
+
+    api_code = 40063
+    message_en = "The MFA factor does not exist"
+    message_zh = "MFA 认证要素不存在"

@@ -14,6 +14,10 @@ from twofold.services.audit import AuditService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
 from twofold.services.delivery import Delivery, OutboxService
 from twofold.services.enrolment import EnrolmentService
+from twofold.services.enrolment_codes import CodeEnrolment
+from twofold.services.enrolment_common import Authoriser, FactorIds
+from twofold.services.enrolment_factors import FactorService
+from twofold.services.enrolment_v2 import V2Enrolment
 from twofold.services.health import HealthService
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_admin import MfaAdminService
@@ -49,7 +53,9 @@ class Services:
     mfa_tickets: MfaTicketService
     signin: SignInService
     mfa_step: MfaStepService  # the sign-in's MFA step (mfa-totp-verify)
-    enrolment: EnrolmentService  # enrolling an authenticator (send-enroll-factor-request, enroll-factor)
+    enrolment: EnrolmentService  # enrolling a factor (send-enroll-factor-request, enroll-factor)
+    factors: FactorService  # the user's enrolled factors (list, get, reset, to enrol)
+    enrolment_v2: V2Enrolment  # the v2 enrolment calls (authenticator, associate, confirm, check)
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -91,6 +97,12 @@ async def _assemble(
     mfa_admin = MfaAdminService(db, clock, users)
     mfa_admin.add_reset_hook(tokens.revoke_user_on_reset)  # a reset also ends the user's sign-ins
     signin = SignInService(db, clock, app_secrets, mfa, tickets, tokens, SignInThrottle(db, settings, clock))
+    passcodes = PasscodeService(db, delivery, passcode_key, settings, clock)
+    authoriser = Authoriser(tokens, tickets, mfa)
+    factor_ids = FactorIds(derive_key(master, "twofold/factor-id/v1"))
+    enrolment = EnrolmentService(
+        db, box, clock, recovery_key, authoriser, CodeEnrolment(db, box, clock, passcodes, authoriser)
+    )
     return Services(
         db=db,
         keys=keys,
@@ -101,7 +113,7 @@ async def _assemble(
         health=HealthService(db, settings.resolved_database_url),
         mfa_check=mfa_check,
         mfa_admin=mfa_admin,
-        passcodes=PasscodeService(db, delivery, passcode_key, settings, clock),
+        passcodes=passcodes,
         outbox=OutboxService(db, box),
         delivery=delivery,
         app_secrets=app_secrets,
@@ -109,7 +121,9 @@ async def _assemble(
         mfa_tickets=tickets,
         signin=signin,
         mfa_step=MfaStepService(tickets, mfa_check, tokens, mfa, users, signin),
-        enrolment=EnrolmentService(db, box, clock, recovery_key, tickets, tokens, mfa),
+        enrolment=enrolment,
+        factors=FactorService(db, clock, authoriser, factor_ids, mfa),
+        enrolment_v2=V2Enrolment(db, clock, authoriser, factor_ids, enrolment, tickets, signin, users),
     )
 
 

@@ -1,4 +1,5 @@
-"""Enrolling a TOTP authenticator (docs/signin.md#enrolment).
+"""Enrolling a TOTP authenticator (docs/signin.md#enrolment); SMS and EMAIL are in ``enrolment_codes``,
+the enrolled factors in ``enrolment_factors``, the v2 calls in ``enrolment_v2``.
 
 ``start_otp`` makes a secret (160 bits or more), its otpauth URI and QR code, and a recovery code shown
 once (only its HMAC-SHA256 digest is kept); they wait in ``pending_enrolments`` (the secret encrypted) under the SHA-256 of a random
@@ -8,49 +9,45 @@ confirmed the enrolment never verifies anything), sets ``totpMfaEnabled`` throug
 path (``mfa_writes``), and records ``mfa.factor.enrolled``, all in one transaction.  A wrong code
 changes nothing.
 
-Enrolment is authorised by the user's access token, or by the mfaToken of a sign-in whose challenged
-OTP is not bound yet; the mfaToken is verified, never spent, so it can still finish that sign-in.
+Enrolment is authorised by the user's access token, or by the mfaToken of a sign-in that must enrol
+OTP first (``enrolment_common.Authoriser``); the mfaToken is verified, never spent, so it can still
+finish that sign-in.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import pyotp
 import segno
 
 from twofold.auth.vault import SecretBox
-from twofold.domain.identifiers import UserIdType
 from twofold.domain.mfa import Factor
 from twofold.domain.users import User
-from twofold.errors import (
-    EnrollmentTokenInvalid,
-    EnrolmentCodeWrong,
-    InvalidUserToken,
-    MfaTokenInvalid,
-    UnsupportedFactorType,
-    VersionConflict,
+from twofold.errors import EnrollmentTokenInvalid, EnrolmentCodeWrong, UnsupportedFactorType
+from twofold.services.context import Clock
+from twofold.services.enrolment_codes import CodeEnrolment
+from twofold.services.enrolment_common import (
+    ENROLLED_ACTION,
+    ENROLLMENT_TTL_MS,
+    Authoriser,
+    Subject,
+    caller_of,
+    token_digest,
+    write_status,
 )
-from twofold.services import audit, mfa_writes
-from twofold.services.context import Caller, Clock, Principal
-from twofold.services.mfa import MfaService
-from twofold.services.mfa_tickets import MfaTicketService
 from twofold.services.signin import RequestFacts
-from twofold.services.tokens import TokenService
 from twofold.services.totp_check import DIGITS, PERIOD_SECONDS, matching_steps, recovery_code_digest
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import enrolments as enrolments_repo
-from twofold.storage.repositories import mfa as mfa_repo
 from twofold.storage.repositories import otp as otp_repo
 from twofold.storage.repositories import pools as pools_repo
 from twofold.storage.repositories.enrolments import PendingEnrolment
 
-ENROLLMENT_TTL_MS = 60_000  # as GenAuth's enrollmentToken
 SECRET_LENGTH = 32  # base32 characters: 160 bits
-ENROLLED_ACTION = "mfa.factor.enrolled"
 
 
 @dataclass(frozen=True)
@@ -59,18 +56,15 @@ class OtpEnrolment:
     qr_code_uri: str
     qr_code_data_url: str
     recovery_code: str  # shown this once
+    secret: str  # for typing it in by hand (v2 associate answers it)
 
 
 @dataclass(frozen=True)
-class EnrolledFactor:
-    factor_id: str
-    factor_type: Factor
+class Started:
+    """What ``send-enroll-factor-request`` answers: ``otp`` for OTP, nothing more for SMS and EMAIL."""
 
-
-@dataclass(frozen=True)
-class _Subject:
-    pool_id: str
-    user_id: str
+    enrollment_token: str
+    otp: OtpEnrolment | None = None
 
 
 def otpauth_uri(secret: str, issuer: str, account: str) -> str:
@@ -93,14 +87,6 @@ def new_recovery_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def factor_id(user_id: str) -> str:
-    return hashlib.sha256(f"otp:{user_id}".encode()).hexdigest()[:24]
-
-
 def _account(user: User) -> str:
     return user.email or user.username or user.phone or user.id
 
@@ -112,44 +98,59 @@ class EnrolmentService:
         box: SecretBox,
         clock: Clock,
         recovery_key: bytes,
-        tickets: MfaTicketService,
-        tokens: TokenService,
-        mfa: MfaService,
+        authoriser: Authoriser,
+        codes: CodeEnrolment,
     ) -> None:
         self._db = db
         self._box = box
         self._clock = clock
         self._recovery_key = recovery_key
-        self._tickets = tickets
-        self._tokens = tokens
-        self._mfa = mfa
-
-    async def _authorise(self, token: str | None) -> _Subject:
-        """A user access token, or the mfaToken of a sign-in that must enrol OTP (left unspent)."""
-        try:
-            claims = await self._tokens.verify_access_token(token)
-            return _Subject(claims.pool_id, claims.user_id)
-        except InvalidUserToken:
-            pass
-        try:
-            ticket = await self._tickets.verify_mfa_token(token)
-        except MfaTokenInvalid:
-            raise InvalidUserToken("neither an access token nor a live mfaToken") from None
-        state = await self._mfa.get_status(ticket.pool_id, ticket.user_id, str(UserIdType.USER_ID))
-        requirement = await self._mfa.requirement(ticket.pool_id, ticket.app_id, state.user)
-        if not any(c.factor is Factor.OTP and c.needs_enrolment for c in requirement.challenges):
-            raise MfaTokenInvalid("this sign-in does not ask to enrol OTP")
-        return _Subject(ticket.pool_id, ticket.user_id)
+        self._auth = authoriser
+        self._codes = codes
 
     @staticmethod
-    def _otp_only(factor_type: str | None) -> None:
-        if (factor_type or "").upper() != Factor.OTP:
+    def _factor(factor_type: str | None) -> Factor:
+        name = (factor_type or "").upper()
+        if name not in (Factor.OTP, Factor.SMS, Factor.EMAIL):
             raise UnsupportedFactorType("factorType")
+        return Factor(name)
+
+    async def start(
+        self, token: str | None, factor_type: str | None, profile: dict[str, Any] | None, client_ip: str
+    ) -> Started:
+        """``send-enroll-factor-request``: OTP makes a secret; SMS and EMAIL send a code to the profile's
+        phone or email (``enrolment_codes``)."""
+        factor = self._factor(factor_type)
+        if factor is Factor.OTP:
+            started = await self.start_otp(token, factor_type)
+            return Started(started.enrollment_token, started)
+        subject = await self._auth.enrolling(token, factor)
+        return Started(await self._codes.start(subject, factor, profile or {}, client_ip))
+
+    async def confirm(
+        self,
+        token: str | None,
+        factor_type: str | None,
+        enrollment_token: str | None,
+        code: str | None,
+        facts: RequestFacts,
+    ) -> None:
+        """``enroll-factor``: bind the pending factor if ``code`` is right; a wrong code changes nothing."""
+        factor = self._factor(factor_type)
+        if factor is Factor.OTP:
+            await self.confirm_otp(token, factor_type, enrollment_token, code, facts)
+            return
+        subject = await self._auth.enrolling(token, factor)
+        await self._codes.confirm(subject, factor, enrollment_token, code, facts)
 
     async def start_otp(self, token: str | None, factor_type: str | None) -> OtpEnrolment:
-        self._otp_only(factor_type)
-        subject = await self._authorise(token)
-        state = await self._mfa.get_status(subject.pool_id, subject.user_id, str(UserIdType.USER_ID))
+        if self._factor(factor_type) is not Factor.OTP:
+            raise UnsupportedFactorType("factorType")
+        subject = await self._auth.enrolling(token, Factor.OTP)
+        return await self.start_otp_for(subject)
+
+    async def start_otp_for(self, subject: Subject) -> OtpEnrolment:
+        state = await self._auth.state(subject)
         async with self._db.read() as conn:
             pool = await pools_repo.get(conn, subject.pool_id)
         issuer = pool.name if pool is not None and pool.name else "Twofold"
@@ -173,7 +174,7 @@ class EnrolmentService:
             await enrolments_repo.insert(conn, pending, now)
 
         await self._db.atomic(store)
-        return OtpEnrolment(enrollment_token, uri, qr_code_data_url(uri), recovery)
+        return OtpEnrolment(enrollment_token, uri, qr_code_data_url(uri), recovery, secret)
 
     async def confirm_otp(
         self,
@@ -184,30 +185,44 @@ class EnrolmentService:
         facts: RequestFacts,
     ) -> None:
         """Bind the pending authenticator if ``code`` is its current one; a wrong code changes nothing."""
-        self._otp_only(factor_type)
-        subject = await self._authorise(token)
+        if self._factor(factor_type) is not Factor.OTP:
+            raise UnsupportedFactorType("factorType")
+        subject = await self._auth.enrolling(token, Factor.OTP)
         if not enrollment_token:
             raise EnrollmentTokenInvalid()
-        digest = token_digest(enrollment_token)
-        now = self._clock()
         async with self._db.read() as conn:
-            pending = await enrolments_repo.find_live(conn, digest, now)
-        if pending is None or (pending.pool_id, pending.user_id) != (subject.pool_id, subject.user_id):
+            pending = await enrolments_repo.find_live(conn, token_digest(enrollment_token), self._clock())
+        await self.confirm_otp_pending(subject, pending, code, facts)
+
+    async def confirm_otp_pending(
+        self, subject: Subject, pending: PendingEnrolment | None, code: str | None, facts: RequestFacts
+    ) -> None:
+        """Bind ``pending`` (the subject's OTP enrolment) with ``code``, spending the code's step."""
+        if (
+            pending is None
+            or pending.factor != Factor.OTP
+            or (pending.pool_id, pending.user_id) != (subject.pool_id, subject.user_id)
+        ):
             raise EnrollmentTokenInvalid()
+        now = self._clock()
         steps = matching_steps(self._box.decrypt(pending.secret_ciphertext), code or "", now)
         if not steps:
             raise EnrolmentCodeWrong()
-        state = await self._mfa.get_status(subject.pool_id, subject.user_id, str(UserIdType.USER_ID))
-        caller = Caller(
-            Principal(subject.pool_id, f"user:{subject.user_id}", frozenset()),
-            facts.request_id,
-            facts.client_ip,
-        )
+        state = await self._auth.state(subject)
+        caller = caller_of(subject, facts.request_id, facts.client_ip)
         async with self._db.transaction() as conn:
-            if not await enrolments_repo.take(conn, digest, now):
+            if not await enrolments_repo.take(conn, pending.token_digest, now):
                 raise EnrollmentTokenInvalid()
-            _, seen = await mfa_repo.lock_current(conn, subject.pool_id, subject.user_id)
-            status = seen.status() if seen is not None else state.status
+            await write_status(  # first: it takes the user's lock
+                conn,
+                self._clock,
+                caller,
+                subject.user_id,
+                state.status,
+                lambda status: replace(status, totp_enabled=True),
+                ENROLLED_ACTION,
+                {"factor": "OTP"},
+            )
             await otp_repo.upsert(
                 conn,
                 subject.pool_id,
@@ -217,18 +232,3 @@ class EnrolmentService:
                 now,
             )
             await otp_repo.accept_step(conn, subject.pool_id, subject.user_id, steps[-1])
-            write = mfa_writes.prepare(
-                self._clock, caller, subject.user_id, replace(status, totp_enabled=True), seen
-            )
-            if await write.run(conn) is None:
-                raise VersionConflict()
-            await audit.record(
-                conn, self._clock, caller, ENROLLED_ACTION, subject.user_id, after={"factor": "OTP"}
-            )
-
-    async def list_factors(self, token: str | None) -> list[EnrolledFactor]:
-        claims = await self._tokens.verify_access_token(token)
-        state = await self._mfa.get_status(claims.pool_id, claims.user_id, str(UserIdType.USER_ID))
-        if state.has_totp_secret and state.status.totp_enabled:
-            return [EnrolledFactor(factor_id(claims.user_id), Factor.OTP)]
-        return []

@@ -146,6 +146,11 @@ class MfaService:
             state = await self._state(conn, pool_id, UserRef(UserIdType.USER_ID, user.id))
         return evaluate(state.status, app_factors, self._bindings(state))
 
+    async def app_factors(self, pool_id: str, app_id: str) -> list[Factor]:
+        """The factors ``app_id`` offers: its own list, else the pool's."""
+        async with self._db.read() as conn:
+            return await self._app_factors(conn, pool_id, app_id)
+
     @staticmethod
     def _bindings(state: UserMfa) -> Bindings:
         user = state.user

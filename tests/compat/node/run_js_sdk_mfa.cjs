@@ -2,6 +2,7 @@
 // prints every result as JSON.
 //
 // stdin: {"options": <AuthenticationClientOptions>, "calls": [{"method": "verifyTotpMfa", "args": {...}}, ...]}
+//   a call with "on": "client" calls the AuthenticationClient itself (e.g. setToken, with "args" an array)
 // stdout: [{"ok": true, "result": <what the SDK returned>} | {"ok": false, "error": <the SDK's thrown message>}, ...]
 //
 // The SDK is resolved from NODE_PATH (the test cache), never from the repository.
@@ -17,7 +18,10 @@ async function main() {
   const results = [];
   for (const call of calls) {
     try {
-      results.push({ ok: true, result: await client.mfa[call.method](call.args) });
+      const target = call.on === "client" ? client : client.mfa;
+      const args = Array.isArray(call.args) ? call.args : [call.args];
+      const result = await target[call.method](...args);
+      results.push({ ok: true, result: result === undefined ? null : result });
     } catch (error) {
       let parsed = String(error && error.message);
       try { parsed = JSON.parse(parsed); } catch (_) { /* not the SDK's JSON message */ }

@@ -1,5 +1,8 @@
-"""Pending enrolments: a TOTP secret (encrypted) waiting for its first code, keyed by the SHA-256
-of its enrollmentToken.  ``take`` removes a live one with one statement, so it is confirmed once."""
+"""Pending enrolments, keyed by the SHA-256 of their enrollmentToken: a TOTP secret waiting for its
+first code, or the phone/email an SMS/EMAIL enrolment sent its code to.  ``secret_ciphertext`` holds
+the factor's material, encrypted: the TOTP secret, or the target (``services/enrolment_codes.py``);
+``recovery_code_hash`` is empty for SMS and EMAIL.  ``take`` removes a live one with one statement,
+so it is confirmed once."""
 
 from __future__ import annotations
 
@@ -68,3 +71,15 @@ async def take(conn: Connection, token_digest: str, now: int) -> bool:
 
 async def purge_expired(conn: Connection, now: int) -> None:
     await conn.execute("DELETE FROM pending_enrolments WHERE expires_at <= :now", {"now": now})
+
+
+async def find_latest_live(
+    conn: Connection, pool_id: str, user_id: str, factor: str, now: int
+) -> PendingEnrolment | None:
+    """The user's newest live enrolment of ``factor`` (v2 ``associate/confirm`` names no token)."""
+    row = await conn.fetch_one(
+        "SELECT token_digest FROM pending_enrolments WHERE pool_id = :pool AND user_id = :uid"
+        " AND factor = :factor AND expires_at > :now ORDER BY created_at DESC, expires_at DESC LIMIT 1",
+        {"pool": pool_id, "uid": user_id, "factor": factor, "now": now},
+    )
+    return None if row is None else await find_live(conn, str(row["token_digest"]), now)
