@@ -15,6 +15,7 @@ from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
 from twofold.services.delivery import Delivery, OutboxService
 from twofold.services.enrolment import EnrolmentService
 from twofold.services.health import HealthService
+from twofold.services.login_history import LoginHistoryService
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_admin import MfaAdminService
 from twofold.services.mfa_failures import MfaCheck
@@ -50,6 +51,7 @@ class Services:
     signin: SignInService
     mfa_step: MfaStepService  # the sign-in's MFA step (mfa-totp-verify)
     enrolment: EnrolmentService  # enrolling an authenticator (send-enroll-factor-request, enroll-factor)
+    login_history: LoginHistoryService  # get-user-login-history, get-my-login-history
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -110,6 +112,7 @@ async def _assemble(
         signin=signin,
         mfa_step=MfaStepService(tickets, mfa_check, tokens, mfa, users, signin),
         enrolment=EnrolmentService(db, box, clock, recovery_key, tickets, tokens, mfa),
+        login_history=LoginHistoryService(db),
     )
 
 
