@@ -9,7 +9,11 @@ process can serialise the two workers, so only the database can make this pass.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +21,15 @@ import httpx
 import pyotp
 import pytest
 
-from tests.compat.support import LiveServer, new_person, ok_data, server_env, start_server, stop_server
+from tests.compat.support import (
+    STARTUP_TIMEOUT,
+    LiveServer,
+    new_person,
+    ok_data,
+    server_env,
+    start_server,
+    stop_server,
+)
 from tests.conftest import BACKENDS, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY, wipe_postgres
 
 pytestmark = pytest.mark.compat
@@ -26,16 +38,38 @@ PASSWORD = "race password 1!"  # noqa: S105 - a test password
 RACERS = 20
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found += [int(c) for c in text]
-    return found
+def _workers(log: Path) -> list[int]:
+    """The worker processes uvicorn started, once both have finished their startup (bounded wait)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        text = log.read_text(errors="replace")
+        if text.count("Application startup complete.") >= 2 or time.monotonic() > deadline:
+            return [int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", text)]
+        time.sleep(0.1)
+
+
+def _connections_per_worker(server: LiveServer) -> dict[int, int]:
+    """How many established connections to the server's port each worker process holds (/proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == server.port and fields[3] == "01":  # ESTABLISHED
+                inodes.add(fields[9])
+    owned: dict[int, int] = {}
+    for pid in server.worker_pids:
+        sockets = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir() if fd.is_symlink()}
+        owned[pid] = sum(1 for inode in inodes if f"socket:[{inode}]" in sockets)
+    return owned
+
+
+@dataclass
+class WorkerServer(LiveServer):
+    worker_pids: list[int] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def two_workers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def two_workers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerServer]:
     backend: str = request.param
     workdir = tmp_path_factory.mktemp(f"race-{backend}")
     if backend == "sqlite":
@@ -47,20 +81,26 @@ def two_workers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
            "TWOFOLD_WORKERS": "2"}
     process, port = start_server(env, workdir, workdir / "server.log")
     try:
-        # uvicorn's supervisor, and under it one process per worker
-        assert len(_children(process.pid)) >= 2, (workdir / "server.log").read_text()
-        yield LiveServer(backend, f"http://127.0.0.1:{port}", port, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, env)
+        workers = _workers(workdir / "server.log")
+        assert len(workers) == 2, (workdir / "server.log").read_text()
+        server = WorkerServer(backend, f"http://127.0.0.1:{port}", port, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, env)
+        server.worker_pids = workers
+        yield server
     finally:
         stop_server(process)
         if backend != "sqlite":
             wipe_postgres(database_url)
 
 
-async def _race(server: LiveServer, tokens: list[str], code: str) -> list[dict[str, Any]]:
-    """Each submission on its own, already open connection, all released at once."""
+async def _race(server: WorkerServer, tokens: list[str], code: str) -> list[dict[str, Any]]:
+    """Each submission on its own, already open connection, all released at once.  The connections are
+    opened one by one, so the two workers share them out; the test checks that both hold some."""
     clients = [httpx.AsyncClient(base_url=server.base_url, timeout=60) for _ in tokens]
     try:
-        await asyncio.gather(*(c.get("/healthz") for c in clients))  # connect first: the race is the POST
+        for c in clients:  # connect first: the race is the POST
+            assert (await c.get("/healthz")).status_code == 200
+        held = _connections_per_worker(server)
+        assert sum(held.values()) == len(tokens) and min(held.values()) >= 1, held
         start = asyncio.Event()
 
         async def submit(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
@@ -79,7 +119,7 @@ async def _race(server: LiveServer, tokens: list[str], code: str) -> list[dict[s
         await asyncio.gather(*(c.aclose() for c in clients))
 
 
-async def test_one_code_from_twenty_sign_ins_on_two_workers_gives_one_token_set(two_workers: LiveServer) -> None:
+async def test_one_code_from_twenty_sign_ins_on_two_workers_gives_one_token_set(two_workers: WorkerServer) -> None:
     server = two_workers
     app = ok_data(server.call("POST", "create-application", json={"appName": "Race"}))
     ok_data(server.call("POST", "update-application-mfa-settings",
