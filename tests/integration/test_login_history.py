@@ -223,3 +223,13 @@ async def test_an_expired_mfa_token_is_inactive(timed: tuple[httpx.AsyncClient, 
     assert (await _introspect(client, data={"token": token}))["active"] is True
     clock.now += 1_000
     assert await _introspect(client, data={"token": token}) == {"active": False}
+
+
+async def test_the_history_goes_with_the_user(api: Api, client: httpx.AsyncClient, services: Services) -> None:
+    app, user, other = await make_app(api), await make_user(api), await make_user(api)
+    await sign_in(client, app, {"email": user["email"]})
+    await sign_in(client, app, {"email": other["email"]})
+    await api.ok("POST", "delete-users-batch", {"userIds": [user["userId"]]})
+    async with services.db.read() as conn:
+        left = await conn.fetch_all("SELECT user_id FROM login_history")
+    assert [r["user_id"] for r in left] == [other["userId"]]
