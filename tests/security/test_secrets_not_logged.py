@@ -186,6 +186,10 @@ async def drive_credential_endpoints(client: httpx.AsyncClient, services: Servic
                               headers={"authorization": signed["data"]["access_token"]})).json()
     assert bind["statusCode"] == 200, bind
     ex.add("enrollmentToken (EMAIL)", bind["data"]["enrollmentToken"])
+    # the login history, read with the access token (before the refresh reuse below revokes it)
+    mine = (await client.get("/api/v3/get-my-login-history",
+                             headers={"authorization": signed["data"]["access_token"]})).json()
+    assert mine["statusCode"] == 200 and mine["data"]["totalCount"] >= 1, mine
     form = {"client_id": app["appId"], "client_secret": app_secret, "grant_type": "refresh_token",
             "refresh_token": signed["data"]["refresh_token"]}
     refreshed = await client.post("/oidc/token", data=form)
@@ -195,6 +199,11 @@ async def drive_credential_endpoints(client: httpx.AsyncClient, services: Servic
     challenge = (await client.post("/api/v3/signin", json=signin(user_1["email"], password_3, app_secret))).json()
     assert challenge["apiCode"] == 1636, challenge
     ex.mfa_tokens.append(ex.add("mfa token (minted)", challenge["data"]["mfaToken"]))
+    # the mfaToken introspected in a form and in authorization (not in a query: the test's own httpx
+    # logs URLs, as proxies do; that is the caller's choice, and the server logs only the path)
+    minted = challenge["data"]["mfaToken"]
+    for where in ({"data": {"token": minted}}, {"headers": {"authorization": minted}}):
+        assert (await client.post("/mfa/token/introspection", **where)).json()["active"] is True
 
     # Every way of reading users back.
     ex.user_responses = [

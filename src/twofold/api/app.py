@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from twofold import __version__
-from twofold.api import errors, oidc
+from twofold.api import errors, mfa_token, oidc
 from twofold.api.edge import BodyLimitMiddleware
 from twofold.api.middleware import RequestContextMiddleware
 from twofold.api.v2 import enrolment as enrolment_v2
@@ -79,9 +79,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.router.routes[:0] = [
         route
         for module in (
-            mfa, management_token, signin, enrolment, users, applications, audit, mfa_admin, health, oidc, mfa_v2,
-            enrolment_v2,
-        )
+            mfa, management_token, signin, enrolment, users, applications, audit, mfa_admin, health, oidc,
+            mfa_token, mfa_v2, enrolment_v2,
+        )  # fmt: skip
         for route in module.router.routes
     ]
     return app

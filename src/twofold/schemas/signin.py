@@ -11,6 +11,9 @@ from twofold.schemas.common import (
     CountryCodeText,
     EmailText,
     Flag,
+    Int64,
+    PageNumber,
+    PageSize,
     PhoneText,
     ShortText,
     Text,
@@ -79,6 +82,18 @@ class SetApplicationAuthMethodRequest(WireModel):
 class ProfileQuery(WireModel):
     with_custom_data: Flag = None
     with_identities: Flag = None
+
+
+class MyLoginHistoryQuery(WireModel):
+    """``get-my-login-history`` (the user's access token names the user)."""
+
+    app_id: ShortText | None = None
+    client_ip: ShortText | None = None
+    success: Flag = None
+    start: Int64 | None = None
+    end: Int64 | None = None
+    page: PageNumber = 1
+    limit: PageSize = 10
 
 
 class TokenForm(WireModel):

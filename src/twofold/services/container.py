@@ -19,6 +19,7 @@ from twofold.services.enrolment_common import Authoriser, FactorIds
 from twofold.services.enrolment_factors import FactorService
 from twofold.services.enrolment_v2 import V2Enrolment
 from twofold.services.health import HealthService
+from twofold.services.login_history import LoginHistoryService
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_admin import MfaAdminService
 from twofold.services.mfa_failures import MfaCheck
@@ -56,6 +57,7 @@ class Services:
     enrolment: EnrolmentService  # enrolling a factor (send-enroll-factor-request, enroll-factor)
     factors: FactorService  # the user's enrolled factors (list, get, reset, to enrol)
     enrolment_v2: V2Enrolment  # the v2 enrolment calls (authenticator, associate, confirm, check)
+    login_history: LoginHistoryService  # get-user-login-history, get-my-login-history
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -124,6 +126,7 @@ async def _assemble(
         enrolment=enrolment,
         factors=FactorService(db, clock, authoriser, factor_ids, mfa),
         enrolment_v2=V2Enrolment(db, clock, authoriser, factor_ids, enrolment, tickets, signin, users),
+        login_history=LoginHistoryService(db),
     )
 
 

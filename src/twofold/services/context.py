@@ -41,6 +41,7 @@ class Caller:
     principal: Principal
     request_id: str
     client_ip: str
+    user_agent: str = ""  # recorded by the login history (services/login_history.py)
 
     @property
     def pool_id(self) -> str:

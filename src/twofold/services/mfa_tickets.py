@@ -49,6 +49,13 @@ class MfaTicketService:
                 raise MfaTokenInvalid("mfaToken already spent")
         return ticket
 
+    async def introspect(self, token: str | None) -> MfaTicket | None:
+        """``/mfa/token/introspection``: the ticket of a live, unspent mfaToken, else None."""
+        try:
+            return await self.verify_mfa_token(token)
+        except MfaTokenInvalid:
+            return None
+
     async def consume_mfa_token(self, token: str | None) -> MfaTicket:
         """Verify and spend, atomically: the first caller gets the ticket, every later one (or any
         concurrent one that lost) gets ``MfaTokenInvalid``.  Call it only once the factor is verified."""

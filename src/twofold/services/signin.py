@@ -23,7 +23,7 @@ from twofold.errors import (
     SignInThrottled,
     UnsupportedConnection,
 )
-from twofold.services import audit
+from twofold.services import audit, login_history
 from twofold.services.app_secrets import AppSecretService
 from twofold.services.context import Caller, Clock, Principal
 from twofold.services.mfa import MfaService, UserMfa
@@ -50,15 +50,17 @@ SignInOutcome = TokenSet | MfaChallenge
 
 @dataclass(frozen=True)
 class RequestFacts:
-    """What the audit trail records about the request."""
+    """What the audit trail and the login history record about the request."""
 
     request_id: str
     client_ip: str
+    user_agent: str = ""
 
 
 def app_caller(pool_id: str, app_id: str, facts: RequestFacts) -> Caller:
     """An application acting for its user, as the audit trail names it (``app:<appId>``)."""
-    return Caller(Principal(pool_id, f"app:{app_id}", frozenset()), facts.request_id, facts.client_ip)
+    principal = Principal(pool_id, f"app:{app_id}", frozenset())
+    return Caller(principal, facts.request_id, facts.client_ip, facts.user_agent)
 
 
 class SignInService:
@@ -166,6 +168,7 @@ class SignInService:
         after.update(extra or {})
         async with self._db.transaction() as conn:
             await audit.record(conn, self._clock, caller, action, user_id, after=after)
+            await login_history.record(conn, self._clock, caller, action, user_id, after)
 
 
 def _reference(request: PasswordSignIn) -> UserRef | None:

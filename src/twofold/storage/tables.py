@@ -330,3 +330,22 @@ signin_attempts = Table(
     Column("window_start", BigInteger, nullable=False),
     Column("attempts", Integer, nullable=False),
 )
+
+# --- login history (migration 0007_login_history) -------------------------------------------------
+login_history = Table(
+    "login_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pool_id", String(32), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("app_id", String(32), nullable=False),  # no foreign key: the history outlives a deleted app
+    Column("at", BigInteger, nullable=False),
+    Column("outcome", String(16), nullable=False),  # success | failure | mfa_challenge
+    Column("connection", String(16), nullable=False),  # PASSWORD | PASSCODE
+    Column("factor", String(16), nullable=True),  # the MFA factor that completed the sign-in
+    Column("client_ip", String(64), nullable=False),
+    Column("user_agent", String(512), nullable=False),
+    Column("reason", String(200), nullable=True),  # why a failure failed (never a secret)
+    Column("request_id", String(64), nullable=False),
+    Index(None, "user_id", "at"),  # the user's newest-first page
+)

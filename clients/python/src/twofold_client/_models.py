@@ -218,8 +218,11 @@ class User(_Result):
 
 
 class LoginHistoryEntry(_Result):
-    """One sign-in of a user (``UserLoginHistoryDto``)."""
+    """One sign-in outcome of a user (``UserLoginHistoryDto``, with ``LoginHistoryDto``'s members and
+    Twofold's ``outcome``: ``success``, ``failure`` or ``mfa_challenge``; ``factor``: the MFA factor
+    that completed the sign-in)."""
 
+    user_id: str | None = None
     app_id: str | None = None
     app_name: str | None = None
     app_logo: str | None = None
@@ -227,6 +230,12 @@ class LoginHistoryEntry(_Result):
     client_ip: str | None = None
     user_agent: str | None = None
     time: str | None = None
+    login_at: str | None = None
+    success: bool | None = None
+    error_message: str | None = None
+    login_method: str | None = None
+    outcome: str | None = None
+    factor: str | None = None
 
 
 class Page(_Result, Generic[T]):

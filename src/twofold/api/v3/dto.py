@@ -7,6 +7,7 @@ from typing import Any
 
 from twofold.domain.custom_fields import CustomField
 from twofold.domain.users import PROFILE_FIELDS, Identity, User
+from twofold.services.login_history import LoginEntry
 from twofold.services.users import UserView
 
 _TIME_FIELDS = ("passwordLastSetAt",)
@@ -111,4 +112,27 @@ def custom_field_dto(field: CustomField) -> dict[str, Any]:
         "visibleInAdminConsole": field.visible_in_admin_console,
         "visibleInUserCenter": field.visible_in_user_center,
         "options": [{"value": v, "label": label} for v, label in field.options],
+    }
+
+
+def login_entry_dto(entry: LoginEntry) -> dict[str, Any]:
+    """GenAuth's ``LoginHistoryDto`` (get-my-login-history) and ``UserLoginHistoryDto``
+    (get-user-login-history) in one item (``time`` = ``loginAt``), plus Twofold's ``outcome`` and
+    ``factor``.  Not tracked: ``parsedUserAgent``, ``geoip``, ``tenantId`` (docs/signin.md#login-history)."""
+    at = iso(entry.at)
+    return {
+        "userId": entry.user_id,
+        "appId": entry.app_id,
+        "appName": entry.app_name or "",
+        "appLogo": entry.app_logo,
+        "appLoginUrl": entry.app_login_url,
+        "loginAt": at,
+        "time": at,
+        "clientIp": entry.client_ip,
+        "userAgent": entry.user_agent,
+        "success": entry.success,
+        "errorMessage": entry.reason,
+        "loginMethod": entry.connection,
+        "outcome": entry.outcome,
+        "factor": entry.factor,
     }

@@ -19,11 +19,12 @@ from twofold.api.deps import ServicesDep
 from twofold.api.query import parse_query
 from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
-from twofold.api.v3.dto import user_dto
+from twofold.api.v3.dto import login_entry_dto, user_dto
 from twofold.api.v3.mfa import trigger_data_dto
 from twofold.domain.signin import ClientCredentials, TokenSet, bearer_token, parse_basic
 from twofold.errors import MfaRequired
-from twofold.schemas.signin import MfaTotpVerifyRequest, ProfileQuery, SignInRequest
+from twofold.schemas.signin import MfaTotpVerifyRequest, MyLoginHistoryQuery, ProfileQuery, SignInRequest
+from twofold.services.login_history import LoginQuery
 from twofold.services.signin import MfaChallenge, RequestFacts
 
 router = APIRouter(prefix=PREFIX, tags=["sign-in"], route_class=LeanRoute)
@@ -42,7 +43,8 @@ def client_credentials(request: Request, client_id: str | None, client_secret: s
 
 
 def request_facts(request: Request) -> RequestFacts:
-    return RequestFacts(current_request_id(), request.client.host if request.client else "-")
+    client_ip = request.client.host if request.client else "-"
+    return RequestFacts(current_request_id(), client_ip, request.headers.get("user-agent", "")[:512])
 
 
 def token_set_dto(tokens: TokenSet) -> dict[str, Any]:
@@ -91,6 +93,18 @@ async def get_profile(request: Request, services: ServicesDep) -> Response:
     q = parse_query(ProfileQuery, parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True))
     view = await services.users.get_user(claims.pool_id, claims.user_id, "user_id", bool(q.with_identities))
     return envelope.ok(user_dto(view, with_custom_data=bool(q.with_custom_data)))
+
+
+@router.get("/get-my-login-history")
+async def get_my_login_history(request: Request, services: ServicesDep) -> Response:
+    """docs/signin.md#login-history: the signed-in user's own sign-in outcomes, newest first."""
+    claims = await services.tokens.verify_access_token(bearer_token(request.headers.get("authorization")))
+    q = parse_query(
+        MyLoginHistoryQuery, parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    )
+    query = LoginQuery(q.app_id, q.client_ip, q.success, q.start, q.end, q.page, q.limit)
+    entries, total = await services.login_history.list_mine(claims.pool_id, claims.user_id, query)
+    return envelope.page([login_entry_dto(e) for e in entries], total)
 
 
 @router.post("/mfa-totp-verify")

@@ -12,7 +12,7 @@ from twofold.api.deps import CallerDep, ServicesDep
 from twofold.api.query import query
 from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
-from twofold.api.v3.dto import custom_field_dto, identity_dto, user_dto
+from twofold.api.v3.dto import custom_field_dto, identity_dto, login_entry_dto, user_dto
 from twofold.api.v3.user_commands import (
     create_options,
     create_user_input,
@@ -43,6 +43,7 @@ from twofold.schemas.users import (
     UpdateUsersBatchRequest,
     UserRefQuery,
 )
+from twofold.services.login_history import LoginQuery
 
 router = APIRouter(prefix=PREFIX, tags=["users"], route_class=LeanRoute)
 
@@ -181,8 +182,10 @@ async def get_user_login_history(
     caller: CallerDep,
     services: ServicesDep,
 ) -> Response:
-    await services.users.get_user(caller.pool_id, q.user_id, q.user_id_type)  # 400/404 like GenAuth
-    return envelope.page([], 0)  # sign-in does not exist yet, so there is no history to show
+    """docs/signin.md#login-history: the user's sign-in outcomes, newest first (400/404 like GenAuth)."""
+    query = LoginQuery(q.app_id, q.client_ip, None, q.start, q.end, q.page, q.limit)
+    entries, total = await services.login_history.list_for_user(caller.pool_id, q.user_id, q.user_id_type, query)
+    return envelope.page([login_entry_dto(e) for e in entries], total)
 
 
 class SyncRelationRequest(WireModel):
