@@ -12,10 +12,12 @@ from fastapi import FastAPI
 from twofold import __version__
 from twofold.api import errors, oidc
 from twofold.api.middleware import RequestContextMiddleware
+from twofold.api.v2 import codes as codes_v2
 from twofold.api.v2 import mfa as mfa_v2
 from twofold.api.v3 import (
     applications,
     audit,
+    codes,
     enrolment,
     health,
     management_token,
@@ -76,7 +78,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.router.routes[:0] = [
         route
         for module in (
-            mfa, management_token, signin, enrolment, users, applications, audit, mfa_admin, health, oidc, mfa_v2
+            mfa, management_token, signin, enrolment, codes, users, applications, audit, mfa_admin, health, oidc,
+            mfa_v2, codes_v2,
         )
         for route in module.router.routes
     ]
