@@ -9,6 +9,7 @@ tests/compat/test_codes_genauth_python_sdk.py and tests/compat/test_codes_authin
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from twofold.services.container import Services, bootstrap, build_services
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a test password
 MAX_FAILURES = 3
+ACCOUNT_FAILURES = 4
 
 
 @dataclass
@@ -72,7 +74,8 @@ class Env:
 
 @pytest.fixture
 async def env(settings: Settings) -> AsyncIterator[Env]:
-    built = await build_services(settings.model_copy(update={"mfa_max_failures": MAX_FAILURES}))
+    overrides = {"mfa_max_failures": MAX_FAILURES, "signin_max_failures_per_account": ACCOUNT_FAILURES}
+    built = await build_services(settings.model_copy(update=overrides))
     await bootstrap(built, settings)
     transport = httpx.ASGITransport(app=create_app(settings, built))
     try:
@@ -143,6 +146,19 @@ async def test_login_refusals_look_alike(env: Env) -> None:
     assert late["apiCode"] == 40110, late
     failures = [e for e in await audit_actions(env) if e["action"] == "signin.failure"]
     assert failures and all(e["after"]["connection"] == "PASSCODE" for e in failures[:3]), failures
+
+
+async def test_passcode_failures_are_throttled_per_account_like_passwords(env: Env) -> None:
+    user = await new_user(env)
+    await env.call("/api/v3/send-email", {"email": user["email"], "channel": "CHANNEL_LOGIN"})
+    code = await env.latest_code(user["email"])
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(ACCOUNT_FAILURES):
+        assert (await env.sign_in({"email": user["email"], "passCode": wrong}, "PASSCODE"))["apiCode"] == 40110
+    throttled = await env.sign_in({"email": user["email"], "passCode": code}, "PASSCODE")
+    assert (throttled["statusCode"], throttled["apiCode"]) == (429, 42901), throttled  # even the right code
+    password = await env.sign_in({"email": user["email"], "password": PASSWORD})
+    assert password["apiCode"] == 42901, password  # the same account counter
 
 
 async def test_a_code_of_another_channel_does_not_sign_in(env: Env) -> None:
@@ -305,3 +321,16 @@ async def test_sms_failures_lock_the_factor_until_an_admin_unlocks_it(env: Env) 
     assert (done["code"], done["apiCode"]) == (200, 1600), done  # the locked attempt did not use the code
     actions = [e["action"] for e in await audit_actions(env)]
     assert "mfa.factor.lockout" in actions and "mfa.factor.verified" in actions
+
+
+async def test_one_email_code_submitted_at_once_by_several_sign_ins_finishes_exactly_one(env: Env) -> None:
+    user = await new_user(env)
+    await env.require(user, "EMAIL")
+    tokens = [await env.mfa_token(user) for _ in range(5)]  # 5: the attempts one code has
+    await env.call("/api/v3/send-email", {"email": user["email"], "channel": "CHANNEL_VERIFY_MFA"}, tokens[0])
+    code = await env.latest_code(user["email"])
+    answers = await asyncio.gather(*(
+        env.call("/api/v2/applications/mfa/email/verify", {"email": user["email"], "code": code}, token)
+        for token in tokens
+    ))
+    assert sorted(a["code"] for a in answers) == [200, 2001, 2001, 2001, 2001], answers
