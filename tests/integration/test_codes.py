@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from tests.conftest import Api
@@ -119,14 +120,23 @@ async def test_an_email_login_code_signs_in_once(env: Env) -> None:
 
 async def test_a_phone_login_code_signs_in_and_the_mfa_policy_still_applies(env: Env) -> None:
     user = await new_user(env)
-    await env.require(user, "OTP")
+    await env.require(user, "EMAIL")
     sent = await env.call("/api/v3/send-sms", {"phoneNumber": user["phone"], "phoneCountryCode": "+86",
                                               "channel": "CHANNEL_LOGIN"})
     assert sent["statusCode"] == 200, sent
     code = await env.latest_code(e164(user))
     done = await env.sign_in({"phone": user["phone"], "phoneCountryCode": None, "passCode": code}, "PASSCODE")
     assert (done["statusCode"], done["apiCode"]) == (302, 1636), done
-    assert done["data"]["mfaToken"] and "access_token" not in done["data"]
+    token = done["data"]["mfaToken"]
+    assert token and "access_token" not in done["data"]
+    await env.call("/api/v3/send-email", {"email": user["email"], "channel": "CHANNEL_VERIFY_MFA"}, token)
+    finished = await env.call("/api/v2/applications/mfa/email/verify",
+                              {"email": user["email"], "code": await env.latest_code(user["email"])}, token)
+    assert finished["code"] == 200, finished
+    id_token = finished["data"]["tokenSet"]["id_token"]
+    assert jwt.decode(id_token, options={"verify_signature": False})["amr"] == ["otp", "mfa", "email"]
+    success = next(e for e in await audit_actions(env) if e["action"] == "signin.success")
+    assert success["after"]["connection"] == "PASSCODE" and success["after"]["factor"] == "EMAIL"
 
 
 async def test_login_refusals_look_alike(env: Env) -> None:

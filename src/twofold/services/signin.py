@@ -38,6 +38,7 @@ from twofold.storage.repositories import users as users_repo
 
 _IDENTIFIERS = ("email", "username", "phone", "account")
 PASSCODE = "PASSCODE"
+_FIRST_FACTOR_AMR = {"PASSWORD": "pwd", PASSCODE: "otp"}  # RFC 8176 amr of the first factor
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ class SignInService:
             seen = await self._mfa.get_trigger_data(client.pool_id, client.app_id, user.id, "user_id")
             enabled = tuple(p for p in seen.status.policies if p.enabled)  # only what is challenged
             state = replace(seen, status=replace(seen.status, policies=enabled))
-            token = self._tickets.mint(client.pool_id, user.id, client.app_id, scope)
+            token = self._tickets.mint(client.pool_id, user.id, client.app_id, scope, connection)
             factors = [str(c.factor) for c in requirement.challenges]
             await self._record(caller, "signin.mfa.challenge", user.id, None, {"factors": factors}, connection)
             return MfaChallenge(state, token)
@@ -211,9 +212,10 @@ class SignInService:
         user = found[0] if found else None
         if user is None or user.status is not UserStatus.ACTIVATED:
             raise MfaTokenInvalid("the user of this mfaToken is gone or may not sign in")
-        tokens = await self._tokens.issue(user, ticket.app_id, ticket.scope, ["pwd", "mfa", factor.lower()])
+        amr = [_FIRST_FACTOR_AMR.get(ticket.connection, "pwd"), "mfa", factor.lower()]
+        tokens = await self._tokens.issue(user, ticket.app_id, ticket.scope, amr)
         caller = app_caller(ticket.pool_id, ticket.app_id, facts)
-        await self._record(caller, "signin.success", user.id, None, {"factor": factor})
+        await self._record(caller, "signin.success", user.id, None, {"factor": factor}, ticket.connection)
         return tokens
 
     async def _record(
