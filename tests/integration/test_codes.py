@@ -256,6 +256,12 @@ async def test_a_user_access_token_may_send_to_its_own_phone(env: Env) -> None:
     assert len(await env.codes_to(e164(user))) == 1
     theirs = await env.call("/api/v3/send-sms", {"phoneNumber": other["phone"], "channel": "CHANNEL_BIND_MFA"}, access)
     assert theirs["apiCode"] == 40310, theirs
+    mfa_email = f"mfa-{user['userId']}@example.com"
+    await env.require(user, "EMAIL", mfaEmail=mfa_email)  # the access token stays valid
+    for channel, email in (("CHANNEL_BIND_MFA", user["email"]), ("CHANNEL_VERIFY_MFA", mfa_email)):
+        mail = await env.call("/api/v3/send-email", {"email": email, "channel": channel}, f"Bearer {access}")
+        assert mail["statusCode"] == 200, mail
+        assert len(await env.codes_to(email)) == 1
 
 
 # ------------------------------------------------------------------------- the v2 MFA step
