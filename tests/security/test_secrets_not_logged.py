@@ -27,7 +27,8 @@ from twofold.services.container import Services
 from twofold.storage.tables import metadata
 
 LOGGERS = ("twofold", "twofold.http", "twofold.auth", "twofold.errors")
-# Filled by test_delivery_secrets_and_codes_never_reach_the_log (no endpoint sends codes yet).
+# Tables this scenario may leave empty: codes are sent and checked by test_delivery_secrets_and_codes_never_reach_the_log
+# and tests/security/test_codes_not_logged.py.
 DELIVERY_TABLES = {"passcodes", "passcode_throttles", "passcode_quotas", "outbox_messages"}
 
 
@@ -252,7 +253,7 @@ async def test_no_secret_reaches_the_log(client: httpx.AsyncClient, services: Se
 
 async def test_no_secret_is_stored_in_plaintext(client: httpx.AsyncClient, services: Services) -> None:
     exercise = await drive_credential_endpoints(client, services)
-    for token in exercise.mfa_tokens:  # the MFA step (not an endpoint of its own yet) spends them
+    for token in exercise.mfa_tokens:  # spent, as the MFA step spends them
         await services.mfa_tickets.consume_mfa_token(token)
     wanted = exercise.secrets
     found = []

@@ -13,11 +13,13 @@ from twofold import __version__
 from twofold.api import errors, mfa_token, oidc
 from twofold.api.edge import BodyLimitMiddleware
 from twofold.api.middleware import RequestContextMiddleware
+from twofold.api.v2 import codes as codes_v2
 from twofold.api.v2 import enrolment as enrolment_v2
 from twofold.api.v2 import mfa as mfa_v2
 from twofold.api.v3 import (
     applications,
     audit,
+    codes,
     enrolment,
     health,
     management_token,
@@ -79,8 +81,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.router.routes[:0] = [
         route
         for module in (
-            mfa, management_token, signin, enrolment, users, applications, audit, mfa_admin, health, oidc,
-            mfa_token, mfa_v2, enrolment_v2,
+            mfa, management_token, signin, enrolment, codes, users, applications, audit, mfa_admin, health, oidc,
+            mfa_token, mfa_v2, enrolment_v2, codes_v2,
         )  # fmt: skip
         for route in module.router.routes
     ]

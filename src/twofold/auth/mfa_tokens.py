@@ -28,9 +28,20 @@ class MfaTicket:
     scope: str
     issued_at: int  # seconds
     expires_at: int  # seconds
+    connection: str = "PASSWORD"  # how the first factor was passed (PASSWORD, PASSCODE)
 
 
-def mint(key: bytes, issuer: str, pool_id: str, user_id: str, app_id: str, scope: str, now: int, ttl: int) -> str:
+def mint(
+    key: bytes,
+    issuer: str,
+    pool_id: str,
+    user_id: str,
+    app_id: str,
+    scope: str,
+    now: int,
+    ttl: int,
+    connection: str = "PASSWORD",
+) -> str:
     claims = {
         "iss": issuer,
         "aud": AUDIENCE,
@@ -41,6 +52,7 @@ def mint(key: bytes, issuer: str, pool_id: str, user_id: str, app_id: str, scope
         "jti": secrets.token_hex(16),
         "iat": now,
         "exp": now + ttl,
+        "connection": connection,
     }
     return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"typ": "mfa+jwt"})
 
@@ -65,4 +77,5 @@ def decode(key: bytes, token: str, issuer: str, now: int) -> MfaTicket:
         str(claims.get("scope", "")),
         int(claims["iat"]),
         int(claims["exp"]),
+        str(claims.get("connection", "PASSWORD")),
     )

@@ -111,3 +111,15 @@ class PasswordSignIn:
     account: str | None = None
     scope: str | None = None
     password_encrypt_type: str | None = None
+
+
+@dataclass(frozen=True)
+class PasscodeSignIn:
+    """``connection: PASSCODE``: an email or a phone (with its country code), and the code sent to it
+    on ``CHANNEL_LOGIN``."""
+
+    pass_code: str | None
+    email: str | None = None
+    phone: str | None = None
+    phone_country_code: str | None = None
+    scope: str | None = None

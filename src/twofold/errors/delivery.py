@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from twofold.errors.core import TwofoldError
+from twofold.errors.core import InvalidParameter, TwofoldError
 
 
 class SmsSendTooFrequent(TwofoldError):
@@ -39,3 +39,22 @@ class DeliveryFailed(TwofoldError):
     status_code = 503
     message_en = "The code could not be delivered, please retry later"
     message_zh = "验证码发送失败，请稍后重试"
+
+
+class SendTargetNotAllowed(TwofoldError):
+    """A code on an MFA channel to an address or number that is not the caller's own (``mfaPhone``/
+    ``mfaEmail``, phone or email).  The answer depends only on the caller's own data: it says nothing
+    about whether the target belongs to anyone else (docs/delivery.md#who-may-send-to-whom)."""
+
+    api_code = 40310
+    status_code = 403
+    message_en = "Codes on this channel are sent only to your own phone number or email address"
+    message_zh = "该用途的验证码只能发送到您本人的手机号或邮箱"
+
+
+class UnsupportedChannel(InvalidParameter):
+    """A ``channel`` (or v2 ``scene``) Twofold does not send codes for (registration, password reset, ...)."""
+
+    api_code = 40041
+    message_en = "Invalid parameter {field}: codes are not sent for this purpose"
+    message_zh = "参数 {name} 不支持该验证码用途"

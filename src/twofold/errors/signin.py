@@ -64,6 +64,17 @@ class WrongRecoveryCode(AuthenticationFailed):
     message_zh = "恢复代码错误"
 
 
+class WrongPasscode(AuthenticationFailed):
+    """v2 MFA step (``/api/v2/applications/mfa/sms|email/verify``): the SMS or email code is wrong,
+    expired, spent, out of attempts, for a phone or address that is not the user's bound one, of a
+    factor the sign-in does not challenge, or the factor is locked; all look the same."""
+
+    api_code = 2001
+    status_code = 400
+    message_en = "The verification code is incorrect or expired"
+    message_zh = "验证码错误或已过期"
+
+
 class MfaRequired(TwofoldError):
     """Not an error but an outcome of ``/api/v3/signin``: the policy asks for MFA.  The body carries the
     trigger data and an mfaToken (docs/wire.md#mfa-required); the class fixes the codes."""
@@ -114,7 +125,7 @@ class OAuthUnsupportedGrantType(OAuthError):
 
 
 class UnsupportedConnection(InvalidParameter):
-    """A sign-in ``connection`` Twofold does not serve (yet): LDAP, AD, PASSCODE."""
+    """A sign-in ``connection`` Twofold does not serve (yet): LDAP, AD."""
 
     api_code = 40040
     message_en = "Invalid parameter {field}: this connection is not supported"

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from twofold.domain.signin import PasswordSignIn
+from twofold.domain.signin import PasscodeSignIn, PasswordSignIn
 from twofold.schemas.common import (
     CountryCodeText,
     EmailText,
@@ -31,6 +31,13 @@ class PasswordPayload(WireModel):
     account: ShortText | None = None
 
 
+class PassCodePayload(WireModel):
+    pass_code: WordText | None = None
+    email: EmailText | None = None
+    phone: PhoneText | None = None
+    phone_country_code: CountryCodeText | None = None  # the Python SDK sends null
+
+
 class SignInOptions(WireModel):
     scope: ShortText | None = None
     client_ip: ShortText | None = None
@@ -46,13 +53,29 @@ class SignInOptions(WireModel):
 class SignInRequest(WireModel):
     connection: WordText
     password_payload: PasswordPayload | None = None
-    pass_code_payload: dict[str, Any] | None = None
+    pass_code_payload: PassCodePayload | None = None
     ldap_payload: dict[str, Any] | None = None
     ad_payload: dict[str, Any] | None = None
     options: SignInOptions | None = None
     # snake case inside a camel-case body (docs/wire.md#rule-24)
     client_id: ShortText | None = Field(default=None, alias="client_id")
     client_secret: ShortText | None = Field(default=None, alias="client_secret")
+
+    def to_command(self) -> PasswordSignIn | PasscodeSignIn | None:
+        """The payload of the ``connection`` (None when it is missing)."""
+        return self.to_passcode_command() if self.connection == "PASSCODE" else self.to_password_command()
+
+    def to_passcode_command(self) -> PasscodeSignIn | None:
+        payload, options = self.pass_code_payload, self.options
+        if payload is None:
+            return None
+        return PasscodeSignIn(
+            pass_code=payload.pass_code,
+            email=payload.email,
+            phone=payload.phone,
+            phone_country_code=payload.phone_country_code,
+            scope=options.scope if options else None,
+        )
 
     def to_password_command(self) -> PasswordSignIn | None:
         payload, options = self.password_payload, self.options

@@ -11,6 +11,7 @@ from twofold.services.access_keys import AccessKeyService
 from twofold.services.app_secrets import AppSecretService
 from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
+from twofold.services.code_sends import CodeSendService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
 from twofold.services.delivery import Delivery, OutboxService
 from twofold.services.enrolment import EnrolmentService
@@ -47,6 +48,7 @@ class Services:
     mfa_check: MfaCheck  # the sign-in step's code checks (services/mfa_failures.py)
     mfa_admin: MfaAdminService
     passcodes: PasscodeService
+    code_sends: CodeSendService  # who may be sent a code (send-sms, send-email, /api/v2/email/send)
     outbox: OutboxService
     delivery: Delivery
     app_secrets: AppSecretService
@@ -98,8 +100,9 @@ async def _assemble(
     mfa_check = MfaCheck(db, clock, TotpChecker(db, box, clock, recovery_key), lockout_policy(settings))
     mfa_admin = MfaAdminService(db, clock, users)
     mfa_admin.add_reset_hook(tokens.revoke_user_on_reset)  # a reset also ends the user's sign-ins
-    signin = SignInService(db, clock, app_secrets, mfa, tickets, tokens, SignInThrottle(db, settings, clock))
     passcodes = PasscodeService(db, delivery, passcode_key, settings, clock)
+    throttle = SignInThrottle(db, settings, clock)
+    signin = SignInService(db, clock, app_secrets, mfa, tickets, tokens, throttle, passcodes)
     authoriser = Authoriser(tokens, tickets, mfa)
     factor_ids = FactorIds(derive_key(master, "twofold/factor-id/v1"))
     enrolment = EnrolmentService(
@@ -116,13 +119,14 @@ async def _assemble(
         mfa_check=mfa_check,
         mfa_admin=mfa_admin,
         passcodes=passcodes,
+        code_sends=CodeSendService(db, clock, passcodes, app_secrets, tickets, tokens, mfa),
         outbox=OutboxService(db, box),
         delivery=delivery,
         app_secrets=app_secrets,
         tokens=tokens,
         mfa_tickets=tickets,
         signin=signin,
-        mfa_step=MfaStepService(tickets, mfa_check, tokens, mfa, users, signin),
+        mfa_step=MfaStepService(tickets, mfa_check, tokens, mfa, users, signin, passcodes),
         enrolment=enrolment,
         factors=FactorService(db, clock, authoriser, factor_ids, mfa),
         enrolment_v2=V2Enrolment(db, clock, authoriser, factor_ids, enrolment, tickets, signin, users),

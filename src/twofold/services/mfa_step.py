@@ -9,6 +9,9 @@ only whether the code was right.
 The v2 calls of GenAuth's login UI and ``authing-js-sdk`` (docs/wire.md#v2-mfa) take only an mfaToken:
 ``complete_with_totp`` and ``verify_recovery_code``.  A right recovery code is replaced by a new one in
 the same compare-and-set that spends it; the new code is answered once (``StepResult.recovery_code``).
+``complete_with_passcode`` finishes with the SMS or EMAIL factor: a code sent on ``CHANNEL_VERIFY_MFA``
+to the factor's bound phone or address (``mfaPhone``/``mfaEmail``, else the user's own), checked by
+``MfaCheck`` too, so its failures count into the same per-user, per-factor lockout as OTP.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import jwt
 
 from twofold.domain.identifiers import UserIdType
 from twofold.domain.mfa import Factor
+from twofold.domain.passcodes import Channel, Target, bound_target
 from twofold.domain.signin import TokenSet
 from twofold.errors import InvalidUserToken, MfaTokenInvalid
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_failures import Attempt, MfaCheck
 from twofold.services.mfa_tickets import MfaTicket, MfaTicketService
+from twofold.services.passcodes import PasscodeCandidate, PasscodeService, normalized
 from twofold.services.signin import RequestFacts, SignInService
 from twofold.services.tokens import TokenService
 from twofold.services.totp_check import new_recovery_code
@@ -48,6 +53,7 @@ class MfaStepService:
         mfa: MfaService,
         users: UserService,
         signin: SignInService,
+        passcodes: PasscodeService,
     ) -> None:
         self._tickets = tickets
         self._check = check
@@ -55,6 +61,7 @@ class MfaStepService:
         self._mfa = mfa
         self._users = users
         self._signin = signin
+        self._passcodes = passcodes
 
     async def verify_totp(self, token: str | None, code: str, facts: RequestFacts) -> StepResult:
         """``mfa-totp-verify``: with an mfaToken, a right code for a challenged OTP finishes the sign-in."""
@@ -89,11 +96,34 @@ class MfaStepService:
         done = await self._complete(token, view, facts)
         return StepResult(True, done.tokens, done.user, done.expires_at, fresh)
 
-    async def _challenged_user(self, ticket: MfaTicket) -> UserView | None:
-        """The ticket's user, when this sign-in challenges OTP (None: it does not)."""
+    async def complete_with_passcode(
+        self, token: str | None, factor: Factor, target: Target, code: str, facts: RequestFacts
+    ) -> StepResult:
+        """v2 ``/api/v2/applications/mfa/sms|email/verify``: only an mfaToken.  Not verified (and not
+        counted) when the sign-in does not challenge ``factor`` or ``target`` is not its bound phone or
+        address; else ``MfaCheck`` locks, checks and counts as for OTP."""
+        ticket = await self._tickets.verify_mfa_token(token)
+        view = await self._challenged_user(ticket, factor)
+        if view is None:
+            return StepResult(False)
+        state = await self._mfa.get_status(ticket.pool_id, ticket.user_id, str(UserIdType.USER_ID))
+        bound = bound_target(state.user, state.status, medium_is_sms=factor is Factor.SMS)
+        if bound is None or bound.key != normalized(target).key:
+            return StepResult(False)
+        attempt = Attempt(facts.request_id, facts.client_ip, ticket.app_id)
+
+        async def prepare() -> PasscodeCandidate:
+            return await self._passcodes.prepare_check(ticket.pool_id, Channel.CHANNEL_VERIFY_MFA, bound, code)
+
+        if not await self._check.check_factor(ticket.pool_id, ticket.user_id, factor, prepare, attempt):
+            return StepResult(False)
+        return await self._complete(token, view, facts, factor)
+
+    async def _challenged_user(self, ticket: MfaTicket, factor: Factor = Factor.OTP) -> UserView | None:
+        """The ticket's user, when this sign-in challenges ``factor`` (None: it does not)."""
         view = await self._users.get_user(ticket.pool_id, ticket.user_id, str(UserIdType.USER_ID))
         requirement = await self._mfa.requirement(ticket.pool_id, ticket.app_id, view.user)
-        if Factor.OTP not in {c.factor for c in requirement.challenges}:
+        if factor not in {c.factor for c in requirement.challenges}:
             return None
         return view
 
@@ -106,9 +136,11 @@ class MfaStepService:
             return StepResult(False)
         return await self._complete(token, view, facts)
 
-    async def _complete(self, token: str | None, view: UserView, facts: RequestFacts) -> StepResult:
+    async def _complete(
+        self, token: str | None, view: UserView, facts: RequestFacts, factor: Factor = Factor.OTP
+    ) -> StepResult:
         """The factor passed: spend the mfaToken (a lost race is ``MfaTokenInvalid``), issue the tokens."""
         spent = await self._tickets.consume_mfa_token(token)
-        tokens = await self._signin.complete_mfa(spent, str(Factor.OTP), facts)
+        tokens = await self._signin.complete_mfa(spent, str(factor), facts)
         claims = jwt.decode(tokens.access_token, options={"verify_signature": False})  # just minted by us
         return StepResult(True, tokens, view, int(claims["exp"]))

@@ -27,10 +27,11 @@ class MfaTicketService:
         self._ttl = ttl_seconds
         self._clock = clock
 
-    def mint(self, pool_id: str, user_id: str, app_id: str, scope: str) -> str:
-        """A fresh mfaToken for one sign-in (a new ``jti``), valid ``mfa_token_ttl_seconds`` (≤ 300)."""
+    def mint(self, pool_id: str, user_id: str, app_id: str, scope: str, connection: str = "PASSWORD") -> str:
+        """A fresh mfaToken for one sign-in (a new ``jti``), valid ``mfa_token_ttl_seconds`` (≤ 300);
+        ``connection`` says how the first factor was passed."""
         return mfa_tokens.mint(
-            self._key, self._issuer, pool_id, user_id, app_id, scope, self._clock() // 1000, self._ttl
+            self._key, self._issuer, pool_id, user_id, app_id, scope, self._clock() // 1000, self._ttl, connection
         )
 
     def _decode(self, token: str | None) -> MfaTicket:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 
 from twofold import metrics
 from twofold.config import Settings
@@ -38,7 +39,8 @@ from twofold.request_context import current_lang, current_request_id
 from twofold.services import audit
 from twofold.services.context import Clock
 from twofold.services.delivery import Delivery, Medium, Message
-from twofold.storage.database import Database
+from twofold.services.totp_check import Outcome
+from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import audit as audit_repo
 from twofold.storage.repositories import passcodes as repo
 from twofold.storage.repositories.audit import AuditRow
@@ -47,6 +49,7 @@ from twofold.storage.repositories.passcodes import PasscodeKey
 log = logging.getLogger("twofold.passcodes")
 HOUR_MS = 3_600_000
 SEND_ACTION = "passcode.send"
+SUPPRESSED_ACTION = "passcode.send.suppressed"
 
 
 def normalized(target: Target) -> Target:
@@ -85,8 +88,13 @@ class PasscodeService:
         *,
         user_id: str | None = None,
         actor: str = "end-user",
+        suppress: str | None = None,
     ) -> None:
         """Issue a new code for ``target`` on ``channel`` and deliver it.
+
+        ``suppress`` (a reason, for the audit trail): count the send against every limit, exactly as
+        a real one, but store and deliver nothing (a sign-in code asked for an address no user has:
+        the caller must not tell it from a real send).  Audited as ``passcode.send.suppressed``.
 
         Raises ``SmsSendTooFrequent`` (statusCode 422) / ``EmailSendTooFrequent`` (apiCode 2080) within
         the send interval of the previous code to this target, ``SendQuotaExceeded`` past an hourly
@@ -109,10 +117,15 @@ class PasscodeService:
             if not await repo.count_send(conn, f"pool:{pool_id}", window, self._pool_limit):
                 log.info("passcode quota of pool %s spent", pool_id)
                 raise SendQuotaExceeded()
-            await repo.store(conn, key, self._hash(key, code), now, now + self._ttl_ms)
+            if suppress is None:
+                await repo.store(conn, key, self._hash(key, code), now, now + self._ttl_ms)
         # Outside the send's transaction: a DELETE there would take row locks out of the order every
         # send takes them in (target, IP, pool), and two sends on PostgreSQL could deadlock.
         await self._db.atomic(lambda conn: repo.purge(conn, now, window - HOUR_MS, now - self._interval_ms))
+        if suppress is not None:
+            about = {"channel": channel.value, "medium": medium.value, "to": recipient, "reason": suppress}
+            await self._audit(pool_id, now, actor, client_ip, user_id, SUPPRESSED_ACTION, about)
+            return
         message = Message(
             pool_id=pool_id,
             medium=medium,
@@ -123,6 +136,12 @@ class PasscodeService:
         )
         transport = await self._delivery.deliver(message)
         metrics.CODES_SENT.labels(channel.value, medium.value).inc()
+        about = {"channel": channel.value, "medium": medium.value, "to": recipient, "via": transport}
+        await self._audit(pool_id, now, actor, client_ip, user_id, SEND_ACTION, about)
+
+    async def _audit(
+        self, pool_id: str, now: int, actor: str, client_ip: str, user_id: str | None, action: str, about: dict[str, str]
+    ) -> None:
         event = AuditRow(
             pool_id=pool_id,
             at=now,
@@ -130,24 +149,42 @@ class PasscodeService:
             request_id=current_request_id(),
             client_ip=client_ip[:64],
             target_user_id=user_id,
-            action=SEND_ACTION,
+            action=action,
             before=None,
-            after=audit.to_json(
-                {"channel": channel.value, "medium": medium.value, "to": recipient, "via": transport}
-            ),
+            after=audit.to_json(about),
         )
         await self._db.atomic(lambda conn: audit_repo.insert(conn, event))
 
     async def check(self, pool_id: str, channel: Channel, target: Target, code: str) -> bool:
         """True exactly once for the live code of ``target`` on ``channel``; False for anything else
         (wrong, expired, spent, replaced, out of attempts, never sent): the caller learns nothing more."""
+        candidate = await self.prepare_check(pool_id, channel, target, code)
+        return await self._db.atomic(candidate.accept) is Outcome.ACCEPTED
+
+    async def prepare_check(self, pool_id: str, channel: Channel, target: Target, code: str) -> PasscodeCandidate:
+        """The first half of ``check``: the attempt is counted and the code compared; the candidate's
+        ``accept`` spends it (a compare-and-set) inside the caller's atomic write (``MfaCheck``)."""
         target = normalized(target)
         key = PasscodeKey(pool_id, channel.value, target.key)
         now = self._clock()
         attempt = await self._db.atomic(lambda conn: repo.reserve_attempt(conn, key, now, self._max_attempts))
-        if attempt is None:
-            return False
         # A malformed submission (too long, not digits, not even encodable) is a wrong one: it used the attempt.
-        if not is_well_formed(code) or not hmac.compare_digest(attempt.code_hash, self._hash(key, code)):
-            return False
-        return await self._db.atomic(lambda conn: repo.spend(conn, key, attempt, now))
+        if attempt is None or not is_well_formed(code) or not hmac.compare_digest(attempt.code_hash, self._hash(key, code)):
+            return PasscodeCandidate(key, None, now)
+        return PasscodeCandidate(key, attempt, now)
+
+
+@dataclass(frozen=True)
+class PasscodeCandidate:
+    """A compared code (``MfaCheck``'s ``CodeCandidate``): ``attempt`` is set when it matched the live
+    code.  No live code (absent, expired, spent, out of attempts) and a wrong code are both WRONG; a
+    right code that another submission spent first is REPLAYED."""
+
+    key: PasscodeKey
+    attempt: repo.Attempt | None
+    now: int
+
+    async def accept(self, conn: Connection) -> Outcome:
+        if self.attempt is None:
+            return Outcome.WRONG
+        return Outcome.ACCEPTED if await repo.spend(conn, self.key, self.attempt, self.now) else Outcome.REPLAYED

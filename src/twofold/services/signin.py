@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from twofold.domain.identifiers import UserIdType, UserRef, parse_user_ref
-from twofold.domain.signin import ClientCredentials, PasswordSignIn, TokenSet, normalize_scope
+from twofold.domain.passcodes import Channel, Email, Phone, Target
+from twofold.domain.signin import ClientCredentials, PasscodeSignIn, PasswordSignIn, TokenSet, normalize_scope
 from twofold.domain.users import User, UserStatus
 from twofold.errors import (
     InvalidCredentials,
@@ -24,10 +25,11 @@ from twofold.errors import (
     UnsupportedConnection,
 )
 from twofold.services import audit, login_history
-from twofold.services.app_secrets import AppSecretService
+from twofold.services.app_secrets import AppClient, AppSecretService
 from twofold.services.context import Caller, Clock, Principal
 from twofold.services.mfa import MfaService, UserMfa
 from twofold.services.mfa_tickets import MfaTicket, MfaTicketService
+from twofold.services.passcodes import PasscodeService
 from twofold.services.passwords import verify_password
 from twofold.services.signin_throttle import SignInThrottle
 from twofold.services.tokens import TokenService
@@ -35,6 +37,8 @@ from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import users as users_repo
 
 _IDENTIFIERS = ("email", "username", "phone", "account")
+PASSCODE = "PASSCODE"
+_FIRST_FACTOR_AMR = {"PASSWORD": "pwd", PASSCODE: "otp"}  # RFC 8176 amr of the first factor
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class SignInService:
         tickets: MfaTicketService,
         tokens: TokenService,
         throttle: SignInThrottle,
+        passcodes: PasscodeService,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -81,16 +86,26 @@ class SignInService:
         self._tickets = tickets
         self._tokens = tokens
         self._throttle = throttle
+        self._passcodes = passcodes
 
     async def sign_in(
-        self, presented: ClientCredentials, connection: str, request: PasswordSignIn | None, facts: RequestFacts
+        self,
+        presented: ClientCredentials,
+        connection: str,
+        request: PasswordSignIn | PasscodeSignIn | None,
+        facts: RequestFacts,
     ) -> SignInOutcome:
-        """``POST /api/v3/signin``: only ``connection: PASSWORD`` is served so far."""
-        if connection != "PASSWORD":
-            raise UnsupportedConnection("connection", f"{connection[:32]!r}: only PASSWORD is served")
-        if request is None:
-            raise InvalidParameter("passwordPayload")
-        return await self.sign_in_by_password(presented, request, facts)
+        """``POST /api/v3/signin``: ``connection`` PASSWORD (``passwordPayload``) or PASSCODE
+        (``passCodePayload``)."""
+        if connection == "PASSWORD":
+            if not isinstance(request, PasswordSignIn):
+                raise InvalidParameter("passwordPayload")
+            return await self.sign_in_by_password(presented, request, facts)
+        if connection == "PASSCODE":
+            if not isinstance(request, PasscodeSignIn):
+                raise InvalidParameter("passCodePayload")
+            return await self.sign_in_by_passcode(presented, request, facts)
+        raise UnsupportedConnection("connection", f"{connection[:32]!r}: only PASSWORD and PASSCODE are served")
 
     async def sign_in_by_password(
         self, presented: ClientCredentials, request: PasswordSignIn, facts: RequestFacts
@@ -129,20 +144,65 @@ class SignInService:
                 caller = app_caller(check.app.pool_id, check.app.app_id, facts)
                 await self._record(caller, "signin.failure", user.id if user else None, reason)
             raise InvalidCredentials(reason or "refused")
-        client = check.client
         await self._throttle.succeeded(slots)  # the password was right: its failures are forgiven
+        return await self._first_factor_passed(check.client, user, scope, facts, "PASSWORD", ["pwd"])
+
+    async def sign_in_by_passcode(
+        self, presented: ClientCredentials, request: PasscodeSignIn, facts: RequestFacts
+    ) -> SignInOutcome:
+        """A code sent on ``CHANNEL_LOGIN`` (docs/signin.md#passcode-sign-in).  Refused, throttled and
+        recorded like a password: the same ``InvalidCredentials`` whatever is wrong."""
+        target = _passcode_target(request)
+        if not request.pass_code:
+            raise InvalidParameter("passCodePayload.passCode")
+        scope = normalize_scope(request.scope)
+        check = await self._clients.authenticate(presented)
+        pool_id = check.app.pool_id if check.app else None
+        try:
+            slots = await self._throttle.take(pool_id, _target_account_key(target), facts.client_ip)
+        except SignInThrottled:
+            if check.app is not None:
+                caller = app_caller(check.app.pool_id, check.app.app_id, facts)
+                await self._record(caller, "signin.throttled", None, "too many failed attempts", connection=PASSCODE)
+            raise
+        user: User | None = None
+        code_ok = False
+        if check.app is not None:  # the code is checked (an attempt used) even when the secret is wrong
+            code_ok = await self._passcodes.check(check.app.pool_id, Channel.CHANNEL_LOGIN, target, request.pass_code)
+            async with self._db.read() as conn:
+                user = await find_by_target(conn, check.app.pool_id, target)
+        reason = check.reason
+        if not reason:
+            if user is None:
+                reason = "no such account"
+            elif not code_ok:
+                reason = "wrong code"
+            elif user.status is not UserStatus.ACTIVATED:
+                reason = f"the user is {user.status}"
+        if reason or check.client is None or user is None:
+            if check.app is not None:
+                caller = app_caller(check.app.pool_id, check.app.app_id, facts)
+                await self._record(caller, "signin.failure", user.id if user else None, reason, connection=PASSCODE)
+            raise InvalidCredentials(reason or "refused")
+        await self._throttle.succeeded(slots)
+        return await self._first_factor_passed(check.client, user, scope, facts, PASSCODE, ["otp"])
+
+    async def _first_factor_passed(
+        self, client: AppClient, user: User, scope: str, facts: RequestFacts, connection: str, amr: list[str]
+    ) -> SignInOutcome:
+        """The MFA decision: a challenge with an mfaToken when the policy asks for MFA, else the tokens."""
         caller = app_caller(client.pool_id, client.app_id, facts)
         requirement = await self._mfa.requirement(client.pool_id, client.app_id, user)
         if requirement.required:
             seen = await self._mfa.get_trigger_data(client.pool_id, client.app_id, user.id, "user_id")
             enabled = tuple(p for p in seen.status.policies if p.enabled)  # only what is challenged
             state = replace(seen, status=replace(seen.status, policies=enabled))
-            token = self._tickets.mint(client.pool_id, user.id, client.app_id, scope)
+            token = self._tickets.mint(client.pool_id, user.id, client.app_id, scope, connection)
             factors = [str(c.factor) for c in requirement.challenges]
-            await self._record(caller, "signin.mfa.challenge", user.id, None, {"factors": factors})
+            await self._record(caller, "signin.mfa.challenge", user.id, None, {"factors": factors}, connection)
             return MfaChallenge(state, token)
-        tokens = await self._tokens.issue(user, client.app_id, scope, ["pwd"])
-        await self._record(caller, "signin.success", user.id, None)
+        tokens = await self._tokens.issue(user, client.app_id, scope, amr)
+        await self._record(caller, "signin.success", user.id, None, connection=connection)
         return tokens
 
     async def complete_mfa(self, ticket: MfaTicket, factor: str, facts: RequestFacts) -> TokenSet:
@@ -154,21 +214,56 @@ class SignInService:
         user = found[0] if found else None
         if user is None or user.status is not UserStatus.ACTIVATED:
             raise MfaTokenInvalid("the user of this mfaToken is gone or may not sign in")
-        tokens = await self._tokens.issue(user, ticket.app_id, ticket.scope, ["pwd", "mfa", factor.lower()])
+        amr = [_FIRST_FACTOR_AMR.get(ticket.connection, "pwd"), "mfa", factor.lower()]
+        tokens = await self._tokens.issue(user, ticket.app_id, ticket.scope, amr)
         caller = app_caller(ticket.pool_id, ticket.app_id, facts)
-        await self._record(caller, "signin.success", user.id, None, {"factor": factor})
+        await self._record(caller, "signin.success", user.id, None, {"factor": factor}, ticket.connection)
         return tokens
 
     async def _record(
-        self, caller: Caller, action: str, user_id: str | None, reason: str | None, extra: dict[str, object] | None = None
+        self,
+        caller: Caller,
+        action: str,
+        user_id: str | None,
+        reason: str | None,
+        extra: dict[str, object] | None = None,
+        connection: str = "PASSWORD",
     ) -> None:
-        after: dict[str, object] = {"appId": caller.principal.access_key_id[4:], "connection": "PASSWORD"}
+        after: dict[str, object] = {"appId": caller.principal.access_key_id[4:], "connection": connection}
         if reason:
             after["reason"] = reason
         after.update(extra or {})
         async with self._db.transaction() as conn:
             await audit.record(conn, self._clock, caller, action, user_id, after=after)
             await login_history.record(conn, self._clock, caller, action, user_id, after)
+
+
+def _passcode_target(request: PasscodeSignIn) -> Target:
+    """The email or the phone of ``passCodePayload`` (exactly one)."""
+    if bool(request.email) == bool(request.phone):
+        raise InvalidParameter("passCodePayload", "send exactly one of email, phone")
+    if request.email:
+        return Email.parse(request.email, "passCodePayload.email")
+    return Phone.parse(request.phone or "", request.phone_country_code or None, "passCodePayload.phone")
+
+
+def _target_ref(target: Target) -> UserRef:
+    if isinstance(target, Email):
+        return parse_user_ref(target.address, UserIdType.EMAIL)
+    return parse_user_ref(target.e164, UserIdType.PHONE)  # "+CC..." pins the country code
+
+
+def _target_account_key(target: Target) -> str:
+    """The per-account throttle key of a code's target: the same counter as a password sign-in with
+    that email or phone (``_account_key``)."""
+    ref = _target_ref(target)
+    return f"{ref.id_type}:{ref.key}:{ref.sub_key or ''}"
+
+
+async def find_by_target(conn: Connection, pool_id: str, target: Target) -> User | None:
+    """The one user of the pool with this email or phone."""
+    found = await users_repo.find(conn, pool_id, _target_ref(target))
+    return found[0] if len(found) == 1 else None
 
 
 def _reference(request: PasswordSignIn) -> UserRef | None:

@@ -20,6 +20,7 @@ from twofold.errors import TwofoldError
 SIGNED_IN_STATUS = 302  # Guard ends the flow on a 3xx statusCode; 302 as for apiCode 1636
 SIGNED_IN_API_CODE = 1600
 _SIGNED_IN = {"en-US": "Signed in", "zh-CN": "登录成功"}
+_SENT = {"en-US": "Sent", "zh-CN": "发送成功"}
 
 
 def signed_in(data: Any, extra: dict[str, Any] | None = None) -> Response:
@@ -32,6 +33,11 @@ def signed_in(data: Any, extra: dict[str, Any] | None = None) -> Response:
     body: dict[str, Any] = orjson.loads(bytes(response.body))
     body.update(extra)
     return Response(orjson.dumps(body), status_code=200, media_type="application/json")
+
+
+def sent() -> Response:
+    """A v2 call that succeeded with nothing to return (a code sent): ``{code: 200, statusCode: 200}``."""
+    return envelope.render(200, _SENT.get(current_lang(), _SENT["en-US"]), None, None, 200)
 
 
 def render_error(error: TwofoldError) -> Response:

@@ -78,7 +78,7 @@ async def signin(request: Request, body: SignInRequest, services: ServicesDep) -
     outcome = await services.signin.sign_in(
         client_credentials(request, body.client_id, body.client_secret),
         body.connection,
-        body.to_password_command(),
+        body.to_command(),
         request_facts(request),
     )
     if isinstance(outcome, MfaChallenge):
