@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck bench clean
+.PHONY: serve test lint typecheck bench chaos clean
 
 # The SDK (clients/python) is its own distribution and the server does not depend on it (README,
 # "Development"): it is installed from the tree, explicitly, before the server with its test extras.
@@ -27,6 +27,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --peers
+
+# The long crash runs of docs/reliability.md: SIGKILL after 5,000 acknowledged writes (CI runs 160).
+chaos: $(STAMP)
+	TWOFOLD_CHAOS_WRITES=5000 $(BIN)/pytest tests/reliability -rP
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

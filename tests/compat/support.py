@@ -211,21 +211,24 @@ def server_env(database_url: str, data_dir: Path, key_id: str, secret: str,
     return env
 
 
-def start_server(env: dict[str, str], workdir: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """Start ``twofold serve`` on a free port and wait (bounded) until ``/healthz`` answers."""
+def start_server(env: dict[str, str], workdir: Path, log_path: Path,
+                 new_session: bool = False) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``twofold serve`` on a free port and wait (bounded) until ``/healthz`` answers.
+    ``new_session``: in a process group of its own, so that it can be killed with its workers."""
     last_error = "not started"
     for _attempt in range(3):  # a free port can be taken between probing and binding; try another
-        port = free_port()
+        chosen = free_port()
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                [str(TWOFOLD_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [str(TWOFOLD_BIN), "serve", "--host", "127.0.0.1", "--port", str(chosen)],
                 cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=new_session,
             )
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    return process, port
+                if httpx.get(f"http://127.0.0.1:{chosen}/healthz", timeout=1).status_code == 200:
+                    return process, chosen
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
