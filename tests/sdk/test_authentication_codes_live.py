@@ -4,6 +4,10 @@ sockets, on both databases, with the codes read where a person reads them: from 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from tests.compat.conftest import DeliveringServer, delivering_server  # noqa: F401 - the fixture
@@ -99,3 +103,27 @@ async def test_async_email_enrolment_and_the_factors(delivering_server: Deliveri
         assert await auth.list_enrolled_factors(tokens.access_token) == []
         with pytest.raises(NotFoundError):
             await auth.get_factor(tokens.access_token, factor.factor_id)
+
+
+README = Path(__file__).resolve().parents[2] / "clients" / "python" / "README.md"
+
+
+def test_the_readme_codes_example_runs(delivering_server: DeliveringServer) -> None:  # noqa: F811
+    """The README's ``Codes`` example as written, with ``input()`` answered from the SMS webhook and
+    the SMTP server, for the user it names."""
+    [block] = [b for b in re.findall(r"```python\n(.*?)```", README.read_text(), re.S) if "sign_in_by_passcode" in b]
+    live = delivering_server.server
+    with ManagementClient(live.access_key_id, live.access_key_secret, live.base_url) as admin:
+        app = admin.create_application("README codes", app_identifier=f"readme-codes-{person()['username']}")
+        admin.update_application_mfa_settings(app.app_id, enabled_factors=[Factor.EMAIL])
+        user = admin.create_user(email="dana@example.com", phone="13800000000", password="correct horse battery staple")
+        admin.set_users_mfa_status(policy(Factor.EMAIL), user.user_id)
+    assert app.app_secret
+    answers = iter([lambda: delivering_server.sms_code("+8613800000000"), lambda: delivering_server.mail_code("dana@example.com")])
+    printed: list[tuple[Any, ...]] = []
+    with AuthenticationClient(app.app_id, app.app_secret, live.base_url) as auth:
+        scope: dict[str, Any] = {"auth": auth, "input": lambda prompt: next(answers)(), "print": lambda *a: printed.append(a)}
+        exec(compile(block, str(README), "exec"), scope)  # noqa: S102 - the README's own code
+        assert scope["result"].mfa is not None  # the passcode sign-in met the EMAIL policy
+    [(email, access_token)] = printed
+    assert email == "dana@example.com" and access_token
