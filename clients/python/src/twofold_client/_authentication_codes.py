@@ -98,7 +98,8 @@ def _mfa_sign_in(data: dict[str, Any]) -> MfaSignIn:
     """The v2 answer: the user's members with ``token``/``tokenExpiredAt``, again as ``user``, and
     ``tokenSet`` (docs/signin.md#v2-mfa-step)."""
     user = data["user"] if isinstance(data.get("user"), dict) else data
-    members = {k: v for k, v in user.items() if k not in ("token", "tokenExpiredAt")}
+    dropped = ("token", "tokenExpiredAt", "tokenSet", "user", "recoveryCode")
+    members = {k: v for k, v in user.items() if k not in dropped}
     return MfaSignIn(tokens=TokenSet.model_validate(data["tokenSet"]), user=User.model_validate(members))
 
 
