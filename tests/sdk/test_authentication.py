@@ -306,12 +306,10 @@ def test_sign_in_result_holds_exactly_one_outcome() -> None:
         ApplicationMfa(mfa_policy=Factor.SMS, status=0, sort=2),
     ], totp_mfa_enabled=True, email=None)  # fmt: skip
     assert (challenge.factors, challenge.default_factor) == ([Factor.OTP, Factor.EMAIL], Factor.OTP)
-    assert (
-        challenge.must_enroll("OTP"),
-        challenge.must_enroll(Factor.EMAIL),
-        challenge.must_enroll("SMS"),
-    ) == (
-        False,
-        True,
-        False,
-    )
+    assert (challenge.is_enrolled("OTP"), challenge.is_enrolled(Factor.EMAIL)) == (True, False)
+    # OTP passes this sign-in, so nothing must be enrolled (the server refuses the mfaToken to enrol)
+    assert [challenge.must_enroll(f) for f in ("OTP", Factor.EMAIL, "SMS")] == [False, False, False]
+    unbound = challenge.model_copy(update={"totp_mfa_enabled": False})
+    assert [unbound.must_enroll(f) for f in ("OTP", Factor.EMAIL, "SMS")] == [True, True, False]
+    with_address = unbound.model_copy(update={"mfa_email": "a@example.com"})
+    assert [with_address.must_enroll(f) for f in ("OTP", Factor.EMAIL)] == [False, False]

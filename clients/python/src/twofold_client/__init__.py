@@ -22,11 +22,15 @@ envelope's ``data``; failures raise the exception tree documented in ``twofold_c
 """
 
 from twofold_client._auth import SignatureAuth
-from twofold_client._authentication_client import AsyncAuthenticationClient, AuthenticationClient
+from twofold_client._authentication_async import AsyncAuthenticationClient
+from twofold_client._authentication_client import AuthenticationClient
 from twofold_client._authentication_models import (
+    Channel,
     EnrolledFactor,
     Jwks,
     MfaChallenge,
+    MfaSignIn,
+    MfaTokenIntrospection,
     OpenIdConfiguration,
     OtpEnrollmentData,
     PendingEnrollment,
@@ -83,6 +87,7 @@ __all__ = [
     "AuthenticationClient",
     "AuthenticationError",
     "BadRequestError",
+    "Channel",
     "ConflictError",
     "CreateApplicationFields",
     "CreateUserFields",
@@ -99,7 +104,9 @@ __all__ = [
     "MfaLockStatus",
     "MfaResetResult",
     "MfaSettings",
+    "MfaSignIn",
     "MfaStatus",
+    "MfaTokenIntrospection",
     "MfaTriggerData",
     "NotFoundError",
     "OpenIdConfiguration",

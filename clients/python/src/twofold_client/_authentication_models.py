@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import builtins
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -73,20 +74,29 @@ class MfaChallenge(_Result):
         """The factor to offer first (the lowest ``sort``)."""
         return next(iter(self.factors), None)
 
-    def must_enroll(self, factor: Factor | str) -> bool:
-        """Whether ``factor`` is challenged but not bound yet, so it must be enrolled with ``mfa_token``
-        first (OTP: no authenticator app yet, ``totp_mfa_enabled`` false; SMS/EMAIL: nowhere to send
-        the code)."""
+    def is_enrolled(self, factor: Factor | str) -> bool:
+        """Whether the user can pass ``factor`` now, as the server decides it (``domain/mfa.py``): OTP
+        when ``totp_mfa_enabled`` (the server also needs the authenticator's secret, which this answer
+        does not show), SMS when there is a phone to send to (``mfa_phone``, else ``phone``), EMAIL
+        when there is an address (``mfa_email``, else ``email``). FACE is never enrolled: Twofold does
+        not serve it."""
         factor = Factor(factor)
-        if factor not in self.factors:
-            return False
-        bound = {
-            Factor.OTP: self.totp_mfa_enabled,
-            Factor.FACE: self.face_mfa_enabled,
-            Factor.SMS: bool(self.mfa_phone or self.phone),  # codes go to mfaPhone, else the phone
-            Factor.EMAIL: bool(self.mfa_email or self.email),
-        }
-        return not bound[factor]
+        if factor is Factor.OTP:
+            return bool(self.totp_mfa_enabled)
+        if factor is Factor.SMS:
+            return bool(self.mfa_phone or self.phone)
+        if factor is Factor.EMAIL:
+            return bool(self.mfa_email or self.email)
+        return False
+
+    def must_enroll(self, factor: Factor | str) -> bool:
+        """Whether this sign-in must enrol ``factor`` with ``mfa_token`` first: it is challenged and no
+        challenged factor is enrolled yet (``is_enrolled``). This is the server's rule for enrolling
+        with an mfaToken: while any challenged factor can be passed, the mfaToken enrols nothing (the
+        server answers 2021) and the user passes that factor instead."""
+        factor = Factor(factor)
+        challenged = self.factors
+        return factor in challenged and not any(self.is_enrolled(f) for f in challenged)
 
 
 @dataclass(frozen=True)
@@ -155,11 +165,67 @@ class PendingEnrollment(_Result):
 
 
 class EnrolledFactor(_Result):
-    """One factor the signed-in user has bound (``list_enrolled_factors``)."""
+    """One factor the signed-in user has bound (``list_enrolled_factors``, ``get_factor``).
+
+    ``profile`` is ``{}`` for OTP, ``{phoneNumber, phoneCountryCode}`` for SMS (the bound ``mfaPhone``)
+    and ``{email}`` for EMAIL (the bound ``mfaEmail``); the properties read it.
+    """
 
     factor_id: str
     factor_type: Factor
     profile: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def phone_number(self) -> str | None:
+        """The bound phone number (national digits) of an SMS factor."""
+        value = self.profile.get("phoneNumber")
+        return value if isinstance(value, str) else None
+
+    @property
+    def phone_country_code(self) -> str | None:
+        """The country code (``+86``) of an SMS factor."""
+        value = self.profile.get("phoneCountryCode")
+        return value if isinstance(value, str) else None
+
+    @property
+    def email(self) -> str | None:
+        """The bound address of an EMAIL factor."""
+        value = self.profile.get("email")
+        return value if isinstance(value, str) else None
+
+
+class Channel(StrEnum):
+    """What a code sent by ``send_sms`` / ``send_email`` is for (GenAuth's ``channel``).
+
+    ``CHANNEL_LOGIN`` codes sign in (``sign_in_by_passcode``); ``CHANNEL_VERIFY_MFA`` codes pass the
+    SMS/EMAIL MFA step (``verify_sms_code`` / ``verify_email_code``). Twofold refuses the other GenAuth
+    channels (registration, password reset, ...) with :class:`BadRequestError` 40041.
+    """
+
+    CHANNEL_LOGIN = "CHANNEL_LOGIN"
+    CHANNEL_VERIFY_MFA = "CHANNEL_VERIFY_MFA"
+    CHANNEL_BIND_MFA = "CHANNEL_BIND_MFA"
+    CHANNEL_UNBIND_MFA = "CHANNEL_UNBIND_MFA"
+
+
+@dataclass(frozen=True)
+class MfaSignIn:
+    """A sign-in completed with an SMS or email code (``verify_sms_code`` / ``verify_email_code``):
+    the tokens and the user who signed in."""
+
+    tokens: TokenSet
+    user: User
+
+
+class MfaTokenIntrospection(_Result):
+    """``verify_mfa_token``: ``active`` and, for a live unspent mfaToken, whose sign-in it belongs to;
+    ``exp`` and ``iat`` in seconds."""
+
+    active: bool
+    user_pool_id: str | None = None
+    user_id: str | None = None
+    exp: int | None = None
+    iat: int | None = None
 
 
 @dataclass(frozen=True)

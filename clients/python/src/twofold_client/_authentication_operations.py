@@ -9,8 +9,10 @@ Each builder returns an :class:`AuthOperation` and does no I/O; ``Authentication
 * the v2 MFA step, whose success is ``code: 200`` next to ``statusCode: 302, apiCode: 1600``;
 * the standard ``/oidc`` endpoints: plain JSON with the HTTP status, RFC 6749 errors.
 
-To add an endpoint (a passcode sign-in, send-sms, an SMS factor...) add a builder here and one method
-to each client face; the client authentication (:class:`ClientAuth`) and decoders are reused.
+The code endpoints (send-sms, the passcode sign-in, the SMS/email MFA step, the factors, the login
+history, the mfaToken introspection) are in ``_authentication_codes``. To add an endpoint, add a
+builder to one of the two and one method to each client face; the client authentication
+(:class:`ClientAuth`) and decoders are reused.
 """
 
 from __future__ import annotations

@@ -4,11 +4,13 @@ Every failure a client method can raise is a :class:`TwofoldError`::
 
     TwofoldError                      anything this SDK raises
     ├── ApiError                      the server answered with an envelope whose statusCode is not 200
-    │   ├── BadRequestError           statusCode 400 (apiCode 40001-40005: a field is invalid, ...)
-    │   │   ├── WrongCodeError        a wrong MFA or enrolment code (apiCode 6001, 6002, 40062)
+    │   ├── BadRequestError           statusCode 400 (apiCode 40001-40005: a field is invalid, 40041: a
+    │   │                             code channel Twofold does not send for, ...)
+    │   │   ├── WrongCodeError        a wrong MFA or enrolment code (apiCode 6001, 6002, 2001, 40062)
     │   │   └── InvalidGrantError     /oidc/token: refresh token invalid, expired, revoked or reused
     │   ├── AuthenticationError       statusCode 401 (apiCode 40100: bad key, secret, token or signature)
-    │   ├── PermissionDeniedError     statusCode 403 (apiCode 40300: the key lacks a permission)
+    │   ├── PermissionDeniedError     statusCode 403 (apiCode 40300: the key lacks a permission;
+    │   │                             40310: a code on an MFA channel to an address not the user's own)
     │   ├── NotFoundError             statusCode 404 (apiCode 40401 user, 40402 application, ...)
     │   ├── ConflictError             statusCode 409 (apiCode 40901 user exists, 40902 identity linked)
     │   │   └── VersionConflictError  apiCode 40903: the ``version`` sent with a write is not current
@@ -82,9 +84,9 @@ class BadRequestError(ApiError):
 
 
 class WrongCodeError(BadRequestError):
-    """The code was refused: a wrong, replayed or expired TOTP code (6001), recovery code (6002) or
-    enrolment code (40062). A locked factor looks the same, on purpose. The token stays usable, so the
-    user may try again with the next code."""
+    """The code was refused: a wrong, replayed or expired TOTP code (6001), recovery code (6002), SMS or
+    email MFA code (2001) or enrolment code (40062). A locked factor looks the same, on purpose. The
+    token stays usable, so the user may try again (with the next code, or a fresh one sent)."""
 
 
 class InvalidGrantError(BadRequestError):
@@ -97,7 +99,8 @@ class AuthenticationError(ApiError):
 
 
 class PermissionDeniedError(ApiError):
-    """statusCode 403: the access key lacks the permission the endpoint needs."""
+    """statusCode 403: the access key lacks the permission the endpoint needs (40300), or a code on an
+    MFA channel was asked for a phone or address that is not the user's own (40310)."""
 
 
 class NotFoundError(ApiError):
@@ -126,7 +129,16 @@ class TransportError(TwofoldError):
 
 
 VERSION_CONFLICT_API_CODE = 40903
-WRONG_CODE_API_CODES = frozenset({6001, 6002, 40062})
+WRONG_CODE_API_CODES = frozenset({6001, 6002, 2001, 40062})
+SEND_TARGET_NOT_ALLOWED_API_CODE = 40310
+UNSUPPORTED_CHANNEL_API_CODE = 40041
+# apiCodes whose class does not depend on the statusCode they come with
+_BY_API_CODE: dict[int, type[ApiError]] = {
+    VERSION_CONFLICT_API_CODE: VersionConflictError,
+    SEND_TARGET_NOT_ALLOWED_API_CODE: PermissionDeniedError,
+    UNSUPPORTED_CHANNEL_API_CODE: BadRequestError,
+    **{code: WrongCodeError for code in WRONG_CODE_API_CODES},
+}
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -146,10 +158,8 @@ def error_from_envelope(body: Mapping[str, Any]) -> ApiError:
     request_id = raw_id if isinstance(raw_id, str) else None
     message = str(body.get("message") or f"request failed with statusCode {raw_status!r}")
     cls: type[ApiError]
-    if api_code == VERSION_CONFLICT_API_CODE:
-        cls = VersionConflictError
-    elif api_code in WRONG_CODE_API_CODES:
-        cls = WrongCodeError
+    if api_code is not None and api_code in _BY_API_CODE:
+        cls = _BY_API_CODE[api_code]
     elif status >= 500:
         cls = ServerError
     else:
