@@ -108,6 +108,8 @@ def serve(
     async def action(services: Services, settings: Settings) -> None:
         _show_first_key(await bootstrap(services, settings), as_json=False)
         console.print(describe_delivery(settings))
+        bound = f"{host or settings.bind_host}:{port or settings.port}"
+        console.print(f"[bold]Admin console:[/bold] http://{bound}/console/ (sign in with an access key)")
 
     run_local(action)
     # The app (in each worker) reads its settings from the environment: let it know where it is bound,

@@ -21,6 +21,7 @@ from twofold.errors import AccessKeyNotFound, AuthenticationFailed, InvalidParam
 from twofold.services.context import PERMISSIONS, Clock, Principal, new_id
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import access_keys as keys_repo
+from twofold.storage.repositories import console_sessions as console_sessions_repo
 from twofold.storage.repositories import pools as pools_repo
 from twofold.storage.repositories.access_keys import AccessKeyRecord
 from twofold.storage.repositories.pools import PoolRecord
@@ -149,10 +150,12 @@ class AccessKeyService:
             return await keys_repo.count(conn)
 
     async def revoke_key(self, key_id: str) -> None:
+        """Revoke the key; its admin-console sessions end in the same transaction."""
         async with self._db.transaction() as conn:
             if await keys_repo.get(conn, key_id) is None:
                 raise AccessKeyNotFound()
             await keys_repo.revoke(conn, key_id, self._clock())
+            await console_sessions_repo.delete_for_key(conn, key_id)
         self._forget(key_id)
 
     @staticmethod
@@ -164,15 +167,25 @@ class AccessKeyService:
         return perms
 
     # -------------------------------------------------------------------------------- token scheme
-    async def issue_token(self, access_key_id: object, access_key_secret: object) -> ManagementToken:
+    async def verify_secret(self, access_key_id: object, access_key_secret: object) -> Principal:
+        """The key's principal if ``access_key_secret`` is its secret and it is not revoked; otherwise
+        ``AuthenticationFailed``, the same whatever the cause (an unknown key is compared too)."""
         if not isinstance(access_key_id, str) or not isinstance(access_key_secret, str):
             raise AuthenticationFailed("token request without string accessKeyId/accessKeySecret")
         key = await self._active_key(access_key_id)
         stored = key.secret if key else secrets.token_hex(24)
         if not hmac.compare_digest(stored.encode(), access_key_secret.encode()) or key is None:
             raise AuthenticationFailed(f"wrong secret or unknown/revoked key {access_key_id[:64]!r}")
+        return key.principal
+
+    async def principal_of(self, access_key_id: str) -> Principal | None:
+        """The principal of an active key (a console session's), None once it is revoked or gone."""
+        key = await self._active_key(access_key_id)
+        return None if key is None else key.principal
+
+    async def issue_token(self, access_key_id: object, access_key_secret: object) -> ManagementToken:
+        principal = await self.verify_secret(access_key_id, access_key_secret)
         ttl = self._settings.management_token_ttl_seconds
-        principal = key.principal
         token = tokens.mint_management_token(
             self._token_key, principal.pool_id, principal.access_key_id, self._clock() // 1000, ttl
         )

@@ -11,6 +11,7 @@ from twofold.services.access_keys import AccessKeyService
 from twofold.services.app_secrets import AppSecretService
 from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
+from twofold.services.console_sessions import ConsoleSessionService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
 from twofold.services.delivery import Delivery, OutboxService
 from twofold.services.enrolment import EnrolmentService
@@ -22,7 +23,7 @@ from twofold.services.mfa_step import MfaStepService
 from twofold.services.mfa_tickets import MfaTicketService
 from twofold.services.passcodes import PasscodeService
 from twofold.services.signin import SignInService
-from twofold.services.signin_throttle import SignInThrottle
+from twofold.services.signin_throttle import SignInThrottle, console_throttle
 from twofold.services.tokens import TokenService
 from twofold.services.totp_check import TotpChecker
 from twofold.services.users import UserService
@@ -50,6 +51,7 @@ class Services:
     signin: SignInService
     mfa_step: MfaStepService  # the sign-in's MFA step (mfa-totp-verify)
     enrolment: EnrolmentService  # enrolling an authenticator (send-enroll-factor-request, enroll-factor)
+    console: ConsoleSessionService  # the admin console's sign-in and sessions
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -110,6 +112,14 @@ async def _assemble(
         signin=signin,
         mfa_step=MfaStepService(tickets, mfa_check, tokens, mfa, users, signin),
         enrolment=EnrolmentService(db, box, clock, recovery_key, tickets, tokens, mfa),
+        console=ConsoleSessionService(
+            db,
+            keys,
+            console_throttle(db, settings, clock),
+            derive_key(master, "twofold/console-csrf/v1"),
+            settings,
+            clock,
+        ),
     )
 
 

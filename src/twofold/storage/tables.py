@@ -330,3 +330,14 @@ signin_attempts = Table(
     Column("window_start", BigInteger, nullable=False),
     Column("attempts", Integer, nullable=False),
 )
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id_digest", String(64), primary_key=True),  # SHA-256 of the cookie's random session id
+    Column("pool_id", String(32), nullable=False),
+    Column("access_key_id", String(64), ForeignKey("access_keys.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    Index(None, "access_key_id"),
+)

@@ -1,0 +1,163 @@
+"""The users pages: the list with its search, one user, and the actions on them (set-mfa-status,
+unlock, reset).  Every action goes through the service the management API calls, as the session's key."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from twofold.console import views
+from twofold.console.web import (
+    PREFIX,
+    caller_of,
+    checked_form,
+    current_session,
+    lang_of,
+    redirect,
+    render,
+    services_of,
+)
+from twofold.domain.commands import ListUsersInput
+from twofold.errors import InvalidParameter, TwofoldError, UserNotFound, VersionConflict
+from twofold.services.console_sessions import ConsoleSession
+from twofold.services.container import Services
+from twofold.services.user_support import UserView
+
+router = APIRouter()
+Session = Annotated[ConsoleSession, Depends(current_session)]
+PAGE_SIZE = 20
+_PHONE_LIKE = re.compile(r"^\+?[0-9][0-9 \-]{4,}$")
+DONE = {"saved", "unlocked", "reset"}
+
+
+def _wire_lang(request: Request) -> str:
+    return "zh-CN" if lang_of(request) == "zh" else "en-US"
+
+
+async def find_users(services: Services, pool_id: str, text: str) -> list[UserView]:
+    """Every user one of whose identifiers is ``text``: email, phone, username, user id, external id.
+    Each is an exact, indexed lookup (docs/console.md); a text that cannot be one kind is not tried."""
+    kinds = ["user_id", "username", "external_id"]
+    if "@" in text:
+        kinds.insert(0, "email")
+    if _PHONE_LIKE.match(text):
+        kinds.insert(0, "phone")
+    found: dict[str, UserView] = {}
+    for kind in kinds:
+        try:
+            views_found = await services.users.get_users(pool_id, [text], kind)
+        except InvalidParameter:
+            continue
+        for view in views_found:
+            found.setdefault(view.user.id, view)
+    return list(found.values())
+
+
+@router.get("/")
+async def home(session: Session) -> Response:
+    return redirect(f"{PREFIX}/users")
+
+
+@router.get("/users")
+async def list_users(request: Request, session: Session, q: str = "", page: int = 1) -> Response:
+    services = services_of(request)
+    pool_id = session.principal.pool_id
+    text = q.strip()[:200]
+    page = max(1, min(page, 100_000))
+    if text:
+        found = await find_users(services, pool_id, text)
+        total = len(found)
+    else:
+        total, found = await services.users.list_users(
+            pool_id, ListUsersInput(page=page, limit=PAGE_SIZE)
+        )
+    rows = []
+    for view in found:
+        state = await services.mfa.get_status(pool_id, view.user.id, "user_id")
+        rows.append((view.user, views.badges(state)))
+    pages = max(1, -(-total // PAGE_SIZE))
+    context = {"rows": rows, "q": text, "page": page, "pages": pages, "total": total}
+    return render(request, "users.html", context, session=session)
+
+
+async def _user_response(
+    request: Request,
+    session: ConsoleSession,
+    user_id: str,
+    editor: views.Editor | None = None,
+    status_code: int = 200,
+    conflict: bool = False,
+) -> Response:
+    services = services_of(request)
+    try:
+        page = await views.user_page(services, session.principal.pool_id, user_id)
+    except (UserNotFound, InvalidParameter):
+        return render(request, "not_found.html", {}, 404, session=session)
+    done = request.query_params.get("done")
+    context = {
+        "page": page,
+        "user": page.state.user,
+        "profile": views.profile_rows(page.state.user),
+        "editor": editor or views.editor_of(page.state.status),
+        "done": done if done in DONE else None,
+        "done_version": request.query_params.get("version", ""),
+        "conflict": conflict,
+    }
+    return render(request, "user.html", context, status_code, session=session)
+
+
+@router.get("/users/{user_id}")
+async def show_user(request: Request, session: Session, user_id: str) -> Response:
+    return await _user_response(request, session, user_id)
+
+
+@router.post("/users/{user_id}/mfa-status")
+async def set_mfa_status(request: Request, session: Session, user_id: str) -> Response:
+    form = await checked_form(request, session)
+    editor = views.editor_from_form(form)
+    services = services_of(request)
+    try:
+        version = await services.mfa.set_status(
+            caller_of(request, session), user_id, "user_id", views.trigger_data(editor), editor.version
+        )
+    except VersionConflict:
+        return await _user_response(request, session, user_id, None, 409, conflict=True)
+    except InvalidParameter as exc:
+        target = views.field_of(editor, exc.field)
+        message = exc.message(_wire_lang(request))
+        if target is None:
+            editor.general_error = message
+        else:
+            editor.errors[target] = message
+        return await _user_response(request, session, user_id, editor, 400)
+    return redirect(f"{PREFIX}/users/{user_id}?done=saved&version={version}#mfa-editor")
+
+
+async def _factor_action(request: Request, session: ConsoleSession, user_id: str, action: str) -> Response:
+    form = await checked_form(request, session)
+    factor = form.get("factor") or None
+    services = services_of(request)
+    caller = caller_of(request, session)
+    try:
+        if action == "unlocked":
+            await services.mfa_admin.unlock(caller, user_id, "user_id", factor)
+        else:
+            await services.mfa_admin.reset_factor(caller, user_id, "user_id", factor)
+    except TwofoldError as exc:
+        if isinstance(exc, UserNotFound):
+            return render(request, "not_found.html", {}, 404, session=session)
+        return await _user_response(request, session, user_id, None, exc.status_code)
+    return redirect(f"{PREFIX}/users/{user_id}?done={action}#locks")
+
+
+@router.post("/users/{user_id}/unlock")
+async def unlock(request: Request, session: Session, user_id: str) -> Response:
+    return await _factor_action(request, session, user_id, "unlocked")
+
+
+@router.post("/users/{user_id}/reset")
+async def reset(request: Request, session: Session, user_id: str) -> Response:
+    return await _factor_action(request, session, user_id, "reset")
