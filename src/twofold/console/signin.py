@@ -59,12 +59,13 @@ async def signin(request: Request) -> Response:
         session = await services.console.sign_in(
             key_id, form.get("access_key_secret", ""), client_ip(request), current_request_id()
         )
-    except (AuthenticationFailed, SignInThrottled) as exc:
-        status = 429 if isinstance(exc, SignInThrottled) else 401
-        return _signin_page(request, FAILED, key_id[:64], status)
+    except (AuthenticationFailed, SignInThrottled):
+        # One answer for every refusal, status included (a 401 here and a 429 there would tell them
+        # apart); 200 because it is the form again, with its message (docs/console.md#sign-in).
+        return _signin_page(request, FAILED, key_id[:64], 200)
     response = redirect(f"{PREFIX}/users")
     set_cookie(request, response, SESSION_COOKIE, session.session_id, None)
-    response.delete_cookie(SIGNIN_COOKIE, path=PREFIX)
+    response.delete_cookie(SIGNIN_COOKIE, path=PREFIX, httponly=True, samesite="strict")
     return response
 
 
@@ -75,7 +76,7 @@ async def signout(
     await checked_form(request, session)
     await services_of(request).console.sign_out(session, current_request_id(), client_ip(request))
     response = redirect(f"{PREFIX}/signin")
-    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict")
     return response
 
 

@@ -3,6 +3,7 @@ unlock, reset).  Every action goes through the service the management API calls,
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Annotated
 
@@ -26,6 +27,7 @@ from twofold.services.console_sessions import ConsoleSession
 from twofold.services.container import Services
 from twofold.services.user_support import UserView
 
+log = logging.getLogger("twofold.console")
 router = APIRouter()
 Session = Annotated[ConsoleSession, Depends(current_session)]
 PAGE_SIZE = 20
@@ -90,6 +92,7 @@ async def _user_response(
     editor: views.Editor | None = None,
     status_code: int = 200,
     conflict: bool = False,
+    action_error: str | None = None,
 ) -> Response:
     services = services_of(request)
     try:
@@ -105,6 +108,7 @@ async def _user_response(
         "done": done if done in DONE else None,
         "done_version": request.query_params.get("version", ""),
         "conflict": conflict,
+        "action_error": action_error,
     }
     return render(request, "user.html", context, status_code, session=session)
 
@@ -124,7 +128,7 @@ async def set_mfa_status(request: Request, session: Session, user_id: str) -> Re
             caller_of(request, session), user_id, "user_id", views.trigger_data(editor), editor.version
         )
     except VersionConflict:
-        return await _user_response(request, session, user_id, None, 409, conflict=True)
+        return await _user_response(request, session, user_id, None, conflict=True)
     except InvalidParameter as exc:
         target = views.field_of(editor, exc.field)
         message = exc.message(_wire_lang(request))
@@ -132,7 +136,7 @@ async def set_mfa_status(request: Request, session: Session, user_id: str) -> Re
             editor.general_error = message
         else:
             editor.errors[target] = message
-        return await _user_response(request, session, user_id, editor, 400)
+        return await _user_response(request, session, user_id, editor)
     return redirect(f"{PREFIX}/users/{user_id}?done=saved&version={version}#mfa-editor")
 
 
@@ -149,7 +153,8 @@ async def _factor_action(request: Request, session: ConsoleSession, user_id: str
     except TwofoldError as exc:
         if isinstance(exc, UserNotFound):
             return render(request, "not_found.html", {}, 404, session=session)
-        return await _user_response(request, session, user_id, None, exc.status_code)
+        log.warning("console action refused: %s", type(exc).__name__)
+        return await _user_response(request, session, user_id, action_error=exc.message(_wire_lang(request)))
     return redirect(f"{PREFIX}/users/{user_id}?done={action}#locks")
 
 

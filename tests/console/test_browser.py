@@ -1,0 +1,183 @@
+"""The admin console in a real browser (Debian's Chromium through Playwright), on both databases.
+
+Every test's page fails at teardown on a browser console error, an uncaught page error, a dialog
+(an ``alert`` would be one) or a request to a host other than the server (``conftest.page``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+from tests.compat.support import TWOFOLD_BIN, LiveServer, create_access_key
+from tests.console.conftest import screenshot
+from tests.console.support import XSS_NICKNAME, audit_actions, create_user, mfa_status
+
+FAILED = "Sign-in failed"
+
+
+def sign_in(page: Any, server: LiveServer, key_id: str | None = None, secret: str | None = None) -> None:
+    page.goto(server.base_url + "/")
+    page.get_by_label("Access key ID").fill(key_id or server.access_key_id)
+    page.get_by_label("Access key secret").fill(secret or server.access_key_secret)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def open_user(page: Any, server: LiveServer, email: str) -> None:
+    page.get_by_role("link", name="Users", exact=True).click()
+    page.get_by_role("searchbox", name="Search").fill(email)
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name=email).click()
+    page.get_by_role("heading", level=1, name=email).wait_for()
+
+
+def test_sign_in_with_the_printed_key_and_a_wrong_secret_refused(page: Any, live_server: LiveServer) -> None:
+    page.goto(live_server.base_url + "/")
+    assert page.url == f"{live_server.base_url}/console/signin"
+    screenshot(page, live_server.backend, "signin")
+    page.get_by_label("Access key ID").fill(live_server.access_key_id)
+    page.get_by_label("Access key secret").fill("not-the-secret-0123456789")
+    page.get_by_role("button", name="Sign in").click()
+    wrong_secret = page.get_by_role("alert").inner_text()
+    assert FAILED in wrong_secret
+    page.get_by_label("Access key ID").fill("no-such-key-000000000")
+    page.get_by_label("Access key secret").fill(live_server.access_key_secret)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == wrong_secret  # one message whatever the cause
+    sign_in(page, live_server)
+    page.get_by_role("heading", level=1, name="Users").wait_for()
+    assert page.url == f"{live_server.base_url}/console/users"
+    assert page.get_by_role("link", name="Users", exact=True).is_visible()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+    page.goto(live_server.base_url + "/console/users")
+    assert page.url == f"{live_server.base_url}/console/signin"  # the session ended on the server
+
+
+def test_find_a_user_by_email_and_set_their_mfa_status(page: Any, live_server: LiveServer) -> None:
+    user = create_user(live_server)
+    sign_in(page, live_server)
+    open_user(page, live_server, user["email"])
+    before = mfa_status(live_server, user["userId"])
+    page.get_by_role("checkbox", name="On EMAIL").check()
+    page.get_by_label("MFA email").fill("second@example.com")
+    page.get_by_role("button", name="Save MFA status").click()
+    page.get_by_role("status").filter(has_text="Saved").wait_for()
+    after = mfa_status(live_server, user["userId"])
+    assert after["version"] == before["version"] + 1
+    assert after["mfaEmail"] == "second@example.com"
+    assert {"mfaPolicy": "EMAIL", "status": 1} in [
+        {k: p[k] for k in ("mfaPolicy", "status")} for p in after["applicationMfa"]
+    ]
+    screenshot(page, live_server.backend, "user")
+    assert ("mfa.status.set", live_server.access_key_id) in audit_actions(live_server, user["userId"])
+
+
+def test_a_bad_phone_is_shown_next_to_its_field_and_nothing_is_saved(page: Any, live_server: LiveServer) -> None:
+    user = create_user(live_server)
+    sign_in(page, live_server)
+    open_user(page, live_server, user["email"])
+    before = mfa_status(live_server, user["userId"])
+    page.get_by_role("checkbox", name="On SMS").check()
+    page.get_by_label("MFA phone", exact=True).fill("12345")
+    page.get_by_role("button", name="Save MFA status").click()
+    error = page.locator("#mfa_phone-error")
+    assert "mfaPhone" in error.inner_text()
+    assert page.get_by_label("MFA phone", exact=True).get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("MFA phone", exact=True).input_value() == "12345"  # the admin's input kept
+    screenshot(page, live_server.backend, "editor-error")
+    assert mfa_status(live_server, user["userId"]) == before
+
+
+def test_a_stale_version_shows_a_conflict_and_overwrites_nothing(page: Any, live_server: LiveServer) -> None:
+    user = create_user(live_server)
+    sign_in(page, live_server)
+    open_user(page, live_server, user["email"])
+    live_server.call("POST", "set-mfa-status", json={"userId": user["userId"], "mfaTriggerData": {
+        "mfaToken": "t", "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}]}})
+    theirs = mfa_status(live_server, user["userId"])
+    page.get_by_role("checkbox", name="On EMAIL").check()
+    page.get_by_role("button", name="Save MFA status").click()
+    assert "Someone else changed" in page.get_by_role("alert").inner_text()
+    assert mfa_status(live_server, user["userId"]) == theirs
+    assert page.locator("#mfa-version").inner_text() == str(theirs["version"])
+
+
+def test_the_xss_nickname_renders_as_text(page: Any, live_server: LiveServer) -> None:
+    user = create_user(live_server, nickname=XSS_NICKNAME)
+    sign_in(page, live_server)
+    page.get_by_role("searchbox", name="Search").fill(user["email"])
+    page.get_by_role("button", name="Find").click()
+    assert page.get_by_role("cell", name=XSS_NICKNAME).is_visible()
+    page.get_by_role("link", name=user["email"]).click()
+    assert page.get_by_text(XSS_NICKNAME, exact=True).is_visible()
+    assert page.locator("script").count() == 1  # console.js, nothing the nickname brought
+    # and no dialog opened: the page fixture fails on any
+
+
+def test_keyboard_only_sign_in(page: Any, live_server: LiveServer) -> None:
+    page.goto(live_server.base_url + "/console/signin")
+    for _ in range(12):
+        if page.evaluate("document.activeElement.id") == "access_key_id":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "access_key_id"
+    page.keyboard.type(live_server.access_key_id)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "access_key_secret"
+    page.keyboard.type(live_server.access_key_secret)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Sign in"
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", level=1, name="Users").wait_for()
+
+
+def test_unlock_and_reset_behind_a_confirmation_are_audited(page: Any, live_server: LiveServer) -> None:
+    user = create_user(live_server)
+    sign_in(page, live_server)
+    open_user(page, live_server, user["email"])
+    unlock = page.get_by_role("button", name="Confirm unlock OTP")
+    assert not unlock.is_visible()  # behind its confirmation
+    page.locator("summary", has_text="Unlock…").filter(has_text="OTP").click()
+    unlock.click()
+    page.get_by_role("status").filter(has_text="Unlocked").wait_for()
+    page.locator("summary", has_text="Reset…").filter(has_text="SMS").click()
+    page.get_by_role("button", name="Confirm reset SMS").click()
+    page.get_by_role("status").filter(has_text="Reset done").wait_for()
+    events = page.locator("table.audit tbody tr")
+    assert "mfa.factor.reset" in events.nth(0).inner_text()
+    assert "mfa.unlock" in events.nth(1).inner_text()
+    assert live_server.access_key_id in events.nth(0).inner_text()
+    actions = audit_actions(live_server, user["userId"])
+    assert actions[:2] == [("mfa.factor.reset", live_server.access_key_id),
+                           ("mfa.unlock", live_server.access_key_id)]
+
+
+def test_revoking_the_key_signs_its_sessions_out(page: Any, live_server: LiveServer) -> None:
+    key_id, secret = create_access_key(live_server, description="console test key")
+    sign_in(page, live_server, key_id, secret)
+    page.get_by_role("heading", level=1, name="Users").wait_for()
+    done = subprocess.run([str(TWOFOLD_BIN), "keys", "revoke", key_id], env=live_server.env,
+                          capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    page.reload()
+    assert page.url == f"{live_server.base_url}/console/signin"
+    sign_in(page, live_server, key_id, secret)
+    assert FAILED in page.get_by_role("alert").inner_text()
+
+
+def test_pages_at_390_px_in_both_languages(page: Any, live_server: LiveServer) -> None:
+    user = create_user(live_server, nickname="小明")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, live_server.backend, "users-390-en")
+    page.get_by_label("Language").select_option("zh")
+    page.get_by_role("heading", level=1, name="用户").wait_for()
+    screenshot(page, live_server.backend, "users-390-zh")
+    page.get_by_role("searchbox", name="搜索").fill(user["email"])
+    page.get_by_role("button", name="查找").click()
+    page.get_by_role("link", name=user["email"]).click()
+    page.get_by_role("button", name="保存 MFA 状态").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, live_server.backend, "user-390-zh")
