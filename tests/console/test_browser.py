@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
-from tests.compat.support import TWOFOLD_BIN, LiveServer, create_access_key
+from tests.compat.support import TWOFOLD_BIN, LiveServer, create_access_key, new_person, ok_data
 from tests.console.conftest import screenshot
 from tests.console.support import XSS_NICKNAME, audit_actions, create_user, mfa_status
 
@@ -52,6 +52,33 @@ def test_sign_in_with_the_printed_key_and_a_wrong_secret_refused(page: Any, live
     page.get_by_role("button", name="Sign in").wait_for()
     page.goto(live_server.base_url + "/console/users")
     assert page.url == f"{live_server.base_url}/console/signin"  # the session ended on the server
+
+
+def test_a_newcomer_creates_a_user_and_sets_their_mfa_status(page: Any, live_server: LiveServer) -> None:
+    """The issue's "done when": sign in with the key, create a user, perform set-mfa-status."""
+    person = new_person("newcomer")
+    sign_in(page, live_server)
+    page.get_by_role("link", name="Create a user").click()
+    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_role("button", name="Create user").click()
+    assert "email" in page.locator("#email-error").inner_text()
+    assert live_server.user_count(person["username"]) == 0
+    page.get_by_label("Email").fill(person["email"])
+    page.get_by_label("Username").fill(person["username"])
+    page.get_by_role("button", name="Create user").click()
+    page.get_by_role("heading", level=1, name=person["email"]).wait_for()
+    page.get_by_role("checkbox", name="On OTP").check()
+    page.get_by_role("checkbox", name="On EMAIL").check()
+    page.get_by_label("Order OTP").fill("1")
+    page.get_by_label("Order EMAIL").fill("0")
+    page.get_by_role("button", name="Save MFA status").click()
+    page.get_by_role("status").filter(has_text="Saved").wait_for()
+    user = ok_data(live_server.call("GET", "get-user", params={"userId": person["email"], "userIdType": "email"}))
+    status = mfa_status(live_server, user["userId"])
+    challenged = sorted((p for p in status["applicationMfa"] if p["status"] == 1), key=lambda p: p["sort"])
+    assert [p["mfaPolicy"] for p in challenged] == ["EMAIL", "OTP"]
+    assert [(a, k) for a, k in audit_actions(live_server, user["userId"])][:2] == [
+        ("mfa.status.set", live_server.access_key_id), ("user.create", live_server.access_key_id)]
 
 
 def test_find_a_user_by_email_and_set_their_mfa_status(page: Any, live_server: LiveServer) -> None:

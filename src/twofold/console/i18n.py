@@ -101,6 +101,9 @@ ZH: dict[str, str] = {
     "Back to users": "返回用户列表",
     "Signed in with key": "当前密钥",
     "Skip to content": "跳到正文",
+    "Create a user": "创建用户",
+    "No factor is in the policy: sign-ins challenge nothing.": "策略中没有因素：登录时不要求验证。",
+    "Create user": "创建用户",
 }
 
 
