@@ -178,6 +178,19 @@ def test_unlock_and_reset_behind_a_confirmation_are_audited(page: Any, live_serv
     actions = audit_actions(live_server, user["userId"])
     assert actions[:2] == [("mfa.factor.reset", live_server.access_key_id),
                            ("mfa.unlock", live_server.access_key_id)]
+    # the audit trail page, filtered by the user and then by an action
+    page.get_by_role("link", name="Audit trail", exact=True).click()
+    page.get_by_label("User ID").fill(user["userId"])
+    page.get_by_role("button", name="Filter").click()
+    rows = page.locator("table.audit tbody tr")
+    assert [rows.nth(i).locator("td").nth(1).inner_text() for i in range(rows.count())] == [
+        "mfa.factor.reset", "mfa.unlock", "user.create"]
+    assert all(rows.nth(i).locator("td").nth(3).inner_text() == live_server.access_key_id
+               for i in range(rows.count()))
+    page.get_by_label("Action").fill("mfa.unlock")
+    page.get_by_role("button", name="Filter").click()
+    assert page.locator("table.audit tbody tr").count() == 1
+    screenshot(page, live_server.backend, "audit")
 
 
 def test_revoking_the_key_signs_its_sessions_out(page: Any, live_server: LiveServer) -> None:
@@ -208,3 +221,19 @@ def test_pages_at_390_px_in_both_languages(page: Any, live_server: LiveServer) -
     page.get_by_role("button", name="保存 MFA 状态").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, live_server.backend, "user-390-zh")
+
+
+def test_filter_users_by_mfa_state(page: Any, live_server: LiveServer) -> None:
+    required = create_user(live_server)
+    live_server.call("POST", "set-mfa-status", json={"userId": required["userId"], "mfaTriggerData": {
+        "mfaToken": "t", "applicationMfa": [{"mfaPolicy": "EMAIL", "status": 1, "sort": 0}]}})
+    plain = create_user(live_server)
+    sign_in(page, live_server)
+    page.get_by_label("MFA state").select_option("required")
+    page.get_by_role("button", name="Filter").click()
+    assert page.get_by_role("link", name=required["email"]).is_visible()
+    assert page.get_by_role("link", name=plain["email"]).count() == 0
+    page.get_by_label("MFA state").select_option("not-required")
+    page.get_by_role("button", name="Filter").click()
+    assert page.get_by_role("link", name=plain["email"]).is_visible()
+    assert page.get_by_role("link", name=required["email"]).count() == 0

@@ -21,7 +21,7 @@ from twofold.console.web import (
     render,
     services_of,
 )
-from twofold.domain.commands import ListUsersInput
+from twofold.domain.commands import FilterInput, ListUsersInput
 from twofold.errors import InvalidParameter, TwofoldError, UserNotFound, VersionConflict
 from twofold.services.console_sessions import ConsoleSession
 from twofold.services.container import Services
@@ -33,6 +33,15 @@ Session = Annotated[ConsoleSession, Depends(current_session)]
 PAGE_SIZE = 20
 _PHONE_LIKE = re.compile(r"^\+?[0-9][0-9 \-]{4,}$")
 DONE = {"saved", "unlocked", "reset"}
+# The users list's MFA-state filter: (label, the list-users filter field, its value).  The flags are
+# what set-mfa-status stored (docs/mfa-status.md), not whether the factor is bound.
+MFA_FILTERS: dict[str, tuple[str, str, bool]] = {
+    "required": ("MFA required", "mfaEnabled", True),
+    "not-required": ("MFA not required", "mfaEnabled", False),
+    "otp-flag": ("OTP flag on (totpMfaEnabled)", "totpMfaEnabled", True),
+    "otp-flag-off": ("OTP flag off", "totpMfaEnabled", False),
+    "face-flag": ("Face flag on (faceMfaEnabled)", "faceMfaEnabled", True),
+}
 
 
 def _wire_lang(request: Request) -> str:
@@ -64,24 +73,36 @@ async def home(session: Session) -> Response:
 
 
 @router.get("/users")
-async def list_users(request: Request, session: Session, q: str = "", page: int = 1) -> Response:
+async def list_users(
+    request: Request, session: Session, q: str = "", page: int = 1, mfa: str = ""
+) -> Response:
     services = services_of(request)
     pool_id = session.principal.pool_id
     text = q.strip()[:200]
     page = max(1, min(page, 100_000))
+    chosen = MFA_FILTERS.get(mfa)
     if text:
         found = await find_users(services, pool_id, text)
         total = len(found)
     else:
+        filters = () if chosen is None else (FilterInput(chosen[1], "EQUAL", chosen[2]),)
         total, found = await services.users.list_users(
-            pool_id, ListUsersInput(page=page, limit=PAGE_SIZE)
+            pool_id, ListUsersInput(filters=filters, page=page, limit=PAGE_SIZE)
         )
     rows = []
     for view in found:
         state = await services.mfa.get_status(pool_id, view.user.id, "user_id")
         rows.append((view.user, views.badges(state)))
     pages = max(1, -(-total // PAGE_SIZE))
-    context = {"rows": rows, "q": text, "page": page, "pages": pages, "total": total}
+    context = {
+        "rows": rows,
+        "q": text,
+        "page": page,
+        "pages": pages,
+        "total": total,
+        "mfa": mfa if chosen else "",
+        "mfa_filters": [(key, label) for key, (label, _, _) in MFA_FILTERS.items()],
+    }
     return render(request, "users.html", context, session=session)
 
 
