@@ -60,8 +60,10 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver(chromium: Path) -> Iterator[Any]:
+    """Module scope, not session: while the sync driver runs, its event loop is the thread's running
+    loop, so it must be gone before any asyncio test of another module starts."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
