@@ -237,3 +237,33 @@ def test_filter_users_by_mfa_state(page: Any, live_server: LiveServer) -> None:
     page.get_by_role("button", name="Filter").click()
     assert page.get_by_role("link", name=plain["email"]).is_visible()
     assert page.get_by_role("link", name=required["email"]).count() == 0
+
+
+def test_the_overview_counts_users_and_shows_the_last_events(page: Any, live_server: LiveServer) -> None:
+    required = create_user(live_server)
+    live_server.call("POST", "set-mfa-status", json={"userId": required["userId"], "mfaTriggerData": {
+        "mfaToken": "t", "applicationMfa": [{"mfaPolicy": "SMS", "status": 1, "sort": 0}]}})
+
+    def total(*filters: dict[str, Any]) -> int:
+        body = live_server.call("POST", "list-users", json={"advancedFilter": list(filters)})
+        count: int = ok_data(body)["totalCount"]
+        return count
+
+    sign_in(page, live_server)
+    page.get_by_role("link", name="Overview").click()
+    tiles = {page.locator(".tile").nth(i).locator("span").nth(1).inner_text():
+             int(page.locator(".tile").nth(i).locator(".number").inner_text())
+             for i in range(page.locator(".tile").count())}
+    assert tiles == {
+        "Users in total": total(),
+        "Users with MFA required": total({"field": "mfaEnabled", "operator": "EQUAL", "value": True}),
+        "Users with the OTP flag on": total({"field": "totpMfaEnabled", "operator": "EQUAL", "value": True}),
+    }
+    assert tiles["Users with MFA required"] >= 1
+    events = page.locator("table.audit tbody tr")
+    assert "console.signin" in events.nth(0).inner_text()  # this sign-in, newest
+    assert "mfa.status.set" in events.filter(has_text=required["userId"]).first.inner_text()
+    screenshot(page, live_server.backend, "overview-en")
+    page.get_by_label("Language").select_option("zh")
+    page.get_by_role("heading", level=1, name="概览").wait_for()
+    screenshot(page, live_server.backend, "overview-zh")

@@ -67,11 +67,6 @@ async def find_users(services: Services, pool_id: str, text: str) -> list[UserVi
     return list(found.values())
 
 
-@router.get("/")
-async def home(session: Session) -> Response:
-    return redirect(f"{PREFIX}/users")
-
-
 @router.get("/users")
 async def list_users(
     request: Request, session: Session, q: str = "", page: int = 1, mfa: str = ""
