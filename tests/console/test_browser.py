@@ -267,3 +267,20 @@ def test_the_overview_counts_users_and_shows_the_last_events(page: Any, live_ser
     page.get_by_label("Language").select_option("zh")
     page.get_by_role("heading", level=1, name="概览").wait_for()
     screenshot(page, live_server.backend, "overview-zh")
+
+
+def test_the_users_list_pages_newest_first_without_gaps(page: Any, live_server: LiveServer) -> None:
+    created = {create_user(live_server)["email"] for _ in range(23)}
+    # the management API's newest-first order (created_at, then id) is the console's too
+    listed = ok_data(live_server.call("POST", "list-users", json={
+        "options": {"pagination": {"page": 1, "limit": 40}}}))["list"]
+    newest = [u["email"] or u["username"] or u["phone"] or u["userId"] for u in listed]
+    assert created <= set(newest[:23])
+    sign_in(page, live_server)
+    first = page.locator("table.users tbody tr td:first-child a").all_inner_texts()
+    assert first == newest[:20]
+    page.get_by_role("link", name="Next").click()
+    second = page.locator("table.users tbody tr td:first-child a").all_inner_texts()
+    assert second == newest[20:40]
+    page.get_by_role("link", name="Newest").click()
+    assert page.locator("table.users tbody tr td:first-child a").all_inner_texts() == first

@@ -21,7 +21,7 @@ from twofold.console.web import (
     render,
     services_of,
 )
-from twofold.domain.commands import FilterInput, ListUsersInput
+from twofold.domain.commands import FilterInput
 from twofold.errors import InvalidParameter, TwofoldError, UserNotFound, VersionConflict
 from twofold.services.console_sessions import ConsoleSession
 from twofold.services.container import Services
@@ -69,32 +69,33 @@ async def find_users(services: Services, pool_id: str, text: str) -> list[UserVi
 
 @router.get("/users")
 async def list_users(
-    request: Request, session: Session, q: str = "", page: int = 1, mfa: str = ""
+    request: Request, session: Session, q: str = "", after: str = "", mfa: str = ""
 ) -> Response:
+    """Newest first by keyset (``after`` is the next page's cursor): no count and no offset, so every
+    page costs the same on a big pool; a search is exact lookups (``find_users``)."""
     services = services_of(request)
     pool_id = session.principal.pool_id
     text = q.strip()[:200]
-    page = max(1, min(page, 100_000))
     chosen = MFA_FILTERS.get(mfa)
+    next_cursor = None
     if text:
         found = await find_users(services, pool_id, text)
-        total = len(found)
     else:
         filters = () if chosen is None else (FilterInput(chosen[1], "EQUAL", chosen[2]),)
-        total, found = await services.users.list_users(
-            pool_id, ListUsersInput(filters=filters, page=page, limit=PAGE_SIZE)
-        )
+        try:
+            found, next_cursor = await services.users.browse_users(pool_id, filters, after[:100] or None, PAGE_SIZE)
+        except InvalidParameter:
+            found, next_cursor = await services.users.browse_users(pool_id, filters, None, PAGE_SIZE)
     rows = []
     for view in found:
         state = await services.mfa.get_status(pool_id, view.user.id, "user_id")
         rows.append((view.user, views.badges(state)))
-    pages = max(1, -(-total // PAGE_SIZE))
     context = {
         "rows": rows,
         "q": text,
-        "page": page,
-        "pages": pages,
-        "total": total,
+        "searched": bool(text),
+        "paged": bool(after) and not text,
+        "next_cursor": next_cursor,
         "mfa": mfa if chosen else "",
         "mfa_filters": [(key, label) for key, (label, _, _) in MFA_FILTERS.items()],
     }

@@ -87,6 +87,8 @@ users = Table(
     Index(None, "pool_id", "phone", "phone_country_code", unique=True),
     Index(None, "pool_id", "created_at"),
     Index(None, "pool_id", "updated_at"),
+    # the admin console's keyset paging, newest first (repositories/users.py list_newest)
+    Index("ix_users_pool_id_created_at_id", "pool_id", "created_at", "id"),
 )
 
 identities = Table(

@@ -1,4 +1,5 @@
-"""console_sessions: the admin console's server-side sessions (the cookie holds a random id, stored hashed)
+"""console_sessions: the admin console's server-side sessions (the cookie holds a random id, stored hashed),
+and the users index its keyset paging walks (pool_id, created_at, id)
 
 Revision ID: 0007_console_sessions
 Revises: 0006_enrolment
@@ -33,8 +34,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id_digest", name=op.f("pk_console_sessions")),
     )
     op.create_index(op.f("ix_console_sessions_access_key_id"), "console_sessions", ["access_key_id"])
+    op.create_index("ix_users_pool_id_created_at_id", "users", ["pool_id", "created_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_users_pool_id_created_at_id", table_name="users")
     op.drop_index(op.f("ix_console_sessions_access_key_id"), table_name="console_sessions")
     op.drop_table("console_sessions")
