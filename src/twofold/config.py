@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     console_signin_max_failures_per_key: int = Field(default=10, ge=0, le=1_000_000)
     console_signin_max_failures_per_ip: int = Field(default=50, ge=0, le=1_000_000)
     console_signin_window_seconds: int = Field(default=900, ge=1, le=86400)
+    # The overview's user counts are kept this long per process, so a big pool is not counted on
+    # every view (0 = count on every view).
+    console_counts_max_age_seconds: int = Field(default=60, ge=0, le=86400)
 
     @field_validator("database_url")
     @classmethod

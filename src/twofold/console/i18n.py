@@ -104,6 +104,7 @@ ZH: dict[str, str] = {
     "Create a user": "创建用户",
     "MFA state": "MFA 状态",
     "Overview": "概览",
+    "Counted this many seconds ago:": "统计于以下秒数之前：",
     "Users in total": "用户总数",
     "Users with MFA required": "需要 MFA 的用户",
     "Users with the OTP flag on": "OTP 标记开启的用户",
