@@ -294,3 +294,33 @@ def test_the_users_list_pages_newest_first_without_gaps(page: Any, live_server: 
     assert second == newest[20:40]
     page.get_by_role("link", name="Newest").click()
     assert page.locator("table.users tbody tr td:first-child a").all_inner_texts() == first
+
+
+def test_every_page_in_both_languages(page: Any, live_server: LiveServer) -> None:
+    """Each page loads in English and in Chinese (by Accept-Language first, then the switch), with no
+    browser console error and nothing from another host; a screenshot of each is saved."""
+    user = create_user(live_server, nickname="小红")
+    page.set_extra_http_headers({"accept-language": "zh-CN,zh;q=0.9"})
+    page.goto(live_server.base_url + "/console/signin")
+    assert page.get_by_role("button", name="登录").is_visible()  # chosen by Accept-Language
+    screenshot(page, live_server.backend, "signin-zh")
+    page.get_by_label("访问密钥 ID").fill(live_server.access_key_id)
+    page.get_by_label("访问密钥 Secret").fill(live_server.access_key_secret)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", level=1, name="用户").wait_for()
+    pages = {
+        "overview": ("/console/", "Overview", "概览"),
+        "users": ("/console/users", "Users", "用户"),
+        "user-new": ("/console/users/new", "Create a user", "创建用户"),
+        "user-page": (f"/console/users/{user['userId']}", user["email"], user["email"]),
+        "audit": ("/console/audit", "Audit trail", "审计日志"),
+    }
+    for lang in ("zh", "en"):
+        if lang == "en":
+            page.get_by_label("语言").select_option("en")  # the switch overrides Accept-Language
+            page.get_by_role("button", name="Sign out").wait_for()
+        for name, (path, english, chinese) in pages.items():
+            page.goto(live_server.base_url + path)
+            page.get_by_role("heading", level=1, name=english if lang == "en" else chinese).wait_for()
+            assert page.locator("html").get_attribute("lang") == ("en" if lang == "en" else "zh-CN")
+            screenshot(page, live_server.backend, f"{name}-{lang}")
