@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
+import httpx
+
 from tests.compat.support import TWOFOLD_BIN, LiveServer, create_access_key, new_person, ok_data
 from tests.console.conftest import screenshot
 from tests.console.support import XSS_NICKNAME, audit_actions, create_user, mfa_status
@@ -314,6 +316,7 @@ def test_every_page_in_both_languages(page: Any, live_server: LiveServer) -> Non
         "user-new": ("/console/users/new", "Create a user", "创建用户"),
         "user-page": (f"/console/users/{user['userId']}", user["email"], user["email"]),
         "audit": ("/console/audit", "Audit trail", "审计日志"),
+        "keys": ("/console/keys", "Access keys", "访问密钥"),
     }
     for lang in ("zh", "en"):
         if lang == "en":
@@ -324,3 +327,47 @@ def test_every_page_in_both_languages(page: Any, live_server: LiveServer) -> Non
             page.get_by_role("heading", level=1, name=english if lang == "en" else chinese).wait_for()
             assert page.locator("html").get_attribute("lang") == ("en" if lang == "en" else "zh-CN")
             screenshot(page, live_server.backend, f"{name}-{lang}")
+
+
+def test_create_and_revoke_access_keys(page: Any, live_server: LiveServer, clients: Any) -> None:
+    sign_in(page, live_server)
+    page.get_by_role("link", name="Access keys").click()
+    page.get_by_label("Description").fill("made in the console")
+    page.get_by_role("checkbox", name="May read OTP secrets").check()
+    page.get_by_role("button", name="Create access key").click()
+    key_id = page.locator("#new-key-id").inner_text()
+    secret = page.locator("#new-key-secret").inner_text()
+    screenshot(page, live_server.backend, "keys")
+    page.get_by_role("link", name="Access keys").click()
+    assert secret not in page.content()  # shown once
+    row = page.locator("table.keys tbody tr", has_text=key_id)
+    assert "otp:read-secret" in row.inner_text() and "made in the console" in row.inner_text()
+    # the new key works: over the API, and for a console session of its own
+    token = httpx.post(f"{live_server.base_url}/api/v3/get-management-token",
+                       json={"accessKeyId": key_id, "accessKeySecret": secret}, timeout=10).json()
+    assert token["statusCode"] == 200, token
+    theirs = clients.signed_in(key_id, secret)
+    assert theirs.get("/console/users").status_code == 200
+    row.locator("summary").click()
+    page.get_by_role("button", name=f"Confirm revoke {key_id}").click()
+    page.get_by_role("status").filter(has_text="Revoked").wait_for()
+    assert "revoked" in page.locator("table.keys tbody tr", has_text=key_id).inner_text()
+    assert theirs.get("/console/users").headers.get("location") == "/console/signin"  # signed out
+    refused = httpx.post(f"{live_server.base_url}/api/v3/get-management-token",
+                         json={"accessKeyId": key_id, "accessKeySecret": secret}, timeout=10).json()
+    assert refused["statusCode"] == 401, refused
+    events = ok_data(live_server.call("GET", "twofold/list-audit-events", params={"limit": 20}))
+    mine = [(e["action"], e["after"]["accessKeyId"]) for e in events
+            if e["action"].startswith("access_key.") and e["actor"] == live_server.access_key_id]
+    assert mine[:2] == [("access_key.revoke", key_id), ("access_key.create", key_id)]
+
+
+def test_revoking_the_sessions_own_key_signs_it_out(page: Any, live_server: LiveServer) -> None:
+    key_id, secret = create_access_key(live_server, description="revokes itself")
+    sign_in(page, live_server, key_id, secret)
+    page.get_by_role("link", name="Access keys").click()
+    page.locator("table.keys tbody tr", has_text=key_id).locator("summary").click()
+    page.get_by_role("button", name=f"Confirm revoke {key_id}").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+    page.goto(live_server.base_url + "/console/keys")
+    assert page.url == f"{live_server.base_url}/console/signin"

@@ -18,7 +18,8 @@ from twofold.auth import signing, tokens
 from twofold.auth.vault import MasterKeyError, SecretBox
 from twofold.config import Settings
 from twofold.errors import AccessKeyNotFound, AuthenticationFailed, InvalidParameter
-from twofold.services.context import PERMISSIONS, Clock, Principal, new_id
+from twofold.services import audit
+from twofold.services.context import PERMISSIONS, Caller, Clock, Principal, new_id
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import access_keys as keys_repo
 from twofold.storage.repositories import console_sessions as console_sessions_repo
@@ -31,6 +32,8 @@ DEFAULT_POOL_NAME = "default"
 _NONCE_HEADERS = ("x-authing-signature-nonce", "x-genauth-signature-nonce")
 _POOL_HEADERS = ("x-genauth-userpool-id", "x-authing-userpool-id")
 _MAX_REMEMBERED_KEYS = 10_000
+KEY_CREATED = "access_key.create"
+KEY_REVOKED = "access_key.revoke"
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,14 @@ class AccessKeyService:
             return pool, True
 
     async def create_key(
-        self, pool_id: str, description: str = "", permissions: Iterable[str] = ()
+        self,
+        pool_id: str,
+        description: str = "",
+        permissions: Iterable[str] = (),
+        caller: Caller | None = None,
     ) -> NewAccessKey:
+        """A new key of ``pool_id``; audited as ``caller`` when one asks (the console; the CLI is the
+        server's own operator)."""
         perms = self._check_permissions(permissions)
         secret = secrets.token_hex(24)
         record = AccessKeyRecord(
@@ -117,6 +126,9 @@ class AccessKeyService:
             if await pools_repo.get(conn, pool_id) is None:
                 raise InvalidParameter("poolId", "no such user pool")
             await keys_repo.insert(conn, record)
+            if caller is not None:
+                after = {"accessKeyId": record.id, "description": record.description, "permissions": perms}
+                await audit.record(conn, self._clock, caller, KEY_CREATED, None, None, after)
         return NewAccessKey(record.id, pool_id, secret, perms)
 
     async def ensure_key(self, pool_id: str, key_id: str, secret: str, permissions: Iterable[str]) -> bool:
@@ -149,13 +161,17 @@ class AccessKeyService:
         async with self._db.read() as conn:
             return await keys_repo.count(conn)
 
-    async def revoke_key(self, key_id: str) -> None:
-        """Revoke the key; its admin-console sessions end in the same transaction."""
+    async def revoke_key(self, key_id: str, caller: Caller | None = None) -> None:
+        """Revoke the key; its admin-console sessions end in the same transaction.  With ``caller``
+        (the console) only a key of the caller's pool, audited."""
         async with self._db.transaction() as conn:
-            if await keys_repo.get(conn, key_id) is None:
+            existing = await keys_repo.get(conn, key_id)
+            if existing is None or (caller is not None and existing.pool_id != caller.pool_id):
                 raise AccessKeyNotFound()
             await keys_repo.revoke(conn, key_id, self._clock())
             await console_sessions_repo.delete_for_key(conn, key_id)
+            if caller is not None:
+                await audit.record(conn, self._clock, caller, KEY_REVOKED, None, None, {"accessKeyId": key_id})
         self._forget(key_id)
 
     @staticmethod
