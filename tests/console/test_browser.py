@@ -317,6 +317,7 @@ def test_every_page_in_both_languages(page: Any, live_server: LiveServer) -> Non
         "user-page": (f"/console/users/{user['userId']}", user["email"], user["email"]),
         "audit": ("/console/audit", "Audit trail", "审计日志"),
         "keys": ("/console/keys", "Access keys", "访问密钥"),
+        "settings": ("/console/settings", "Global MFA settings", "全局 MFA 设置"),
     }
     for lang in ("zh", "en"):
         if lang == "en":
@@ -371,3 +372,26 @@ def test_revoking_the_sessions_own_key_signs_it_out(page: Any, live_server: Live
     page.get_by_role("button", name="Sign in").wait_for()
     page.goto(live_server.base_url + "/console/keys")
     assert page.url == f"{live_server.base_url}/console/signin"
+
+
+def test_global_mfa_settings(page: Any, live_server: LiveServer) -> None:
+    sign_in(page, live_server)
+    page.get_by_role("link", name="MFA settings").click()
+    for factor in ("OTP", "SMS", "EMAIL", "FACE"):
+        page.get_by_role("checkbox", name=factor, exact=True).set_checked(factor in ("OTP", "EMAIL"))
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_role("status").filter(has_text="Saved").wait_for()
+    settings = ok_data(live_server.call("GET", "get-global-mfa-settings"))
+    assert settings["enabledFactors"] == ["OTP", "EMAIL"]
+    assert page.get_by_role("checkbox", name="EMAIL", exact=True).is_checked()
+    assert not page.get_by_role("checkbox", name="SMS", exact=True).is_checked()
+    events = ok_data(live_server.call("GET", "twofold/list-audit-events",
+                                      params={"action": "mfa.settings.global.update", "limit": 1}))
+    assert events[0]["actor"] == live_server.access_key_id
+    assert events[0]["after"] == {"enabledFactors": ["OTP", "EMAIL"]}
+    screenshot(page, live_server.backend, "settings")
+    page.get_by_role("checkbox", name="EMAIL", exact=True).uncheck()
+    page.get_by_role("checkbox", name="OTP", exact=True).uncheck()
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_role("status").filter(has_text="Saved").wait_for()
+    assert ok_data(live_server.call("GET", "get-global-mfa-settings"))["enabledFactors"] == []

@@ -104,6 +104,13 @@ ZH: dict[str, str] = {
     "Create a user": "创建用户",
     "MFA state": "MFA 状态",
     "Overview": "概览",
+    "Global MFA settings": "全局 MFA 设置",
+    "MFA settings": "MFA 设置",
+    "Saved.": "已保存。",
+    "The factors the user pool offers: applications without their own list use these, and a user's default MFA status lists them.":
+        "用户池提供的因素：没有自己列表的应用使用这些因素，用户的默认 MFA 状态也会列出它们。",
+    "Factors offered": "提供的因素",
+    "Save settings": "保存设置",
     "Access keys": "访问密钥",
     "New access key": "新的访问密钥",
     "The secret is shown only once: store it now.": "Secret 只显示这一次：请立即保存。",
