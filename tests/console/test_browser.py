@@ -13,7 +13,7 @@ import httpx
 
 from tests.compat.support import TWOFOLD_BIN, LiveServer, create_access_key, new_person, ok_data
 from tests.console.conftest import screenshot
-from tests.console.support import XSS_NICKNAME, audit_actions, create_user, mfa_status
+from tests.console.support import XSS_NICKNAME, audit_actions, create_user, lock_otp, mfa_status
 
 FAILED = "Sign-in failed"
 
@@ -395,3 +395,27 @@ def test_global_mfa_settings(page: Any, live_server: LiveServer) -> None:
     page.get_by_role("button", name="Save settings").click()
     page.get_by_role("status").filter(has_text="Saved").wait_for()
     assert ok_data(live_server.call("GET", "get-global-mfa-settings"))["enabledFactors"] == []
+
+
+def test_a_locked_factor_is_shown_and_unlocked(page: Any, live_server: LiveServer) -> None:
+    user = create_user(live_server)
+    lock_otp(live_server, user["userId"], 5)  # TWOFOLD_MFA_MAX_FAILURES: the fifth failure locks
+    sign_in(page, live_server)
+    open_user(page, live_server, user["email"])
+    otp_row = page.locator("table.locks tbody tr", has_text="OTP")
+    assert otp_row.locator("td").nth(1).inner_text() == "5"
+    assert otp_row.locator(".badge.locked").is_visible()
+    assert page.locator(".badges .badge.locked").is_visible()  # the user's badge says so too
+    screenshot(page, live_server.backend, "user-locked")
+    otp_row.locator("summary", has_text="Unlock…").click()
+    page.get_by_role("button", name="Confirm unlock OTP").click()
+    page.get_by_role("status").filter(has_text="Unlocked").wait_for()
+    otp_row = page.locator("table.locks tbody tr", has_text="OTP")
+    assert otp_row.locator("td").nth(1).inner_text() == "0"
+    assert otp_row.locator(".badge.locked").count() == 0
+    lock = ok_data(live_server.call("GET", "twofold/get-mfa-lock-status", params={"userId": user["userId"]}))
+    assert not any(f["locked"] for f in lock["factors"])
+    events = ok_data(live_server.call("GET", "twofold/list-audit-events",
+                                      params={"userId": user["userId"], "action": "mfa.unlock"}))
+    assert events[0]["actor"] == live_server.access_key_id
+    assert events[0]["before"]["OTP"]["failures"] == 5
