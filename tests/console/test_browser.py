@@ -318,6 +318,7 @@ def test_every_page_in_both_languages(page: Any, live_server: LiveServer) -> Non
         "audit": ("/console/audit", "Audit trail", "审计日志"),
         "keys": ("/console/keys", "Access keys", "访问密钥"),
         "settings": ("/console/settings", "Global MFA settings", "全局 MFA 设置"),
+        "apps": ("/console/apps", "Applications", "应用"),
     }
     for lang in ("zh", "en"):
         if lang == "en":
@@ -419,3 +420,29 @@ def test_a_locked_factor_is_shown_and_unlocked(page: Any, live_server: LiveServe
                                       params={"userId": user["userId"], "action": "mfa.unlock"}))
     assert events[0]["actor"] == live_server.access_key_id
     assert events[0]["before"]["OTP"]["failures"] == 5
+
+
+def test_create_an_application_and_choose_its_factors(page: Any, live_server: LiveServer) -> None:
+    sign_in(page, live_server)
+    page.get_by_role("link", name="Applications").click()
+    page.get_by_label("Name").fill("Console app")
+    page.get_by_role("button", name="Create application").click()
+    app_id = page.locator("#new-app-id").inner_text()
+    secret = page.locator("#new-app-secret").inner_text()
+    assert len(secret) >= 32
+    page.get_by_role("link", name="Applications").click()
+    assert secret not in page.content()  # shown once
+    card = page.locator("section.card", has=page.locator(f"code:text-is('{app_id}')"))
+    for factor in ("OTP", "SMS", "EMAIL", "FACE"):
+        card.get_by_role("checkbox", name=f"{factor} Console app").set_checked(factor in ("SMS", "OTP"))
+    card.get_by_role("button", name="Save factors of Console app").click()
+    page.get_by_role("status").filter(has_text="Saved").wait_for()
+    card = page.locator("section.card", has=page.locator(f"code:text-is('{app_id}')"))  # as stored now
+    assert [f for f in ("OTP", "SMS", "EMAIL", "FACE")
+            if card.get_by_role("checkbox", name=f"{f} Console app").is_checked()] == ["OTP", "SMS"]
+    events = ok_data(live_server.call("GET", "twofold/list-audit-events",
+                                      params={"action": "mfa.settings.application.update", "limit": 1}))
+    assert events[0]["actor"] == live_server.access_key_id
+    assert sorted(events[0]["after"]["enabledFactors"]) == ["OTP", "SMS"]
+    assert events[0]["after"]["appId"] == app_id
+    screenshot(page, live_server.backend, "apps")
