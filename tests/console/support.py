@@ -67,3 +67,28 @@ def lock_otp(server: LiveServer, user_id: str, failures: int) -> None:
     wrong = next(code for code in ("000000", "111111", "222222", "333333", "444444", "555555") if code not in valid)
     subprocess.run([sys.executable, "-c", _FAIL_OTP, user_id, wrong, str(failures)], env=server.env,
                    check=True, timeout=60, capture_output=True)
+
+
+_SEND_CODE = """
+import asyncio, sys
+from twofold.config import Settings
+from twofold.domain.passcodes import Channel, Email
+from twofold.services.container import build_services
+
+async def main() -> None:
+    services = await build_services(Settings())
+    try:
+        pool, _ = await services.keys.ensure_default_pool()
+        await services.passcodes.send(pool.id, Channel.CHANNEL_LOGIN, Email.parse(sys.argv[1]), "198.51.100.7")
+    finally:
+        await services.close()
+
+asyncio.run(main())
+"""
+
+
+def send_email_code(server: LiveServer, address: str) -> None:
+    """A sign-in code to ``address`` through the passcode service on the server's database (no
+    endpoint sends codes yet); with no SMTP configured it lands in the dev outbox."""
+    subprocess.run([sys.executable, "-c", _SEND_CODE, address], env=server.env, check=True, timeout=60,
+                   capture_output=True)

@@ -6,6 +6,7 @@ Every test's page fails at teardown on a browser console error, an uncaught page
 
 from __future__ import annotations
 
+import re
 import subprocess
 from typing import Any
 
@@ -13,7 +14,14 @@ import httpx
 
 from tests.compat.support import TWOFOLD_BIN, LiveServer, create_access_key, new_person, ok_data
 from tests.console.conftest import screenshot
-from tests.console.support import XSS_NICKNAME, audit_actions, create_user, lock_otp, mfa_status
+from tests.console.support import (
+    XSS_NICKNAME,
+    audit_actions,
+    create_user,
+    lock_otp,
+    mfa_status,
+    send_email_code,
+)
 
 FAILED = "Sign-in failed"
 
@@ -319,6 +327,7 @@ def test_every_page_in_both_languages(page: Any, live_server: LiveServer) -> Non
         "keys": ("/console/keys", "Access keys", "访问密钥"),
         "settings": ("/console/settings", "Global MFA settings", "全局 MFA 设置"),
         "apps": ("/console/apps", "Applications", "应用"),
+        "outbox": ("/console/outbox", "Dev outbox", "开发发件箱"),
     }
     for lang in ("zh", "en"):
         if lang == "en":
@@ -446,3 +455,15 @@ def test_create_an_application_and_choose_its_factors(page: Any, live_server: Li
     assert sorted(events[0]["after"]["enabledFactors"]) == ["OTP", "SMS"]
     assert events[0]["after"]["appId"] == app_id
     screenshot(page, live_server.backend, "apps")
+
+
+def test_the_dev_outbox_shows_the_codes_sent(page: Any, live_server: LiveServer) -> None:
+    address = new_person("outbox")["email"]
+    send_email_code(live_server, address)
+    sign_in(page, live_server)
+    page.get_by_role("link", name="Dev outbox").click()
+    row = page.locator("table.outbox tbody tr", has_text=address)
+    assert re.search(r"\b\d{6}\b", row.inner_text()), row.inner_text()  # the code itself
+    events = ok_data(live_server.call("GET", "twofold/list-audit-events", params={"action": "outbox.read", "limit": 1}))
+    assert events[0]["actor"] == live_server.access_key_id
+    screenshot(page, live_server.backend, "outbox")

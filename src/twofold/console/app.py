@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from twofold.console import apps, audit, keys, overview, settings, signin, user_new, users
+from twofold.console import apps, audit, keys, outbox, overview, settings, signin, user_new, users
 from twofold.console.web import PREFIX, CsrfRefused, SecurityHeaders, SignInRequired, redirect, render
 from twofold.errors import TwofoldError
 
@@ -25,7 +25,7 @@ def create_console(parent: FastAPI) -> FastAPI:
     console.state.parent = parent
     console.add_middleware(SecurityHeaders)
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (signin, overview, user_new, users, audit, keys, settings, apps):
+    for module in (signin, overview, user_new, users, audit, keys, settings, apps, outbox):
         console.include_router(module.router)
 
     @console.exception_handler(SignInRequired)

@@ -86,6 +86,12 @@ def services_of(request: Request) -> Services:
     return services
 
 
+def outbox_in_use(request: Request) -> bool:
+    """Whether email or SMS codes go to the dev outbox (no transport configured)."""
+    delivery = services_of(request).delivery
+    return "outbox" in (delivery.email.name, delivery.sms.name)
+
+
 def lang_of(request: Request) -> str:
     return pick_lang(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
 
@@ -113,6 +119,7 @@ def render(
         csrf=session.csrf_token if session else "",
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         prefix=PREFIX,
+        show_outbox=session is not None and outbox_in_use(request),
         **context,
     )
     return HTMLResponse(page, status_code=status_code)

@@ -104,7 +104,7 @@ async def _assemble(
         mfa_check=mfa_check,
         mfa_admin=mfa_admin,
         passcodes=PasscodeService(db, delivery, passcode_key, settings, clock),
-        outbox=OutboxService(db, box),
+        outbox=OutboxService(db, box, clock),
         delivery=delivery,
         app_secrets=app_secrets,
         tokens=tokens,
