@@ -104,6 +104,7 @@ ZH: dict[str, str] = {
     "Create a user": "创建用户",
     "MFA state": "MFA 状态",
     "Overview": "概览",
+    "Policy: the factors a sign-in challenges, in order": "策略：登录时按顺序要求验证的因素",
     "Dev outbox": "开发发件箱",
     "The codes Twofold would have sent: email or SMS has no transport configured (development).":
         "Twofold 本应发送的验证码：邮件或短信尚未配置发送方式（开发环境）。",
