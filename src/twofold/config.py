@@ -104,6 +104,18 @@ class Settings(BaseSettings):
     signin_max_failures_per_ip: int = Field(default=100, ge=0, le=1_000_000)
     signin_throttle_window_seconds: int = Field(default=900, ge=1, le=86400)
 
+    # --- the admin console (docs/console.md) -------------------------------------------------------
+    # A session ends after this long without a request, and in any case this long after sign-in.
+    console_session_idle_seconds: int = Field(default=1800, ge=60, le=86400)
+    console_session_max_seconds: int = Field(default=12 * 3600, ge=300, le=7 * 86400)
+    # Failed console sign-ins allowed per access key id and per client IP in a window (0 = no limit).
+    console_signin_max_failures_per_key: int = Field(default=10, ge=0, le=1_000_000)
+    console_signin_max_failures_per_ip: int = Field(default=50, ge=0, le=1_000_000)
+    console_signin_window_seconds: int = Field(default=900, ge=1, le=86400)
+    # The overview's user counts are kept this long per process, so a big pool is not counted on
+    # every view (0 = count on every view).
+    console_counts_max_age_seconds: int = Field(default=60, ge=0, le=86400)
+
     @field_validator("database_url")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:

@@ -206,6 +206,22 @@ async def drive_credential_endpoints(client: httpx.AsyncClient, services: Servic
     for where in ({"data": {"token": minted}}, {"headers": {"authorization": minted}}):
         assert (await client.post("/mfa/token/introspection", **where)).json()["active"] is True
 
+    # The admin console (docs/console.md): a refused and a good sign-in with the access key; the
+    # session id lives only in the browser's cookie (the database keeps its SHA-256).
+    form = await client.get("/console/signin")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert token, form.text
+    ex.add("console sign-in cookie", client.cookies["twofold_console_signin"])
+    console_form = {"csrf": token.group(1), "access_key_id": BOOTSTRAP_KEY_ID}
+    refused_console = await client.post("/console/signin", data={**console_form, "access_key_secret": wrong_secret})
+    assert "twofold_console=" not in refused_console.headers.get("set-cookie", "")
+    console = await client.post("/console/signin", data={**console_form, "access_key_secret": BOOTSTRAP_SECRET})
+    assert console.status_code == 303, console.text
+    ex.add("console session id", console.cookies["twofold_console"])
+    users_page = await client.get("/console/users")
+    assert users_page.status_code == 200
+    ex.add("console csrf token", re.search(r'name="csrf" value="([^"]+)"', users_page.text).group(1))  # type: ignore[union-attr]
+
     # Every way of reading users back.
     ex.user_responses = [
         await api.get("get-user", userId=user_1["userId"], withCustomData="true", withIdentities="true"),

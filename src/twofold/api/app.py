@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.responses import RedirectResponse, Response
 
 from twofold import __version__
 from twofold.api import errors, mfa_token, oidc
@@ -30,6 +31,7 @@ from twofold.api.v3 import (
 )
 from twofold.auth.vault import load_master_key
 from twofold.config import Settings
+from twofold.console.app import create_console
 from twofold.services.container import Services, build_services
 from twofold.transports import refuse_outbox_in_production
 
@@ -86,4 +88,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         )  # fmt: skip
         for route in module.router.routes
     ]
+    app.mount("/console", create_console(app))  # the admin console (docs/console.md)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> Response:
+        return RedirectResponse("/console/", status_code=307)
+
     return app

@@ -110,6 +110,10 @@ def serve(
     async def action(services: Services, settings: Settings) -> None:
         _show_first_key(await bootstrap(services, settings), as_json=False)
         console.print(describe_delivery(settings))
+        bound = host or settings.bind_host
+        shown = "127.0.0.1" if bound in ("0.0.0.0", "::", "") else bound  # noqa: S104 - an address to show
+        url = f"http://{shown}:{port or settings.port}/console/"
+        console.print(f"[bold]Admin console:[/bold] {url} (sign in with an access key)", soft_wrap=True)
 
     run_local(action)
     # The app (in each worker) reads its settings from the environment: let it know where it is bound,

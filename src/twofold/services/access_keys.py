@@ -18,9 +18,11 @@ from twofold.auth import signing, tokens
 from twofold.auth.vault import MasterKeyError, SecretBox
 from twofold.config import Settings
 from twofold.errors import AccessKeyNotFound, AuthenticationFailed, InvalidParameter
-from twofold.services.context import PERMISSIONS, Clock, Principal, new_id
+from twofold.services import audit
+from twofold.services.context import PERMISSIONS, Caller, Clock, Principal, new_id
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import access_keys as keys_repo
+from twofold.storage.repositories import console_sessions as console_sessions_repo
 from twofold.storage.repositories import pools as pools_repo
 from twofold.storage.repositories.access_keys import AccessKeyRecord
 from twofold.storage.repositories.pools import PoolRecord
@@ -30,6 +32,8 @@ DEFAULT_POOL_NAME = "default"
 _NONCE_HEADERS = ("x-authing-signature-nonce", "x-genauth-signature-nonce")
 _POOL_HEADERS = ("x-genauth-userpool-id", "x-authing-userpool-id")
 _MAX_REMEMBERED_KEYS = 10_000
+KEY_CREATED = "access_key.create"
+KEY_REVOKED = "access_key.revoke"
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,14 @@ class AccessKeyService:
             return pool, True
 
     async def create_key(
-        self, pool_id: str, description: str = "", permissions: Iterable[str] = ()
+        self,
+        pool_id: str,
+        description: str = "",
+        permissions: Iterable[str] = (),
+        caller: Caller | None = None,
     ) -> NewAccessKey:
+        """A new key of ``pool_id``; audited as ``caller`` when one asks (the console; the CLI is the
+        server's own operator)."""
         perms = self._check_permissions(permissions)
         secret = secrets.token_hex(24)
         record = AccessKeyRecord(
@@ -116,6 +126,9 @@ class AccessKeyService:
             if await pools_repo.get(conn, pool_id) is None:
                 raise InvalidParameter("poolId", "no such user pool")
             await keys_repo.insert(conn, record)
+            if caller is not None:
+                after = {"accessKeyId": record.id, "description": record.description, "permissions": perms}
+                await audit.record(conn, self._clock, caller, KEY_CREATED, None, None, after)
         return NewAccessKey(record.id, pool_id, secret, perms)
 
     async def ensure_key(self, pool_id: str, key_id: str, secret: str, permissions: Iterable[str]) -> bool:
@@ -148,11 +161,17 @@ class AccessKeyService:
         async with self._db.read() as conn:
             return await keys_repo.count(conn)
 
-    async def revoke_key(self, key_id: str) -> None:
+    async def revoke_key(self, key_id: str, caller: Caller | None = None) -> None:
+        """Revoke the key; its admin-console sessions end in the same transaction.  With ``caller``
+        (the console) only a key of the caller's pool, audited."""
         async with self._db.transaction() as conn:
-            if await keys_repo.get(conn, key_id) is None:
+            existing = await keys_repo.get(conn, key_id)
+            if existing is None or (caller is not None and existing.pool_id != caller.pool_id):
                 raise AccessKeyNotFound()
             await keys_repo.revoke(conn, key_id, self._clock())
+            await console_sessions_repo.delete_for_key(conn, key_id)
+            if caller is not None:
+                await audit.record(conn, self._clock, caller, KEY_REVOKED, None, None, {"accessKeyId": key_id})
         self._forget(key_id)
 
     @staticmethod
@@ -164,15 +183,25 @@ class AccessKeyService:
         return perms
 
     # -------------------------------------------------------------------------------- token scheme
-    async def issue_token(self, access_key_id: object, access_key_secret: object) -> ManagementToken:
+    async def verify_secret(self, access_key_id: object, access_key_secret: object) -> Principal:
+        """The key's principal if ``access_key_secret`` is its secret and it is not revoked; otherwise
+        ``AuthenticationFailed``, the same whatever the cause (an unknown key is compared too)."""
         if not isinstance(access_key_id, str) or not isinstance(access_key_secret, str):
             raise AuthenticationFailed("token request without string accessKeyId/accessKeySecret")
         key = await self._active_key(access_key_id)
         stored = key.secret if key else secrets.token_hex(24)
         if not hmac.compare_digest(stored.encode(), access_key_secret.encode()) or key is None:
             raise AuthenticationFailed(f"wrong secret or unknown/revoked key {access_key_id[:64]!r}")
+        return key.principal
+
+    async def principal_of(self, access_key_id: str) -> Principal | None:
+        """The principal of an active key (a console session's), None once it is revoked or gone."""
+        key = await self._active_key(access_key_id)
+        return None if key is None else key.principal
+
+    async def issue_token(self, access_key_id: object, access_key_secret: object) -> ManagementToken:
+        principal = await self.verify_secret(access_key_id, access_key_secret)
         ttl = self._settings.management_token_ttl_seconds
-        principal = key.principal
         token = tokens.mint_management_token(
             self._token_key, principal.pool_id, principal.access_key_id, self._clock() // 1000, ttl
         )

@@ -12,6 +12,7 @@ from twofold.services.app_secrets import AppSecretService
 from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
 from twofold.services.code_sends import CodeSendService
+from twofold.services.console_sessions import ConsoleSessionService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
 from twofold.services.delivery import Delivery, OutboxService
 from twofold.services.enrolment import EnrolmentService
@@ -28,7 +29,7 @@ from twofold.services.mfa_step import MfaStepService
 from twofold.services.mfa_tickets import MfaTicketService
 from twofold.services.passcodes import PasscodeService
 from twofold.services.signin import SignInService
-from twofold.services.signin_throttle import SignInThrottle
+from twofold.services.signin_throttle import SignInThrottle, console_throttle
 from twofold.services.tokens import TokenService
 from twofold.services.totp_check import TotpChecker
 from twofold.services.users import UserService
@@ -60,6 +61,7 @@ class Services:
     factors: FactorService  # the user's enrolled factors (list, get, reset, to enrol)
     enrolment_v2: V2Enrolment  # the v2 enrolment calls (authenticator, associate, confirm, check)
     login_history: LoginHistoryService  # get-user-login-history, get-my-login-history
+    console: ConsoleSessionService  # the admin console's sign-in and sessions
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -120,7 +122,7 @@ async def _assemble(
         mfa_admin=mfa_admin,
         passcodes=passcodes,
         code_sends=CodeSendService(db, clock, passcodes, app_secrets, tickets, tokens, mfa),
-        outbox=OutboxService(db, box),
+        outbox=OutboxService(db, box, clock),
         delivery=delivery,
         app_secrets=app_secrets,
         tokens=tokens,
@@ -131,6 +133,14 @@ async def _assemble(
         factors=FactorService(db, clock, authoriser, factor_ids, mfa),
         enrolment_v2=V2Enrolment(db, clock, authoriser, factor_ids, enrolment, tickets, signin, users),
         login_history=LoginHistoryService(db),
+        console=ConsoleSessionService(
+            db,
+            keys,
+            console_throttle(db, settings, clock),
+            derive_key(master, "twofold/console-csrf/v1"),
+            settings,
+            clock,
+        ),
     )
 
 

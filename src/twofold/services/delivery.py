@@ -17,11 +17,13 @@ import orjson
 from twofold import metrics
 from twofold.auth.vault import SecretBox
 from twofold.errors import DeliveryFailed
-from twofold.services.context import Clock
+from twofold.services import audit
+from twofold.services.context import Caller, Clock, system_clock
 from twofold.storage.database import Database
 from twofold.storage.repositories import outbox as outbox_repo
 
 log = logging.getLogger("twofold.delivery")
+OUTBOX_READ = "outbox.read"
 
 
 class DeliveryConfigError(ValueError):
@@ -105,12 +107,19 @@ class OutboxMessage:
 class OutboxService:
     """Reads the development outbox (the ``twofold outbox`` command)."""
 
-    def __init__(self, db: Database, box: SecretBox) -> None:
+    def __init__(self, db: Database, box: SecretBox, clock: Clock = system_clock) -> None:
         self._db = db
         self._box = box
+        self._clock = clock
 
-    async def list_messages(self, pool_id: str | None = None, limit: int = 20) -> list[OutboxMessage]:
-        """Newest first, decrypted."""
+    async def list_messages(
+        self, pool_id: str | None = None, limit: int = 20, caller: Caller | None = None
+    ) -> list[OutboxMessage]:
+        """Newest first, decrypted.  With ``caller`` (the console) the read is audited, as a read of
+        codes: ``outbox.read`` (the CLI is the server's own operator)."""
+        if caller is not None:
+            async with self._db.transaction() as conn:
+                await audit.record(conn, self._clock, caller, OUTBOX_READ, None, after={"limit": limit})
         async with self._db.read() as conn:
             rows = await outbox_repo.list_messages(conn, pool_id, max(1, min(limit, 500)))
         messages = []

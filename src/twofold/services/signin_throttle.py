@@ -32,17 +32,38 @@ class Slots:
 
 
 class SignInThrottle:
-    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+    """``scope`` keeps another sign-in's counters apart in the same table: the admin console's
+    sign-in with an access key counts under ``"console"`` with its own limits (``console_throttle``)."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        scope: str = "",
+        limits: tuple[int, int, int] | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
-        self._per_account = settings.signin_max_failures_per_account
-        self._per_ip = settings.signin_max_failures_per_ip
-        self._window_ms = settings.signin_throttle_window_seconds * 1000
+        self._scope = scope
+        per_account, per_ip, window_seconds = limits or (
+            settings.signin_max_failures_per_account,
+            settings.signin_max_failures_per_ip,
+            settings.signin_throttle_window_seconds,
+        )
+        self._per_account = per_account
+        self._per_ip = per_ip
+        self._window_ms = window_seconds * 1000
+
+    def _keyed(self, kind: str, *parts: str) -> str:
+        return _key(f"{self._scope}:{kind}", *parts) if self._scope else _key(kind, *parts)
 
     async def take(self, pool_id: str | None, account: str, client_ip: str) -> Slots:
         """Count this attempt; ``SignInThrottled`` when the account or the address is over its limit."""
-        account_key = _key("account", pool_id, account.lower()) if pool_id and self._per_account else None
-        ip_key = _key("ip", client_ip) if self._per_ip else None
+        account_key = (
+            self._keyed("account", pool_id, account.lower()) if pool_id and self._per_account else None
+        )
+        ip_key = self._keyed("ip", client_ip) if self._per_ip else None
         now = self._clock()
         over = False
         async with self._db.transaction() as conn:
@@ -62,3 +83,18 @@ class SignInThrottle:
                 await attempts_repo.forget(conn, slots.account)
             if slots.ip is not None:
                 await attempts_repo.give_back(conn, slots.ip)
+
+
+def console_throttle(db: Database, settings: Settings, clock: Clock) -> SignInThrottle:
+    """The admin console's sign-in: counted per access key id and per client address."""
+    return SignInThrottle(
+        db,
+        settings,
+        clock,
+        "console",
+        (
+            settings.console_signin_max_failures_per_key,
+            settings.console_signin_max_failures_per_ip,
+            settings.console_signin_window_seconds,
+        ),
+    )

@@ -44,6 +44,21 @@ class UserListing(UserServiceBase):
         query = UserQuery(filters, keywords, _sort(request.sort), request.page, request.limit)
         return await self._page(pool_id, query, request.with_identities)
 
+    async def browse_users(
+        self, pool_id: str, filters: tuple[FilterInput, ...], after: str | None, limit: int = 20
+    ) -> tuple[list[UserView], str | None]:
+        """Newest first, by keyset: a page of users and the cursor of the next page (None on the last).
+        ``after`` is a cursor this method returned; the filters are ``list_users``'s."""
+        checked = tuple(_filter(item, f"advancedFilter[{i}]") for i, item in enumerate(filters))
+        limit = max(1, min(limit, 100))
+        position = _cursor(after)
+        async with self._db.read() as conn:
+            users = await users_repo.list_newest(conn, pool_id, UserQuery(checked), position, limit + 1)
+        more = len(users) > limit
+        users = users[:limit]
+        cursor = f"{users[-1].created_at}.{users[-1].id}" if more else None
+        return [UserView(u) for u in users], cursor
+
     async def list_users_legacy(
         self,
         pool_id: str,
@@ -166,3 +181,13 @@ def _scalar(field: UserField, value: Any, at: str) -> Scalar:
     if len(text) > _MAX_TEXT:
         raise InvalidParameter(at, "too long")
     return text.lower() if field is UserField.EMAIL else text
+
+
+def _cursor(after: str | None) -> tuple[int, str] | None:
+    """``"<created_at>.<id>"`` -> ``(created_at, id)``; anything else is ``InvalidParameter``."""
+    if not after:
+        return None
+    at, _, user_id = after.partition(".")
+    if not at.isdigit() or len(at) > 16 or not user_id or len(user_id) > 64:
+        raise InvalidParameter("after", "not a cursor of this list")
+    return int(at), user_id

@@ -87,6 +87,8 @@ users = Table(
     Index(None, "pool_id", "phone", "phone_country_code", unique=True),
     Index(None, "pool_id", "created_at"),
     Index(None, "pool_id", "updated_at"),
+    # the admin console's keyset paging, newest first (repositories/users.py list_newest)
+    Index("ix_users_pool_id_created_at_id", "pool_id", "created_at", "id"),
 )
 
 identities = Table(
@@ -348,4 +350,17 @@ login_history = Table(
     Column("reason", String(200), nullable=True),  # why a failure failed (never a secret)
     Column("request_id", String(64), nullable=False),
     Index(None, "user_id", "at"),  # the user's newest-first page
+)
+
+
+# --- admin console sessions (migration 0008_console_sessions) ----------------------------------------
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id_digest", String(64), primary_key=True),  # SHA-256 of the cookie's random session id
+    Column("pool_id", String(32), nullable=False),
+    Column("access_key_id", String(64), ForeignKey("access_keys.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    Index(None, "access_key_id"),
 )

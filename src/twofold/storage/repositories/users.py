@@ -147,6 +147,26 @@ async def list_page(conn: Connection, pool_id: str, query: UserQuery) -> tuple[i
     return total, [user_from_row(r) for r in rows]
 
 
+async def list_newest(
+    conn: Connection, pool_id: str, query: UserQuery, after: tuple[int, str] | None, limit: int
+) -> list[User]:
+    """Keyset paging, newest first: up to ``limit`` users matching ``query``'s filters that come after
+    ``after`` (the ``(created_at, id)`` of the last user of the previous page).  No count, no offset:
+    each page walks the ``(pool_id, created_at, id)`` index from where the last one stopped."""
+    conditions = conditions_of(query, conn.dialect)
+    clauses = ["u.pool_id = :pool", *(c.sql for c in conditions)]
+    params: dict[str, Any] = {"pool": pool_id, "limit": limit}
+    for condition in conditions:
+        params.update(condition.params)
+    if after is not None:
+        clauses.append("(u.created_at < :after_at OR (u.created_at = :after_at AND u.id < :after_id))")
+        params.update(after_at=after[0], after_id=after[1])
+    rows = await conn.fetch_all(
+        f"{_U} WHERE {' AND '.join(clauses)} ORDER BY u.created_at DESC, u.id DESC LIMIT :limit", params
+    )
+    return [user_from_row(r) for r in rows]
+
+
 # ---------------------------------------------------------------------------------------- identities
 async def insert_identity(conn: Connection, pool_id: str, identity: Identity) -> None:
     await conn.execute(
