@@ -11,6 +11,7 @@ import subprocess
 from typing import Any
 
 import httpx
+from playwright.sync_api import expect
 
 from tests.compat.support import TWOFOLD_BIN, LiveServer, create_access_key, new_person, ok_data
 from tests.console.conftest import screenshot
@@ -155,9 +156,10 @@ def test_the_xss_nickname_renders_as_text(page: Any, live_server: LiveServer) ->
     sign_in(page, live_server)
     page.get_by_role("searchbox", name="Search").fill(user["email"])
     page.get_by_role("button", name="Find").click()
-    assert page.get_by_role("cell", name=XSS_NICKNAME).is_visible()
+    expect(page.get_by_role("cell", name=XSS_NICKNAME)).to_be_visible()
     page.get_by_role("link", name=user["email"]).click()
-    assert page.get_by_text(XSS_NICKNAME, exact=True).is_visible()
+    page.get_by_role("heading", level=1, name=user["email"]).wait_for()
+    expect(page.get_by_text(XSS_NICKNAME, exact=True)).to_be_visible()
     assert page.locator("script").count() == 1  # console.js, nothing the nickname brought
     # and no dialog opened: the page fixture fails on any
 
@@ -203,13 +205,14 @@ def test_unlock_and_reset_behind_a_confirmation_are_audited(page: Any, live_serv
     page.get_by_label("User ID").fill(user["userId"])
     page.get_by_role("button", name="Filter").click()
     rows = page.locator("table.audit tbody tr")
+    expect(rows).to_have_count(3)  # the filtered page
     assert [rows.nth(i).locator("td").nth(1).inner_text() for i in range(rows.count())] == [
         "mfa.factor.reset", "mfa.unlock", "user.create"]
     assert all(rows.nth(i).locator("td").nth(3).inner_text() == live_server.access_key_id
                for i in range(rows.count()))
     page.get_by_label("Action").fill("mfa.unlock")
     page.get_by_role("button", name="Filter").click()
-    assert page.locator("table.audit tbody tr").count() == 1
+    expect(page.locator("table.audit tbody tr")).to_have_count(1)
     screenshot(page, live_server.backend, "audit")
 
 
@@ -251,12 +254,12 @@ def test_filter_users_by_mfa_state(page: Any, live_server: LiveServer) -> None:
     sign_in(page, live_server)
     page.get_by_label("MFA state").select_option("required")
     page.get_by_role("button", name="Filter").click()
-    assert page.get_by_role("link", name=required["email"]).is_visible()
-    assert page.get_by_role("link", name=plain["email"]).count() == 0
+    expect(page.get_by_role("link", name=plain["email"])).to_have_count(0)  # waits for the filtered page
+    expect(page.get_by_role("link", name=required["email"])).to_be_visible()
     page.get_by_label("MFA state").select_option("not-required")
     page.get_by_role("button", name="Filter").click()
-    assert page.get_by_role("link", name=plain["email"]).is_visible()
-    assert page.get_by_role("link", name=required["email"]).count() == 0
+    expect(page.get_by_role("link", name=required["email"])).to_have_count(0)
+    expect(page.get_by_role("link", name=plain["email"])).to_be_visible()
 
 
 def test_the_overview_counts_users_and_shows_the_last_events(page: Any, live_server: LiveServer) -> None:
