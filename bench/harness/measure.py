@@ -67,6 +67,7 @@ class Source:
 
 
 def _run(wrk: str, server: Server, source: Source, connections: int, seconds: int, threads: int) -> WrkRun:
+    """One timed wrk run (repeated when the workers were unbalanced, see ``_BALANCE_FLOOR``)."""
     for attempt in range(1, _ATTEMPTS + 1):
         result = _run_once(wrk, server, source, connections, seconds, threads)
         result.attempts = attempt
@@ -87,6 +88,9 @@ def _run_once(
     result.worker_balance = meter.worker_balance()
     source.observe(result)
     return result
+
+
+run_once = _run
 
 
 def warm_up(wrk: str, server: Server, source: Source, connections: int, timing: Timing) -> None:
