@@ -130,8 +130,10 @@ def prepare(backend: str, url: str, right: int, wrong: int, signin_users: int) -
                 now_ms,
             )
         )
-    otp_rows = [(uid, base.pool_id, box.encrypt(otp_secret(i)), now_ms) for i, uid in enumerate(ids)]
-    family_rows = [
+    otp_rows: list[tuple[object, ...]] = [
+        (uid, base.pool_id, box.encrypt(otp_secret(i)), now_ms) for i, uid in enumerate(ids)
+    ]
+    family_rows: list[tuple[object, ...]] = [
         (f, base.pool_id, app_id, uid, SCOPE, now_ms) for f, uid in zip(families, ids, strict=True)
     ]
     tables: dict[str, tuple[Sequence[str], list[tuple[object, ...]]]] = {
