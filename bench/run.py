@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " mfa-totp-verify.wrong gets another 1/20 of that",
     )
     p.add_argument("--signin-users", type=int, help="password users of signin.password (default: 1000)")
-    p.add_argument("--signin-connections", type=_ints, help="wrk connections of signin.password (default: 1,16)")
+    p.add_argument("--signin-connections", type=_ints, help="wrk connections of signin.password (default: 1,4)")
     p.add_argument("--signin-duration", type=int, help="seconds per timed run of signin.password (default: 10)")
     p.add_argument("--runs", type=int, help="timed runs per cell (default: 3)")
     p.add_argument("--duration", type=int, help="seconds per timed run (default: 2)")
@@ -104,7 +104,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "bulk_backends": ["sqlite"],
         "otp_users": 5000 if quick else 20_000,
         "signin_users": 100 if quick else 1000,
-        "signin_connections": [1] if quick else [1, 16],
+        "signin_connections": [1] if quick else [1, 4],
         "signin_duration": 4 if quick else 10,
         "runs": 1 if quick else 3,
         "duration": 1 if quick else 2,
