@@ -18,7 +18,9 @@ right-code cell's bad count is "right code refused" and the wrong-code cell's is
 
 from __future__ import annotations
 
+import contextlib
 import os
+import traceback
 from typing import TYPE_CHECKING, Any
 
 from . import signin_seed
@@ -70,7 +72,10 @@ def run(bench: Bench, wrk: str, backend: str, workers: int) -> None:
             dict(os.environ),
             bench.workdir / f"parse_only-signin-{workers}w.log",
         )
-        with bench.twofold(db.base, workers) as server, po:
+        with contextlib.ExitStack() as stack:
+            server = stack.enter_context(bench.twofold(db.base, workers))
+            if any(name.startswith("mfa-totp-verify") for name in names):
+                stack.enter_context(po)  # parse-only is the floor of the TOTP scenarios only
             po_source = Source(
                 lambda path, n: write_requests(path, baseline_requests(po_port)),
                 bench.workdir / "signin-parse_only.req",
@@ -84,8 +89,6 @@ def run(bench: Bench, wrk: str, backend: str, workers: int) -> None:
                 else:
                     _totp(bench, wrk, server, po, po_source, db, name, base)
     except Exception as exc:  # noqa: BLE001 - one broken phase must not lose the rest of the run
-        import traceback
-
         traceback.print_exc()
         bench.unavailable(label, f"{type(exc).__name__}: {exc}")
 
