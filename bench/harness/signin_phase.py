@@ -51,7 +51,7 @@ def database(bench: Bench, backend: str) -> signin_seed.SigninDatabase:
         found = signin_seed.prepare(backend, bench.url(backend, "signin"), right, wrong, args.signin_users)
         bench.signin_dbs[backend] = found
         bench.databases[(backend, "signin")] = found.base
-        bench.code_books[backend] = CodeBook(found)
+        bench.code_books[backend] = CodeBook(found, bench.log)
         bench.log(f"  seeded in {found.base.seed_seconds:.1f} s")
     return found
 
@@ -111,6 +111,7 @@ def _totp(
             bench.workdir / "totp-right.req",
             once=True,
             expect=EXPECT[name],
+            margin=1.25,  # each code spends a user's step: a smaller margin spares them (harness/signin_requests.py)
         )
     else:
         source = Source(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pyotp
 
@@ -45,19 +45,39 @@ def _totp_request(port: int, token: str, code: str) -> bytes:
 
 
 class CodeBook:
-    """Which step each right-code user may still spend; survives across the cells of one database."""
+    """Which step each right-code user may still spend; survives across the cells of one database.
 
-    def __init__(self, db: SigninDatabase) -> None:
+    A user may spend the current step and the next, so after a burst every user is spent until the
+    next step begins.  When fewer users are free than a file needs, ``requests`` waits for that step
+    (at most 30 s, before the run, outside any timing) rather than write a short file, and says so
+    through ``log``; the run's rate is unaffected, the bench only takes longer."""
+
+    def __init__(self, db: SigninDatabase, log: Callable[[str], None] = print) -> None:
         self._db = db
+        self._log = log
         self._last: list[int] = [-1] * db.right_users
         self._totp = [pyotp.TOTP(otp_secret(i), digits=6, interval=PERIOD) for i in range(db.right_users)]
         self._cursor = 0
         self.handed_out = 0
+        self.waited_s = 0.0
+
+    def free(self, now: int) -> int:
+        """Users who may spend a step at step ``now`` (their last one is ``now`` or older)."""
+        return sum(1 for last in self._last if last <= now)
 
     def requests(self, port: int, count: int) -> Iterator[bytes]:
-        """Up to ``count`` requests, each for a different user; fewer when the users are spent for now."""
-        now = int(time.time()) // PERIOD
+        """``count`` requests (at most one per user, so at most ``--otp-users``), each for a different user."""
         users = self._db.right_users
+        count = min(count, users)
+        now = int(time.time()) // PERIOD
+        if self.free(now) < count:
+            pause = (now + 1) * PERIOD - time.time() + 0.2
+            self._log(
+                f"  {count:,} fresh codes needed, {self.free(now):,} users free: waiting {pause:.0f} s for the next step"
+            )
+            time.sleep(max(0.0, pause))
+            self.waited_s += max(0.0, pause)
+            now = int(time.time()) // PERIOD
         made = 0
         for offset in range(users):
             if made >= count:
