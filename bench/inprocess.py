@@ -175,10 +175,52 @@ async def main(args: argparse.Namespace) -> None:
         await stop()
         if args.backend == "postgresql":
             seed.drop_postgres(url)
+        if not args.scenarios or any(name.startswith("mfa-totp-verify") for name in args.scenarios):
+            results.update(await _totp(args, Path(tmp)))
         base = results["parse-only"]
         print(f"{'scenario':36} {'us/req':>8} {'x parse-only':>13}")
         for name, us in results.items():
             print(f"{name:36} {us:8.1f} {us / base:13.2f}")
+
+
+async def _totp(args: argparse.Namespace, tmp: Path) -> dict[str, float]:
+    """Issue 10: ``mfa-totp-verify`` with a user access token, right codes (each user once) and wrong ones,
+    on the sign-in database of harness/signin_seed.py, served by a second app."""
+    from harness import signin_seed
+    from harness.signin_requests import CodeBook, wrong_code_requests
+
+    from twofold.api.app import create_app
+    from twofold.config import Settings
+
+    n = args.n
+    if args.backend == "sqlite":
+        url = seed.sqlite_url(tmp, "inprocess-signin")
+    else:
+        url = seed.postgres_url(args.postgres_url, "inprocess_signin")
+    db = await asyncio.to_thread(signin_seed.prepare, args.backend, url, n, max(50, n // 20), 10)
+    os.environ.update(db.base.server_env(tmp / "signin"))
+    app = create_app(Settings())
+    stop = await _lifespan(app)
+    out: dict[str, float] = {}
+    try:
+        cases = {
+            "mfa-totp-verify.right": (list(CodeBook(db).requests(0, n)), b'"verified":true'),
+            "mfa-totp-verify.wrong": (list(wrong_code_requests(db, 0, n)), b'"verified":false'),
+        }
+        for name, (requests, check) in cases.items():
+            profiler = cProfile.Profile() if args.profile == name else None
+            if profiler:
+                profiler.enable()
+            out[name] = await _time(app, requests, check)
+            if profiler:
+                profiler.disable()
+                limit = int(args.limit) if args.limit.isdigit() else args.limit
+                pstats.Stats(profiler).sort_stats(args.sort).print_stats(limit)
+    finally:
+        await stop()
+        if args.backend == "postgresql":
+            seed.drop_postgres(url)
+    return out
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 For every worker count it measures the two baselines (a bare ASGI app and a parse-only FastAPI endpoint)
 and then Twofold's scenarios on each backend, all on the same uvicorn stack and with the same wrk, so
-that every figure can be read as a ratio to the parse-only baseline measured minutes before it.  Then
-the user-count scaling cells, the bulk import, and (``--peers``) moto and privacyIDEA.
+that every figure can be read as a ratio to the parse-only baseline measured minutes before it.  On each
+backend the sign-in scenarios of issue 10 follow (harness/signin_phase.py), each run in alternation with
+its own floor (parse-only, or raw Argon2 verifications).  Then the user-count scaling cells, the bulk
+import, and (``--peers``) moto and privacyIDEA.
 
 Results: ``bench/results/latest.md`` (tracked) and ``latest.json`` (git-ignored; ``quick.*`` with ``--quick``).
 Nothing is read back from earlier runs: the results directory may be empty or absent.
@@ -23,11 +25,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from harness import environment, markdown, report, seed
+from harness import environment, markdown, report, seed, signin_phase
 from harness.bulk import run_cli_import, run_import
 from harness.measure import Source, Timing, measure, measure_paired, warm_up
 from harness.requests import baseline_requests, fetch_token, scenario_requests, write_requests
-from harness.scenarios import SCALING_SCENARIOS, SCENARIOS, Group, Scenario, select
+from harness.scenarios import SCALING_SCENARIOS, SCENARIOS, SIGNIN_SCENARIOS, Group, Scenario, select
 from harness.servers import Server, baseline_command, free_port, twofold_command
 from harness.wrk import WrkUnavailable, find_wrk, wrk_version
 
@@ -64,6 +66,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--bulk-backends", type=_words, help="backends of the bulk import (default: sqlite)")
     p.add_argument("--bulk-connections", type=int, default=8, help="client connections of the bulk import")
+    p.add_argument(
+        "--otp-users",
+        type=int,
+        help="users of mfa-totp-verify.right, each verified about once per 30-s step (default: 20000);"
+        " mfa-totp-verify.wrong gets another 1/20 of that",
+    )
+    p.add_argument("--signin-users", type=int, help="password users of signin.password (default: 1000)")
+    p.add_argument("--signin-connections", type=_ints, help="wrk connections of signin.password (default: 1,4)")
+    p.add_argument("--signin-duration", type=int, help="seconds per timed run of signin.password (default: 10)")
     p.add_argument("--runs", type=int, help="timed runs per cell (default: 3)")
     p.add_argument("--duration", type=int, help="seconds per timed run (default: 2)")
     p.add_argument("--warmup", type=int, help="warm-up seconds per scenario and server (default: 1)")
@@ -93,6 +104,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "scaling_users": 0 if quick else 1_000_000,
         "bulk_users": 0 if quick else 100_000,
         "bulk_backends": ["sqlite"],
+        "otp_users": 5000 if quick else 20_000,
+        "signin_users": 100 if quick else 1000,
+        "signin_connections": [1] if quick else [1, 4],
+        "signin_duration": 4 if quick else 10,
         "runs": 1 if quick else 3,
         "duration": 1 if quick else 2,
         "warmup": 0 if quick else 1,
@@ -114,6 +129,8 @@ class Bench:
         self.output = args.output or BENCH / "results"
         self.stem = "quick" if args.quick and not args.output else "latest"
         self.databases: dict[tuple[str, int | str], seed.BenchDatabase] = {}
+        self.signin_dbs: dict[str, Any] = {}  # backend -> signin_seed.SigninDatabase
+        self.code_books: dict[str, Any] = {}  # backend -> signin_requests.CodeBook
         self.results: dict[str, Any] = {
             "meta": environment.describe(args, self.timing),
             "wrk": {},
@@ -192,6 +209,7 @@ class Bench:
             for backend in backends:
                 for group in self.groups(workers, backend):
                     self.run_group(wrk, group)
+                signin_phase.run(self, wrk, backend, workers)
                 if args.scaling_users and workers == max(args.workers):
                     self.run_scaling(wrk, backend, workers)
             self.save()
@@ -403,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for scenario in SCENARIOS + [s for s in SCALING_SCENARIOS if s not in SCENARIOS]:
             print(scenario.name)
+        for signin in SIGNIN_SCENARIOS:
+            print(signin.name)
         return 0
     bench = Bench(args)
     try:

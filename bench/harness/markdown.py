@@ -27,7 +27,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 def _flag(cell: dict[str, Any]) -> str:
     if cell["valid"]:
         return ""
-    why = []
+    why = [] if cell["requests"] else ["no answer in time"]
     if cell["bad_responses"] or cell["socket_errors"]:
         why.append(f"{cell['bad_responses'] + cell['socket_errors']} errors")
     if cell["exhausted"]:
@@ -72,7 +72,7 @@ def render(results: dict[str, Any]) -> str:
         ],
     )
     out += ["## Baselines and the load generator's ceiling", ""]
-    base = [c for c in results["cells"] if c["kind"] == "baseline"]
+    base = [c for c in results["cells"] if c["kind"] == "baseline" and c.get("phase", "main") == "main"]
     bg = "bg CPU"
     out += _table(
         ["app", "workers", "conns", "req/s", "spread", "p50 ms", "p99 ms", "RSS MB", "wrk CPU", bg],
@@ -112,7 +112,7 @@ def render(results: dict[str, Any]) -> str:
             ],
         )
     for backend in ("sqlite", "postgresql"):
-        cells = [c for c in results["cells"] if c.get("backend") == backend and c.get("phase") != "scaling"]
+        cells = [c for c in results["cells"] if c.get("backend") == backend and c.get("phase") == "main"]
         if not cells:
             continue
         out += [f"## Twofold on {backend}", ""]
@@ -151,6 +151,7 @@ def render(results: dict[str, Any]) -> str:
                 for c in cells
             ],
         )
+    out += _signin(results)
     if results.get("scaling"):
         out += [
             "## User-count scaling",
@@ -235,3 +236,72 @@ def render(results: dict[str, Any]) -> str:
             + [""]
         )
     return "\n".join(out)
+
+
+_FLOORS = {"parse_only": "parse-only", "argon2": "raw Argon2"}
+
+
+def _signin(results: dict[str, Any]) -> list[str]:
+    """Issue 10: each sign-in cell with the floor measured in alternation with it (harness/signin_phase.py)."""
+    cells = [c for c in results["cells"] if c.get("phase") == "signin" and c["kind"] == "twofold"]
+    if not cells:
+        return []
+    out = [
+        "## Sign-in (issue 10)",
+        "",
+        "Each cell's floor was measured in alternation with it (A B A B A B, same wrk, same seconds): "
+        "`mfa-totp-verify` against the parse-only app, `signin.password` against raw Argon2 verifications "
+        "(`PasswordHasher().verify`, the server's parameters, through `asyncio.to_thread` on as many "
+        "processes as the server has workers, with as many in flight as wrk has connections). "
+        "*ratio* = median req/s ÷ the floor's median req/s; *pooled* = all answers of the cell's runs per "
+        "second ÷ all of its floor's (steadier for the sign-in, whose runs hold a few dozen answers). *answers* = answers as expected / not: `verified: true` for "
+        "the right code, `verified: false` for the wrong one, the token set for a sign-in. "
+        "`.right`: every request a different user with a fresh valid code (the replay guard spends one "
+        "step per user); `.wrong`: wrong codes cycling over their own users, so each user's first five "
+        "are counted and the rest meet the lock.",
+        "",
+    ]
+    rows = []
+    for c in cells:
+        floor = c.get("floor") or {}
+        answers = c.get("answers") or {}
+        rows.append(
+            [
+                c["backend"],
+                c["name"],
+                str(c["workers"]),
+                str(c["connections"]),
+                _n(c["rps"]["median"], 1 if c["rps"]["median"] < 100 else 0) + _flag(c),
+                f"{c['rps']['spread_pct']:.0f}%",
+                _FLOORS.get(floor.get("name", ""), floor.get("name", "—")),
+                _n(floor.get("rps"), 1 if (floor.get("rps") or 0) < 100 else 0),
+                _x(c.get("vs_floor")),
+                _x(c.get("vs_floor_pooled")),
+                _n(c["latency_ms"]["p50"], 2),
+                _n(c["latency_ms"]["p99"], 2),
+                _n(floor.get("p99_ms"), 2),
+                f"{answers.get('as_expected', 0):,} / {answers.get('not', 0):,}",
+                f"{c.get('background_cpu', 0):.2f}",
+            ]
+        )
+    out += _table(
+        [
+            "backend",
+            "scenario",
+            "w",
+            "conns",
+            "req/s",
+            "spread",
+            "floor",
+            "floor req/s",
+            "ratio",
+            "pooled",
+            "p50 ms",
+            "p99 ms",
+            "floor p99 ms",
+            "answers",
+            "bg CPU",
+        ],
+        rows,
+    )
+    return out

@@ -42,9 +42,12 @@ class Source:
         once: bool,
         cycle_count: int = 5000,
         expect: str | None = None,
+        margin: float = _ONCE_MARGIN,
     ):
-        """``expect``: text every answer must contain (default: Twofold's ``"statusCode":200``)."""
+        """``expect``: text every answer must contain (default: Twofold's ``"statusCode":200``);
+        ``margin``: how much larger than the best rate seen a send-once file is made."""
         self._make, self.path, self.once, self.expect = make, path, once, expect
+        self._margin = margin
         self._made = False
         self._cycle_count = cycle_count
         self.estimate: float | None = None
@@ -52,7 +55,7 @@ class Source:
     def prepare(self, seconds: int) -> Path:
         if self.once:
             rate = self.estimate if self.estimate is not None else _ONCE_PRIOR_RPS
-            count = min(_ONCE_MAX, int(rate * seconds * _ONCE_MARGIN) + 500)
+            count = min(_ONCE_MAX, int(rate * seconds * self._margin) + 500)
             self._make(self.path, count)
         elif not self._made:
             self._make(self.path, self._cycle_count)
@@ -67,6 +70,7 @@ class Source:
 
 
 def _run(wrk: str, server: Server, source: Source, connections: int, seconds: int, threads: int) -> WrkRun:
+    """One timed wrk run (repeated when the workers were unbalanced, see ``_BALANCE_FLOOR``)."""
     for attempt in range(1, _ATTEMPTS + 1):
         result = _run_once(wrk, server, source, connections, seconds, threads)
         result.attempts = attempt
@@ -87,6 +91,9 @@ def _run_once(
     result.worker_balance = meter.worker_balance()
     source.observe(result)
     return result
+
+
+run_once = _run
 
 
 def warm_up(wrk: str, server: Server, source: Source, connections: int, timing: Timing) -> None:

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+S = TypeVar("S", bound=_Named)
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,22 @@ SCALING_SCENARIOS = [
 ALL = {s.name: s for s in SCENARIOS + SCALING_SCENARIOS}
 
 
-def select(patterns: list[str] | None, pool: list[Scenario]) -> list[Scenario]:
+@dataclass(frozen=True)
+class SigninScenario:
+    """Issue 10: an end-user call, measured against its floor (harness/signin_phase.py)."""
+
+    name: str
+    floor: str  # "parse_only" or "argon2"
+
+
+SIGNIN_SCENARIOS = [
+    SigninScenario("mfa-totp-verify.right", "parse_only"),  # a right code, each user once per step
+    SigninScenario("mfa-totp-verify.wrong", "parse_only"),  # wrong codes: counted, then the lock
+    SigninScenario("signin.password", "argon2"),  # PASSWORD sign-in, no MFA: one Argon2 verification
+]
+
+
+def select(patterns: list[str] | None, pool: list[S]) -> list[S]:
     """Scenarios of ``pool`` whose name matches one of the shell-style ``patterns`` (all when None)."""
     if not patterns:
         return list(pool)

@@ -30,6 +30,7 @@ from twofold.storage.migrate import upgrade_to_head
 SECRET_KEY = "bench-master-key-0123456789abcdef"
 KEY_ID = "benchkey0000000000000000"
 KEY_SECRET = "bench-secret-0123456789abcdef"
+ISSUER_URL = "http://bench.twofold.dev/oidc"
 EMAIL_DOMAIN = "bench.twofold.dev"  # .test/.example are refused by email-validator's special-use rules
 _MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so i -> i * M mod 2**96 is a bijection
 _STATUS_DOC = json.dumps(
@@ -85,6 +86,9 @@ class BenchDatabase:
             "TWOFOLD_BOOTSTRAP_ACCESS_KEY_ID": KEY_ID,
             "TWOFOLD_BOOTSTRAP_ACCESS_KEY_SECRET": KEY_SECRET,
             "TWOFOLD_LOG_LEVEL": "WARNING",
+            # A fixed token issuer: the sign-in scenarios hold access tokens signed before the server
+            # started, on a port chosen at random (harness/signin_seed.py).
+            "TWOFOLD_ISSUER_URL": ISSUER_URL,
         }
 
 

@@ -8,10 +8,12 @@ installs wrk on CI machines).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -76,3 +78,74 @@ def test_the_in_process_profiler_reports_every_scenario(tmp_path: Path) -> None:
     rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[1:] if line.strip()}
     assert {"parse-only", "set-mfa-status.user_id.token", "set-mfa-status.user_id.hmac", SCENARIO} <= rows.keys()
     assert all(float(us) > 0 for us, _ in rows.values())
+
+
+SIGNIN_SCENARIOS = {"mfa-totp-verify.right", "mfa-totp-verify.wrong", "signin.password"}
+
+
+def _bench_postgres_url() -> str | None:
+    """The harness creates and drops ``<name>_signin`` next to the test database, named after it."""
+    url = os.environ.get("TWOFOLD_TEST_POSTGRES_URL")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/twofold_bench_smoke_{parts.path.lstrip('/')}", "", ""))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_quick_run_measures_the_sign_in_scenarios_against_their_floors(tmp_path: Path, backend: str) -> None:
+    """Issue 10: TOTP verification against parse-only, password sign-in against raw Argon2, each cell
+    with its floor measured in the same run, every answer the expected one (right code verified, wrong
+    code refused, sign-in answered with tokens)."""
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk not installed: the benchmark smoke run needs it (Debian/Ubuntu: apt-get install wrk)")
+    extra = ["--backends", backend]
+    if backend == "postgresql":
+        base = _bench_postgres_url()
+        if base is None:
+            pytest.skip("TWOFOLD_TEST_POSTGRES_URL not set")
+        extra += ["--postgres-url", base]
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(RUN),
+            "--quick",
+            *extra,
+            "--scenarios",
+            "mfa-totp-verify.*,signin.*",
+            "--signin-users",
+            "20",
+            "--output",
+            str(tmp_path / "out"),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    results = json.loads((tmp_path / "out" / "latest.json").read_text())
+    assert results["unavailable"] == [], results["unavailable"]
+    signin = [c for c in results["cells"] if c["phase"] == "signin"]
+    ours = {c["name"]: c for c in signin if c["kind"] == "twofold"}
+    assert set(ours) == SIGNIN_SCENARIOS
+    floors = {(c["pair"], c["name"]) for c in signin if c["kind"] == "baseline"}
+    assert floors == {
+        ("mfa-totp-verify.right", "parse_only"),
+        ("mfa-totp-verify.wrong", "parse_only"),
+        ("signin.password", "argon2"),
+    }
+    for name, cell in ours.items():
+        assert cell["backend"] == backend and cell["workers"] == 1
+        assert cell["valid"], (name, cell["error_sample"])
+        assert cell["requests"] > 0 and cell["answers"] == {"as_expected": cell["requests"], "not": 0}
+        assert cell["floor"]["rps"] > 0 and cell["vs_floor"] > 0 and cell["vs_floor_pooled"] > 0
+        assert cell["latency_ms"]["p99"] >= cell["latency_ms"]["p50"] > 0
+    assert ours["signin.password"]["connections"] == 1
+    markdown = (tmp_path / "out" / "latest.md").read_text()
+    assert "## Sign-in (issue 10)" in markdown
+    for name in SIGNIN_SCENARIOS:
+        assert f"| {backend} | {name} | 1 |" in markdown
