@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck bench chaos clean
+.PHONY: serve test lint typecheck bench chaos fuzz clean
 
 # The SDK (clients/python) is its own distribution and the server does not depend on it (README,
 # "Development"): it is installed from the tree, explicitly, before the server with its test extras.
@@ -27,6 +27,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --peers
+
+# The long fuzzing run of docs/reliability.md: up to 300 cases per operation, on both databases (CI runs 25).
+fuzz: $(STAMP)
+	TWOFOLD_FUZZ_EXAMPLES=300 $(BIN)/pytest tests/fuzz -rP
 
 # The long crash runs of docs/reliability.md: SIGKILL after 5,000 acknowledged writes (CI runs 160).
 chaos: $(STAMP)

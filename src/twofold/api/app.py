@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.responses import RedirectResponse, Response
 
 from twofold import __version__
-from twofold.api import errors, mfa_token, oidc
+from twofold.api import errors, mfa_token, oidc, openapi
 from twofold.api.edge import BodyLimitMiddleware
 from twofold.api.middleware import RequestContextMiddleware
 from twofold.api.v2 import codes as codes_v2
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)  # added last: outermost, so the limit's answer has a request id
     errors.install(app)
+    openapi.install(app)
     # Routes are added to the app's own router, not through include_router: FastAPI's lazily
     # included routers cost ~150 us of matching per request (measured; docs/performance.md).
     # Hot paths first, ahead of FastAPI's own /docs and /openapi.json: matching is a linear scan.
