@@ -12,74 +12,18 @@ SMS webhook receiver in the test process (docs/signin.md#enrolment, #enrolled-fa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from genauth import AuthenticationClient
 
-from tests.compat.support import (
-    LiveServer,
-    NodeSdk,
-    new_person,
-    ok_data,
-    server_env,
-    start_server,
-    stop_server,
-)
-from tests.conftest import BACKENDS, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY, wipe_postgres
-from tests.delivery_peers import SmtpHandler, Webhook, code_in, smtp_server, webhook_receiver
+from tests.compat.conftest import DeliveringServer
+from tests.compat.support import LiveServer, NodeSdk, new_person, ok_data
 
 pytestmark = pytest.mark.compat
 
 PASSWORD = "Enrolment codes compat password 1!"  # noqa: S105 - a test password
-WEBHOOK_SECRET = "whsec-compat-enrol-0123456789"  # noqa: S105 - the test receiver's
-
-
-class Delivering:
-    def __init__(self, server: LiveServer, mail: SmtpHandler, hook: Webhook) -> None:
-        self.server, self.mail, self.hook = server, mail, hook
-
-    def sms_code(self, to: str) -> str:
-        texts = [r["json"]["text"] for r in self.hook.delivered if r["json"]["to"] == to]
-        assert texts, f"no SMS to {to}"
-        return code_in(texts[-1])
-
-    def email_code(self, to: str) -> str:
-        bodies = [m.message.get_content() for m in self.mail.received if m.recipients == [to]]
-        assert bodies, f"no email to {to}"
-        return code_in(bodies[-1])
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def delivering(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivering]:
-    """``twofold serve`` with TWOFOLD_SMTP_URL and TWOFOLD_SMS_WEBHOOK_URL pointing at the test's peers."""
-    backend: str = request.param
-    workdir = tmp_path_factory.mktemp(f"enrol-codes-{backend}")
-    if backend == "sqlite":
-        database_url = f"sqlite:///{workdir / 'twofold.db'}"
-    else:
-        database_url = request.getfixturevalue("postgres_ready")
-        wipe_postgres(database_url)
-    hook = Webhook(WEBHOOK_SECRET.encode())
-    with smtp_server() as (mail, port), webhook_receiver(hook) as url:
-        env = server_env(database_url, workdir / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY)
-        env.update({
-            "TWOFOLD_SMTP_URL": f"smtp://127.0.0.1:{port}",
-            "TWOFOLD_SMTP_FROM": "Twofold <no-reply@twofold.test>",
-            "TWOFOLD_SMS_WEBHOOK_URL": url,
-            "TWOFOLD_SMS_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        })
-        process, server_port = start_server(env, workdir, workdir / "server.log")
-        try:
-            server = LiveServer(backend, f"http://127.0.0.1:{server_port}", server_port,
-                                BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, env)
-            yield Delivering(server, mail, hook)
-        finally:
-            stop_server(process)
-            if backend != "sqlite":
-                wipe_postgres(database_url)
 
 
 def app_with(server: LiveServer, factors: list[str]) -> dict[str, Any]:
@@ -107,8 +51,8 @@ def mfa_status(server: LiveServer, user: dict[str, Any]) -> dict[str, Any]:
     return status
 
 
-def test_a_sign_in_that_must_enrol_sms_binds_the_phone_with_its_mfa_token(delivering: Delivering) -> None:
-    server = delivering.server
+def test_a_sign_in_that_must_enrol_sms_binds_the_phone_with_its_mfa_token(delivering_server: DeliveringServer) -> None:
+    server = delivering_server.server
     app = app_with(server, ["SMS"])
     user = new_user(server, ["SMS"])  # an email, no phone: SMS must be enrolled first
     client = sdk(server, app)
@@ -120,8 +64,8 @@ def test_a_sign_in_that_must_enrol_sms_binds_the_phone_with_its_mfa_token(delive
     started = ok_data(client.send_enroll_factor_request(
         profile={"phoneNumber": "13900139301", "phoneCountryCode": "+86"}, factor_type="SMS"))
     assert set(started) == {"enrollmentToken"}
-    code = delivering.sms_code("+8613900139301")
-    assert delivering.hook.delivered[-1]["json"]["purpose"] == "CHANNEL_BIND_MFA"
+    code = delivering_server.sms_code("+8613900139301")
+    assert delivering_server.hook.delivered[-1]["json"]["purpose"] == "CHANNEL_BIND_MFA"
     wrong = next(c for c in ("000000", "111111") if c != code)
     refused = client.enroll_factor(enrollment_data={"passCode": wrong},
                                    enrollment_token=started["enrollmentToken"], factor_type="SMS")
@@ -142,8 +86,8 @@ def test_a_sign_in_that_must_enrol_sms_binds_the_phone_with_its_mfa_token(delive
     assert (live["code"], live["data"]) == (200, []), live  # a spent mfaToken would be 2021
 
 
-def test_a_signed_in_user_binds_lists_reads_and_resets_an_email(delivering: Delivering) -> None:
-    server = delivering.server
+def test_a_signed_in_user_binds_lists_reads_and_resets_an_email(delivering_server: DeliveringServer) -> None:
+    server = delivering_server.server
     app = app_with(server, ["OTP", "SMS", "EMAIL"])
     user = new_user(server, [])
     client = sdk(server, app)
@@ -156,7 +100,7 @@ def test_a_signed_in_user_binds_lists_reads_and_resets_an_email(delivering: Deli
     started = ok_data(client.send_enroll_factor_request(profile={"email": address}, factor_type="EMAIL"))
     again = client.send_enroll_factor_request(profile={"email": address}, factor_type="EMAIL")
     assert (again["statusCode"], again["apiCode"]) == (400, 2080), again  # one per minute per address
-    ok_data(client.enroll_factor(enrollment_data={"passCode": delivering.email_code(address)},
+    ok_data(client.enroll_factor(enrollment_data={"passCode": delivering_server.mail_code(address)},
                                  enrollment_token=started["enrollmentToken"], factor_type="EMAIL"))
     (factor,) = ok_data(client.list_enrolled_factors())
     assert (factor["factorType"], factor["profile"]) == ("EMAIL", {"email": address})
@@ -172,8 +116,8 @@ def test_a_signed_in_user_binds_lists_reads_and_resets_an_email(delivering: Deli
     assert (gone["statusCode"], gone["apiCode"]) == (404, 40063), gone
 
 
-def test_authing_node_sdk_binds_and_resets_an_email(delivering: Delivering, node_sdk: NodeSdk) -> None:
-    server = delivering.server
+def test_authing_node_sdk_binds_and_resets_an_email(delivering_server: DeliveringServer, node_sdk: NodeSdk) -> None:
+    server = delivering_server.server
     app = app_with(server, ["EMAIL", "OTP"])
     user = new_user(server, [])
     options = {"main": {"appId": app["appId"], "appSecret": app["appSecret"], "appHost": server.base_url}}
@@ -185,7 +129,7 @@ def test_authing_node_sdk_binds_and_resets_an_email(delivering: Delivering, node
     ], sdk_class="AuthenticationClient")
     token = ok_data(signed["result"])["access_token"]
     enrollment_token = ok_data(started["result"])["enrollmentToken"]
-    code = delivering.email_code(address)
+    code = delivering_server.mail_code(address)
     results = node_sdk.run(options, [
         {"method": "setAccessToken", "args": token},
         {"method": "enrollFactor", "args": {"factorType": "EMAIL", "enrollmentToken": enrollment_token,
