@@ -174,6 +174,22 @@ class LiveServer:
         return total
 
 
+def otp_required_user(server: LiveServer, prefix: str, password: str, *, secret: str | None = None,
+                      recovery_code: str | None = None) -> dict[str, Any]:
+    """A user with ``password`` whose MFA status requires OTP.  With ``secret`` the authenticator is
+    bound (import-otp, with ``recovery_code`` when given); without, the sign-in must enrol one."""
+    person = new_person(prefix)
+    user: dict[str, Any] = ok_data(server.call("POST", "create-user", json={
+        "username": person["username"], "email": person["email"], "password": password}))
+    if secret is not None:
+        otp = {"secret": secret} if recovery_code is None else {"secret": secret, "recoveryCode": recovery_code}
+        ok_data(server.call("POST", "import-otp", json={"list": [{"userId": user["userId"], "otp": otp}]}))
+    ok_data(server.call("POST", "set-mfa-status", json={"userId": user["userId"], "mfaTriggerData": {
+        "mfaToken": "-", "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}],
+        "totpMfaEnabled": secret is not None}}))
+    return user
+
+
 def create_access_key(server: LiveServer, *, allow_otp_secret_read: bool = False,
                       description: str = "compat test key") -> tuple[str, str]:
     """``twofold keys create --json`` on the live server's database; returns (accessKeyId, secret)."""

@@ -26,6 +26,7 @@ from tests.compat.support import (
     node_body,
     node_options,
     ok_data,
+    otp_required_user,
 )
 
 pytestmark = pytest.mark.compat
@@ -42,16 +43,13 @@ def app(live_server: LiveServer) -> dict[str, Any]:
 
 
 def make_user(server: LiveServer, otp: bool = False) -> tuple[dict[str, Any], pyotp.TOTP | None]:
-    person = new_person("lh")
-    user: dict[str, Any] = ok_data(server.call("POST", "create-user", json={
-        "username": person["username"], "email": person["email"], "password": PASSWORD}))
     if not otp:
+        person = new_person("lh")
+        user: dict[str, Any] = ok_data(server.call("POST", "create-user", json={
+            "username": person["username"], "email": person["email"], "password": PASSWORD}))
         return user, None
     secret = pyotp.random_base32(32)
-    server.call("POST", "import-otp", json={"list": [{"userId": user["userId"], "otp": {"secret": secret}}]})
-    ok_data(server.call("POST", "set-mfa-status", json={"userId": user["userId"], "mfaTriggerData": {
-        "mfaToken": "-", "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}], "totpMfaEnabled": True}}))
-    return user, pyotp.TOTP(secret)
+    return otp_required_user(server, "lh", PASSWORD, secret=secret), pyotp.TOTP(secret)
 
 
 def sdk(server: LiveServer, app: dict[str, Any]) -> AuthenticationClient:

@@ -24,8 +24,8 @@ import pytest
 from tests.compat.support import (
     STARTUP_TIMEOUT,
     LiveServer,
-    new_person,
     ok_data,
+    otp_required_user,
     server_env,
     start_server,
     stop_server,
@@ -124,13 +124,8 @@ async def test_one_code_from_twenty_sign_ins_on_two_workers_gives_one_token_set(
     app = ok_data(server.call("POST", "create-application", json={"appName": "Race"}))
     ok_data(server.call("POST", "update-application-mfa-settings",
                         json={"appId": app["appId"], "enabledFactors": ["OTP"]}))
-    person = new_person("race")
-    user = ok_data(server.call("POST", "create-user", json={
-        "username": person["username"], "email": person["email"], "password": PASSWORD}))
     secret = pyotp.random_base32(32)
-    server.call("POST", "import-otp", json={"list": [{"userId": user["userId"], "otp": {"secret": secret}}]})
-    ok_data(server.call("POST", "set-mfa-status", json={"userId": user["userId"], "mfaTriggerData": {
-        "mfaToken": "-", "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}], "totpMfaEnabled": True}}))
+    user = otp_required_user(server, "race", PASSWORD, secret=secret)
 
     tokens = []
     async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:

@@ -20,7 +20,7 @@ import jwt
 import pyotp
 import pytest
 
-from tests.compat.support import LiveServer, NodeSdk, new_person, node_body, ok_data
+from tests.compat.support import LiveServer, NodeSdk, node_body, ok_data, otp_required_user
 from twofold_client import ManagementClient
 
 pytestmark = pytest.mark.compat
@@ -43,15 +43,7 @@ def app(live_server: LiveServer) -> dict[str, Any]:
 
 def make_user(server: LiveServer, secret: str | None) -> dict[str, Any]:
     """OTP required; with ``secret`` the authenticator is bound (import-otp), else it must be enrolled."""
-    person = new_person("nm")
-    user: dict[str, Any] = ok_data(server.call("POST", "create-user", json={
-        "username": person["username"], "email": person["email"], "password": PASSWORD}))
-    if secret:
-        server.call("POST", "import-otp", json={"list": [{"userId": user["userId"], "otp": {"secret": secret}}]})
-    ok_data(server.call("POST", "set-mfa-status", json={"userId": user["userId"], "mfaTriggerData": {
-        "mfaToken": "-", "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}],
-        "totpMfaEnabled": bool(secret)}}))
-    return user
+    return otp_required_user(server, "nm", PASSWORD, secret=secret)
 
 
 def options(server: LiveServer, app: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from genauth import AuthenticationClient
 
-from tests.compat.support import LiveServer, new_person, ok_data
+from tests.compat.support import LiveServer, ok_data, otp_required_user
 
 pytestmark = pytest.mark.compat
 
@@ -28,14 +28,8 @@ def app(live_server: LiveServer) -> dict[str, Any]:
 
 def otp_user(server: LiveServer) -> tuple[dict[str, Any], pyotp.TOTP]:
     """A user with a bound authenticator (import-otp) whose MFA status requires OTP."""
-    person = new_person("st")
-    user: dict[str, Any] = ok_data(server.call("POST", "create-user", json={
-        "username": person["username"], "email": person["email"], "password": PASSWORD}))
     secret = pyotp.random_base32(32)
-    server.call("POST", "import-otp", json={"list": [{"userId": user["userId"], "otp": {"secret": secret}}]})
-    ok_data(server.call("POST", "set-mfa-status", json={"userId": user["userId"], "mfaTriggerData": {
-        "mfaToken": "-", "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}], "totpMfaEnabled": True}}))
-    return user, pyotp.TOTP(secret)
+    return otp_required_user(server, "st", PASSWORD, secret=secret), pyotp.TOTP(secret)
 
 
 def sdk(server: LiveServer, app: dict[str, Any]) -> AuthenticationClient:

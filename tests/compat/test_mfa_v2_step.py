@@ -20,7 +20,7 @@ import pyotp
 import pytest
 from genauth import AuthenticationClient
 
-from tests.compat.support import LiveServer, new_person, ok_data
+from tests.compat.support import LiveServer, ok_data, otp_required_user
 from tests.compat.test_mfa_step_genauth_python_sdk import PASSWORD, mfa_token, sdk, wrong_code
 
 pytestmark = pytest.mark.compat
@@ -38,17 +38,8 @@ def app(live_server: LiveServer) -> dict[str, Any]:
 
 def otp_user(server: LiveServer, recovery_code: str | None = None) -> tuple[dict[str, Any], pyotp.TOTP]:
     """A user with a bound authenticator (and recovery code) whose MFA status requires OTP."""
-    person = new_person("v2")
-    user: dict[str, Any] = ok_data(server.call("POST", "create-user", json={
-        "username": person["username"], "email": person["email"], "password": PASSWORD}))
     secret = pyotp.random_base32(32)
-    otp: dict[str, str] = {"secret": secret}
-    if recovery_code is not None:
-        otp["recoveryCode"] = recovery_code
-    ok_data(server.call("POST", "import-otp", json={"list": [{"userId": user["userId"], "otp": otp}]}))
-    ok_data(server.call("POST", "set-mfa-status", json={"userId": user["userId"], "mfaTriggerData": {
-        "mfaToken": "-", "applicationMfa": [{"mfaPolicy": "OTP", "status": 1, "sort": 0}], "totpMfaEnabled": True}}))
-    return user, pyotp.TOTP(secret)
+    return otp_required_user(server, "v2", PASSWORD, secret=secret, recovery_code=recovery_code), pyotp.TOTP(secret)
 
 
 def v2_call(server: LiveServer, app: dict[str, Any], path: str, body: dict[str, Any], authorization: str) -> Any:
