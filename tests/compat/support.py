@@ -398,12 +398,13 @@ class RecordingRelay:
             recorded = bytearray()
             self.streams.append(recorded)
             for source, sink, record in ((client, upstream, recorded), (upstream, client, None)):
-                thread = threading.Thread(target=_pump, args=(source, sink, record), daemon=True)
+                thread = threading.Thread(target=pump, args=(source, sink, record), daemon=True)
                 thread.start()
                 self._threads.append(thread)
 
 
-def _pump(source: socket.socket, sink: socket.socket, record: bytearray | None) -> None:
+def pump(source: socket.socket, sink: socket.socket, record: bytearray | None = None) -> None:
+    """Copy ``source`` to ``sink`` until it ends (keeping the bytes in ``record``), then half-close ``sink``."""
     try:
         while True:
             chunk = source.recv(65536)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from tests.compat.support import LiveServer, server_env, start_server, stop_server
+from tests.compat.support import LiveServer, pump, server_env, start_server, stop_server
 from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, POSTGRES_URL, SECRET_KEY, wipe_postgres
 
 CLIENTS = 8
@@ -71,20 +71,7 @@ class Relay:
             with self._lock:
                 self._sockets += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
-
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while chunk := source.recv(65536):
-            sink.sendall(chunk)
-    except OSError:
-        pass
-    finally:
-        try:
-            sink.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
+                threading.Thread(target=pump, args=(source, sink), daemon=True).start()
 
 
 @dataclass(frozen=True)
