@@ -248,3 +248,12 @@ class DatabaseBusy(TwofoldError):
     status_code = 503
     message_en = "Database busy, please retry later"
     message_zh = "数据库繁忙，请稍后重试"
+
+
+class DatabaseFull(TwofoldError):
+    """The database's disk is full (SQLite could not grow its file or its WAL): nothing was written."""
+
+    api_code = 50304
+    status_code = 503
+    message_en = "Database storage full, please retry later"
+    message_zh = "数据库存储空间已满，请稍后重试"

@@ -6,8 +6,8 @@ Each driver's connection wrapper turns its exceptions into these, in one functio
 * ``UniqueViolation`` and ``ForeignKeyViolation`` are for the services to catch and turn into what
   they mean (``UserAlreadyExists``...): they carry the table and columns, parsed here, so no service
   reads a driver's message.
-* ``DatabaseUnavailable``, ``WriteLockTimeout`` and ``InvalidData`` are also the ``TwofoldError`` that
-  the client should see (503, 503, 400), so the one error handler of ``api/errors.py`` renders them
+* ``DatabaseUnavailable``, ``WriteLockTimeout``, ``DatabaseFull`` and ``InvalidData`` are also the
+  ``TwofoldError`` that the client should see (503, 503, 503, 400), so the one error handler of ``api/errors.py`` renders them
   without the API layer knowing storage exists.  Their ``reason`` (the driver's text) goes to the log
   only: ``str()`` and ``repr()`` show it, the envelope's message does not.
 * Anything else becomes a plain ``StorageError`` (a bug, answered as an internal error and logged with
@@ -55,6 +55,15 @@ class WriteLockTimeout(StorageError, errors.DatabaseBusy):
 
     def __init__(self, reason: str) -> None:
         errors.DatabaseBusy.__init__(self)
+        self.reason = reason
+        self.args = (reason,)  # for the log; the envelope's message stays the generic one
+
+
+class DatabaseFull(StorageError, errors.DatabaseFull):
+    """SQLite could not grow its file or its WAL (``SQLITE_FULL``: no space left on the disk)."""
+
+    def __init__(self, reason: str) -> None:
+        errors.DatabaseFull.__init__(self)
         self.reason = reason
         self.args = (reason,)  # for the log; the envelope's message stays the generic one
 

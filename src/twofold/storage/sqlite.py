@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from twofold.storage.checkpoints import Checkpointer
 from twofold.storage.errors import (
+    DatabaseFull,
     DatabaseUnavailable,
     ForeignKeyViolation,
     InvalidData,
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _UNIQUE_COLUMNS = re.compile(r"constraint failed: (.+)$")
-_UNAVAILABLE = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_FULL", "SQLITE_READONLY")
+_UNAVAILABLE = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_READONLY")
 
 
 def translate_sqlite(exc: BaseException) -> BaseException:
@@ -62,6 +64,8 @@ def translate_sqlite(exc: BaseException) -> BaseException:
         return InvalidData(text)
     if isinstance(exc, sqlite3.IntegrityError):  # NOT NULL, CHECK
         return InvalidData(text)
+    if name == "SQLITE_FULL" or "database or disk is full" in text:
+        return DatabaseFull(text)
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return WriteLockTimeout(text)
     if name.startswith(_UNAVAILABLE):
@@ -137,6 +141,7 @@ class SqliteDatabase:
     dialect = "sqlite"
     LOCK_WAIT_SECONDS = 5.0
     CHECKPOINT_INTERVAL_SECONDS = 0.5
+    WRITE_TROUBLE_SECONDS = 2.0  # not ready for this long (plus the lock wait) after a failed write
     RESTART_WAIT_MS = 200  # how long a RESTART checkpoint may wait for the current writer and readers
 
     def __init__(self, path: str, lock_wait_seconds: float | None = None) -> None:
@@ -150,7 +155,8 @@ class SqliteDatabase:
         self._turn = WriterTurn(f"{path}-writers")
         self._write = SqliteConnection(self._writer)
         self._read = SqliteConnection(self._reader)
-        self._group = GroupCommit(self._writer, self._write, self._lock, self._begin, self._turn, translate_sqlite)
+        self._group = GroupCommit(self._writer, self._write, self._lock, self._begin, self._turn, self._translate)
+        self._write_trouble_at = float("-inf")  # when a write last failed for the lock or for space
 
     def start_checkpoints(self) -> None:
         """Checkpoint the WAL in the background (call from the event loop that uses this database)."""
@@ -173,6 +179,7 @@ class SqliteDatabase:
                     if not isinstance(error, WriteLockTimeout):
                         raise error from exc
                     if waited >= self.LOCK_WAIT_SECONDS:
+                        self._write_trouble_at = time.monotonic()
                         raise WriteLockTimeout(f"no write lock after {waited:.3f} s: {exc}") from exc
                 self._turn.claim()
                 await asyncio.sleep(delay)
@@ -181,11 +188,20 @@ class SqliteDatabase:
         finally:
             self._turn.release()
 
+    def _translate(self, exc: BaseException) -> BaseException:
+        """``translate_sqlite``, noting a write that failed for the lock or for space (``ping``)."""
+        error = translate_sqlite(exc)
+        if isinstance(error, WriteLockTimeout | DatabaseFull):
+            self._write_trouble_at = time.monotonic()
+        return error
+
     def _end(self, statement: str) -> None:
+        if statement == "ROLLBACK" and not self._writer.in_transaction:
+            return  # SQLite rolled it back itself (after SQLITE_FULL, for one)
         try:
             self._writer.execute(statement)
         except sqlite3.Error as exc:
-            raise translate_sqlite(exc) from exc
+            raise self._translate(exc) from exc
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
@@ -213,6 +229,10 @@ class SqliteDatabase:
         yield self._read
 
     async def ping(self) -> bool:
+        """Not ready while writes fail: for a while after one could not get the write lock (another
+        program holds it) or could not grow the file (disk full), as well as when reads fail."""
+        if time.monotonic() - self._write_trouble_at < self.LOCK_WAIT_SECONDS + self.WRITE_TROUBLE_SECONDS:
+            return False
         return bool(await self._read.fetch_value("SELECT 1") == 1)
 
     async def close(self) -> None:
