@@ -43,7 +43,26 @@ def serve(database: Path, tmp_path: Path, **extra: str) -> tuple[subprocess.Pope
     return process, LiveServer("sqlite", f"http://127.0.0.1:{port}", port, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, env)
 
 
-def under_load(server: LiveServer, start: Callable[[], None], end: Callable[[], None]) -> dict[str, object]:
+@dataclass(frozen=True)
+class Run:
+    answers: list[Answer]
+    asked: float  # the trouble was asked for
+    began: float  # it is there (the lock held, the disk full)
+    ended: float  # it is gone
+    recovered_at: float  # the last answer that was not a 200
+    ready: tuple[int, int, int]  # /readyz before, during, after
+
+    def during(self) -> list[str]:
+        return [a.outcome for a in self.answers if self.began + 1 < a.at < self.ended]
+
+    def summary(self, what: str, api_code: str) -> str:
+        during = self.during()
+        return (f"{what} in {self.began - self.asked:.1f} s, for {self.ended - self.began:.1f} s: "
+                f"{during.count(f'503/{api_code}')} requests answered 503/{api_code}, {during.count('200')} 200, "
+                f"none hung, no 500; every request succeeded {self.recovered_at - self.ended:.1f} s after")
+
+
+def under_load(server: LiveServer, start: Callable[[], None], end: Callable[[], None]) -> Run:
     """Load, ``start()`` the trouble, wait, ``end()`` it, load on; what was answered when."""
     token = server.management_token()
     answers: list[Answer] = []
@@ -72,8 +91,9 @@ def under_load(server: LiveServer, start: Callable[[], None], end: Callable[[], 
         thread.start()
     time.sleep(2)
     ready_before = readyz()
+    asked = time.monotonic()
+    start()  # returns once the lock is held / the disk is full
     began = time.monotonic()
-    start()
     time.sleep(TROUBLE_SECONDS)
     ready_during = readyz()
     ended = time.monotonic()
@@ -86,25 +106,19 @@ def under_load(server: LiveServer, start: Callable[[], None], end: Callable[[], 
     for thread in threads:
         thread.join(timeout=REQUEST_TIMEOUT + 5)
     assert not any(thread.is_alive() for thread in threads), "a request hung"
-    after = [a for a in answers if a.at > ended]
-    failing = [a for a in after if a.outcome != "200"]
+    failing = [a for a in answers if a.at > ended and a.outcome != "200"]
     recovered_at = max((a.at for a in failing), default=ended)
-    return {"answers": answers, "began": began, "ended": ended, "ready_before": ready_before,
-            "ready_during": ready_during, "ready_after": readyz(), "after": after, "recovered_at": recovered_at}
+    return Run(answers, asked, began, ended, recovered_at, (ready_before, ready_during, readyz()))
 
 
-def check(run: dict[str, object], api_code: str) -> list[str]:
-    answers: list[Answer] = run["answers"]  # type: ignore[assignment]
-    began, ended = float(run["began"]), float(run["ended"])  # type: ignore[arg-type]
-    assert run["ready_before"] == 200 and run["ready_during"] == 503 and run["ready_after"] == 200, run
-    assert not [a for a in answers if a.outcome.startswith(("error", "500"))], sorted({a.outcome for a in answers})
-    during = [a.outcome for a in answers if began + 1 < a.at < ended]
+def check(run: Run, api_code: str) -> None:
+    assert run.ready == (200, 503, 200), run.ready
+    assert not [a for a in run.answers if a.outcome.startswith(("error", "500"))], sorted({a.outcome for a in run.answers})
+    during = run.during()
     assert f"503/{api_code}" in during and set(during) <= {"200", f"503/{api_code}"}, sorted(set(during))
-    after: list[Answer] = run["after"]  # type: ignore[assignment]
-    recovered_at = float(run["recovered_at"])  # type: ignore[arg-type]
-    assert after[-1].outcome == "200" and recovered_at - ended < 30, recovered_at - ended
-    assert all(a.outcome == "200" for a in after if a.at > recovered_at)
-    return during
+    after = [a for a in run.answers if a.at > run.ended]
+    assert after[-1].outcome == "200" and run.recovered_at - run.ended < 30, run.recovered_at - run.ended
+    assert all(a.outcome == "200" for a in after if a.at > run.recovered_at)
 
 
 def test_a_database_file_locked_by_another_program(tmp_path: Path) -> None:
@@ -120,10 +134,8 @@ def test_a_database_file_locked_by_another_program(tmp_path: Path) -> None:
     finally:
         holder.close()
         stop_server(process)
-    during = check(run, "50302")
-    print(f"lock held {float(run['ended']) - float(run['began']):.1f} s: {during.count('503/50302')} requests "  # type: ignore[arg-type]
-          f"answered 503/50302, {during.count('200')} 200, none hung, no 500; every request succeeded "
-          f"{float(run['recovered_at']) - float(run['ended']):.1f} s after the release")  # type: ignore[arg-type]
+    check(run, "50302")
+    print(run.summary("lock taken", "50302"))
 
 
 @pytest.fixture
@@ -164,7 +176,5 @@ def test_a_full_disk(small_disk: Path, tmp_path: Path) -> None:
         run = under_load(server, lambda: fill(filler), filler.unlink)
     finally:
         stop_server(process)
-    during = check(run, "50304")
-    print(f"disk full {float(run['ended']) - float(run['began']):.1f} s: {during.count('503/50304')} requests "  # type: ignore[arg-type]
-          f"answered 503/50304, {during.count('200')} 200, none hung, no 500; every request succeeded "
-          f"{float(run['recovered_at']) - float(run['ended']):.1f} s after space came back")  # type: ignore[arg-type]
+    check(run, "50304")
+    print(run.summary("disk filled", "50304"))

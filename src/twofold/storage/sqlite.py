@@ -165,10 +165,12 @@ class SqliteDatabase:
     def checkpoint(self) -> None:
         self._checkpoints.checkpoint()
 
-    async def _begin(self) -> None:
+    async def _begin(self, asked_at: float | None = None) -> None:
         # Another process holds the write lock for ~0.1-3 ms per batch: poll at that scale.  A process
         # that has to wait says so through the turn file, and the holder leaves it the next turn.
-        delay, waited = 0.0001, 0.0
+        # ``asked_at``: when the caller asked for the transaction, so that the time spent queued behind
+        # this process's other writers (each waiting for a lock another program holds) counts too.
+        delay, waited = 0.0001, 0.0 if asked_at is None else time.monotonic() - asked_at
         try:
             while True:
                 try:
@@ -205,8 +207,9 @@ class SqliteDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
+        asked_at = time.monotonic()
         async with self._lock:
-            await self._begin()
+            await self._begin(asked_at)
             try:
                 yield self._write
             except BaseException:
