@@ -6,8 +6,9 @@ seeds, recovery codes, the access-key secret, app secrets, tokens, passwords, co
 ``drive`` of tests/security/test_codes_not_logged.py: email and SMS codes, sent through the outbox).
 Then, byte by byte:
 
-* SQLite: the database file and its ``-wal`` and ``-shm`` files while the server still has them open
-  (before a checkpoint: the WAL holds every page written), then again after a full checkpoint;
+* SQLite: the database file and its ``-wal`` and ``-shm`` files while the services still have them open
+  and the WAL holds the recent pages (the background checkpoint may have restarted it meanwhile), then
+  again after a full checkpoint (``TRUNCATE``);
 * PostgreSQL: the output of ``pg_dump`` of the test database.
 
 Each secret is looked for as its text, upper and lower case, UTF-16, and, for a TOTP seed, as the raw
