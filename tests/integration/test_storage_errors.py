@@ -24,6 +24,7 @@ from twofold.errors import DatabaseBusy, TwofoldError
 from twofold.services.container import bootstrap, build_services
 from twofold.storage.database import Connection, open_database
 from twofold.storage.errors import (
+    DatabaseFull,
     DatabaseUnavailable,
     ForeignKeyViolation,
     InvalidData,
@@ -145,6 +146,29 @@ async def test_a_held_write_lock_fails_a_transaction_with_write_lock_timeout(tmp
                 await conn.execute(_POOL, {"id": "p1"})
     finally:
         other.close()
+        await db.close()
+
+
+async def test_a_file_that_cannot_grow_is_database_full_and_writes_resume_after(tmp_path: Path) -> None:
+    """``SQLITE_FULL`` without a full disk: ``max_page_count`` caps the file (a full disk is
+    tests/reliability/test_sqlite_outage.py)."""
+    path = tmp_path / "full.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    db = await open_database(f"sqlite:///{path}", lock_wait_seconds=0.05)
+    try:
+        async with db.transaction() as conn:
+            pages = await conn.fetch_value("PRAGMA page_count")
+            await conn.fetch_value(f"PRAGMA max_page_count = {int(pages)}")  # on the writer connection
+        with pytest.raises(DatabaseFull) as raised:
+            async with db.transaction() as conn:
+                await conn.execute(_POOL, {"id": "p" + "x" * 100_000})
+        assert (raised.value.status_code, raised.value.api_code) == (503, 50304)
+        async with db.transaction() as conn:
+            await conn.fetch_value("PRAGMA max_page_count = 1073741823")
+            await conn.execute(_POOL, {"id": "p" + "x" * 100_000})  # room again: the write succeeds
+        async with db.read() as conn:
+            assert await conn.fetch_value("SELECT count(*) FROM user_pools") == 1
+    finally:
         await db.close()
 
 
