@@ -152,7 +152,8 @@ async def list_page(conn: Connection, pool_id: str, query: UserQuery) -> tuple[i
 class MfaState:
     """The users list's filters on what is bound and locked (each None: any).  ``otp_enrolled``: a TOTP
     secret bound and the OTP flag on (no stored status counts as on: the default's flag says bound).
-    ``locked``: a factor ("*" any) locked at ``now``.  Each is a primary-key probe per user walked."""
+    ``locked``: a factor ("*" any) locked at ``now``, read from ``mfa_failures`` (rows only for factors
+    with failures) rather than probed per user; ``otp_enrolled`` is a primary-key probe per user walked."""
 
     otp_enrolled: bool | None = None
     locked: str | None = None
@@ -176,8 +177,9 @@ def _mfa_state_clauses(state: MfaState, params: dict[str, Any]) -> list[str]:
         if state.locked != "*":
             factor = " AND f.factor = :locked_factor"
             params["locked_factor"] = state.locked
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM mfa_failures f WHERE f.user_id = u.id{factor} AND f.locked_until > :locked_now)"
+        clauses.append(  # driven by mfa_failures (its rows only: few), not a walk of the pool's users
+            "u.id IN (SELECT f.user_id FROM mfa_failures f WHERE f.pool_id = :pool"
+            f"{factor} AND f.locked_until > :locked_now)"
         )
     return clauses
 
