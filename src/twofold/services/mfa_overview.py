@@ -3,8 +3,9 @@ of a user's factors was last used.
 
 * ``adoption`` counts, for each factor, the users who have it enrolled (``domain.mfa.is_enrolled``:
   bound, and flagged for OTP and FACE) and the users whose policy challenges it without it being
-  enrolled (their next sign-in must enrol it first).  It reads every user of the pool, in batches by
-  the ``(pool_id, created_at, id)`` index: the console reuses the result for a minute.
+  enrolled (their next sign-in must enrol it first).  It reads every user of the pool once, grouped in
+  the database by their status document and whether they have a phone, an email, a TOTP secret (few
+  groups when users share policies): the console reuses the result for a minute.
 * ``locked`` reads ``mfa_failures`` (rows only for factors with failures), never the users table.
 * ``last_uses`` reads the user's ``mfa.factor.verified`` and ``mfa.recovery_code.used`` audit events
   (the ``(pool_id, target_user_id, id)`` index), newest first.
@@ -25,7 +26,6 @@ from twofold.storage.repositories import audit as audit_repo
 from twofold.storage.repositories import mfa_overview as overview_repo
 from twofold.storage.repositories import pools as pools_repo
 
-BATCH = 5000
 LAST_USE_EVENTS = 200  # the user's newest verifications read for their factors' last use
 
 
@@ -55,30 +55,26 @@ class MfaOverviewService:
         users have a factor locked now."""
         enrolled = dict.fromkeys(ALL_FACTORS, 0)
         missing = dict.fromkeys(ALL_FACTORS, 0)
-        after: tuple[int, str] | None = None
         async with self._db.read() as conn:
             pool = await pools_repo.get(conn, pool_id)
             pool_factors = parse_factors(pool.mfa_enabled_factors if pool else [], "enabledFactors")
-            while True:
-                rows = await overview_repo.adoption_batch(conn, pool_id, after, BATCH)
-                for row in rows:
-                    has_otp = bool(row["has_otp"])
-                    document = row["document"]
-                    status = (
-                        default_status(pool_factors, has_otp)
-                        if document is None
-                        else MfaStatus.from_document(orjson.loads(document), 0)
-                    )
-                    bindings = bindings_for(status, has_otp, row["phone"], row["phone_country_code"], row["email"])
-                    challenged = status.challenged_factors()
-                    for factor in ALL_FACTORS:
-                        if is_enrolled(status, bindings, factor):
-                            enrolled[factor] += 1
-                        elif factor in challenged:
-                            missing[factor] += 1
-                if len(rows) < BATCH:
-                    break
-                after = (int(rows[-1]["created_at"]), rows[-1]["id"])
+            for row in await overview_repo.adoption_groups(conn, pool_id):
+                has_otp, n = bool(row["has_otp"]), int(row["n"])
+                document = row["document"]
+                status = (
+                    default_status(pool_factors, has_otp)
+                    if document is None
+                    else MfaStatus.from_document(orjson.loads(document), 0)
+                )
+                # only whether there is a phone or an email matters to what is bound
+                phone = "-" if row["has_phone"] else None
+                bindings = bindings_for(status, has_otp, phone, None, "-" if row["has_email"] else None)
+                challenged = status.challenged_factors()
+                for factor in ALL_FACTORS:
+                    if is_enrolled(status, bindings, factor):
+                        enrolled[factor] += n
+                    elif factor in challenged:
+                        missing[factor] += n
             locked = await overview_repo.count_locked(conn, pool_id, self._clock())
         return [FactorAdoption(f, enrolled[f], missing[f]) for f in ALL_FACTORS], locked
 

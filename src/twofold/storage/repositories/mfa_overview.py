@@ -2,9 +2,8 @@
 and the rows the adoption chart is counted from.
 
 ``locked`` and ``count_locked`` read ``mfa_failures``, which holds a row only for a user and factor
-with a failure since the last success (a small table next to ``users``).  ``adoption_batch`` walks
-the pool's users by the ``(pool_id, created_at, id)`` index, a batch at a time, each with its stored
-MFA document and whether a TOTP secret is bound."""
+with a failure since the last success (a small table next to ``users``).  ``adoption_groups``
+reads the pool's users once, grouped by what decides their adoption (one row per distinct group)."""
 
 from __future__ import annotations
 
@@ -33,20 +32,16 @@ async def count_locked(conn: Connection, pool_id: str, now: int) -> int:
     return int(value or 0)
 
 
-async def adoption_batch(
-    conn: Connection, pool_id: str, after: tuple[int, str] | None, limit: int
-) -> list[Mapping[str, Any]]:
-    """Up to ``limit`` users after ``after`` (newest first): id, created_at, phone, phone country code,
-    email, the stored MFA document (None: never set) and ``has_otp``."""
-    params: dict[str, Any] = {"pool": pool_id, "limit": limit}
-    where = "u.pool_id = :pool"
-    if after is not None:
-        where += " AND (u.created_at < :after_at OR (u.created_at = :after_at AND u.id < :after_id))"
-        params.update(after_at=after[0], after_id=after[1])
+async def adoption_groups(conn: Connection, pool_id: str) -> list[Mapping[str, Any]]:
+    """The pool's users grouped by what decides their MFA adoption: the stored MFA document (None:
+    never set), whether they have a phone, an email, a bound TOTP secret; ``n`` users each.  Users who
+    share a policy share a document, so there are few groups however many users."""
     return await conn.fetch_all(
-        "SELECT u.id, u.created_at, u.phone, u.phone_country_code, u.email, m.document,"
-        " EXISTS (SELECT 1 FROM otp_authenticators o WHERE o.user_id = u.id) AS has_otp"
-        f" FROM users u LEFT JOIN mfa_statuses m ON m.user_id = u.id WHERE {where}"
-        " ORDER BY u.created_at DESC, u.id DESC LIMIT :limit",
-        params,
+        "SELECT document, has_phone, has_email, has_otp, COUNT(*) AS n FROM (SELECT m.document,"
+        " CASE WHEN u.phone IS NULL THEN 0 ELSE 1 END AS has_phone,"
+        " CASE WHEN u.email IS NULL THEN 0 ELSE 1 END AS has_email,"
+        " CASE WHEN EXISTS (SELECT 1 FROM otp_authenticators o WHERE o.user_id = u.id) THEN 1 ELSE 0 END"
+        " AS has_otp FROM users u LEFT JOIN mfa_statuses m ON m.user_id = u.id WHERE u.pool_id = :pool) g"
+        " GROUP BY document, has_phone, has_email, has_otp",
+        {"pool": pool_id},
     )
