@@ -277,6 +277,9 @@ def test_the_overview_counts_users_and_shows_the_last_events(page: Any, live_ser
     tiles = {page.locator(".tile").nth(i).locator("span").nth(1).inner_text():
              int(page.locator(".tile").nth(i).locator(".number").inner_text())
              for i in range(page.locator(".tile").count())}
+    locked_rows = page.locator("table.locked tbody tr")
+    locked_users = {locked_rows.nth(i).locator("td").nth(0).inner_text() for i in range(locked_rows.count())}
+    assert tiles.pop("Users locked out") == len(locked_users)  # fewer than the table's 10 here
     assert tiles == {
         "Users in total": total(),
         "Users with MFA required": total({"field": "mfaEnabled", "operator": "EQUAL", "value": True}),

@@ -1,7 +1,9 @@
-"""The audit trail: newest first, filtered by user and action, paged backwards by event id."""
+"""The audit trail: newest first, filtered by user, action and time (from/to, UTC), paged backwards by
+event id."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
@@ -20,19 +22,49 @@ def _compact(value: object) -> str:
     return "" if value is None else orjson.dumps(value).decode()[:400]
 
 
+def _time(text: str, end: bool) -> int | None:
+    """A ``datetime-local`` value (UTC, to the minute or second) -> ms; the end of ``to`` is inclusive
+    to the end of its minute.  None when empty or not a time (the field then shows the error)."""
+    text = text.strip()[:32]
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    ms = int(at.timestamp() * 1000)
+    if end and at.second == 0 and at.microsecond == 0:
+        ms += 59_999
+    return ms
+
+
 @router.get("/audit")
 async def audit_trail(
-    request: Request, session: Session, user: str = "", action: str = "", before: int | None = None
+    request: Request,
+    session: Session,
+    user: str = "",
+    action: str = "",
+    before: int | None = None,
+    since: str = "",
+    until: str = "",
 ) -> Response:
     user_id = user.strip()[:64] or None
     action_name = action.strip()[:64] or None
+    since_ms, until_ms = _time(since, False), _time(until, True)
+    given = (("since", since, since_ms), ("until", until, until_ms))
+    errors = {name: True for name, text, ms in given if text.strip() and ms is None}
     events = await services_of(request).audit.list_events(
-        session.principal.pool_id, user_id, action_name, before, PAGE_SIZE
+        session.principal.pool_id, user_id, action_name, before, PAGE_SIZE, since_ms, until_ms
     )
     context = {
         "events": [(e, _compact(e.before), _compact(e.after)) for e in events],
         "user": user_id or "",
         "action": action_name or "",
+        "since": since.strip()[:32] if since_ms is not None else "",
+        "until": until.strip()[:32] if until_ms is not None else "",
+        "time_errors": errors,
         "older": events[-1].id if len(events) == PAGE_SIZE else None,
         "paged": before is not None,
     }

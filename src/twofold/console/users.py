@@ -42,6 +42,17 @@ MFA_FILTERS: dict[str, tuple[str, str, bool]] = {
     "otp-flag-off": ("OTP flag off", "totpMfaEnabled", False),
     "face-flag": ("Face flag on (faceMfaEnabled)", "faceMfaEnabled", True),
 }
+# What is bound and locked (services/user_listing.py browse_users): (label, otp_enrolled, locked factor).
+# Enrolled is offered for OTP only: SMS and EMAIL are bound by a phone or email that may sit in the
+# stored status document, which no index reaches.
+STATE_FILTERS: dict[str, tuple[str, bool | None, str | None]] = {
+    "otp-enrolled": ("OTP enrolled", True, None),
+    "otp-not-enrolled": ("OTP not enrolled", False, None),
+    "locked": ("Locked (any factor)", None, "*"),
+    "locked-otp": ("OTP locked", None, "OTP"),
+    "locked-sms": ("SMS locked", None, "SMS"),
+    "locked-email": ("EMAIL locked", None, "EMAIL"),
+}
 
 
 def _wire_lang(request: Request) -> str:
@@ -77,15 +88,18 @@ async def list_users(
     pool_id = session.principal.pool_id
     text = q.strip()[:200]
     chosen = MFA_FILTERS.get(mfa)
+    bound = STATE_FILTERS.get(mfa)
     next_cursor = None
     if text:
         found = await find_users(services, pool_id, text)
     else:
         filters = () if chosen is None else (FilterInput(chosen[1], "EQUAL", chosen[2]),)
+        enrolled, locked = (None, None) if bound is None else bound[1:]
+        browse = services.users.browse_users
         try:
-            found, next_cursor = await services.users.browse_users(pool_id, filters, after[:100] or None, PAGE_SIZE)
+            found, next_cursor = await browse(pool_id, filters, after[:100] or None, PAGE_SIZE, enrolled, locked)
         except InvalidParameter:
-            found, next_cursor = await services.users.browse_users(pool_id, filters, None, PAGE_SIZE)
+            found, next_cursor = await browse(pool_id, filters, None, PAGE_SIZE, enrolled, locked)
     rows = []
     for view in found:
         state = await services.mfa.get_status(pool_id, view.user.id, "user_id")
@@ -96,8 +110,8 @@ async def list_users(
         "searched": bool(text),
         "paged": bool(after) and not text,
         "next_cursor": next_cursor,
-        "mfa": mfa if chosen else "",
-        "mfa_filters": [(key, label) for key, (label, _, _) in MFA_FILTERS.items()],
+        "mfa": mfa if chosen or bound else "",
+        "mfa_filters": [(key, label) for key, (label, _, _) in (MFA_FILTERS | STATE_FILTERS).items()],
     }
     return render(request, "users.html", context, session=session)
 

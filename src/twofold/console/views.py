@@ -10,6 +10,7 @@ from twofold.domain.mfa import ALL_FACTORS, Factor, MfaStatus, bindings_for, fac
 from twofold.domain.users import User
 from twofold.errors import InvalidParameter
 from twofold.services.container import Services
+from twofold.services.login_history import LoginEntry, LoginQuery
 from twofold.services.mfa import UserMfa
 from twofold.services.mfa_admin import FactorLock
 
@@ -160,10 +161,21 @@ class UserPage:
     badges: Badges
     locks: list[FactorLock]
     events: list[Any]
+    logins: list[LoginEntry]
+    last_uses: list[tuple[Factor, int | None]]  # each enrolled factor and when it was last verified
+
+
+LOGIN_HISTORY_SIZE = 10
 
 
 async def user_page(services: Services, pool_id: str, user_id: str) -> UserPage:
     state = await services.mfa.get_status(pool_id, user_id, "user_id")
     _, locks = await services.mfa_admin.lock_status(pool_id, user_id, "user_id")
     events = await services.audit.list_events(pool_id, user_id=user_id, limit=20)
-    return UserPage(state, badges(state), locks, events)
+    logins, _ = await services.login_history.list_for_user(
+        pool_id, user_id, "user_id", LoginQuery(limit=LOGIN_HISTORY_SIZE)
+    )
+    used = await services.mfa_overview.last_uses(pool_id, state.user.id)
+    shown = badges(state)
+    last_uses = [(f, used.get(f)) for f in shown.enrolled]
+    return UserPage(state, shown, locks, events, logins, last_uses)

@@ -115,11 +115,13 @@ class AuditService:
         action: str | None = None,
         before_id: int | None = None,
         limit: int = 50,
+        since: int | None = None,
+        until: int | None = None,
     ) -> list[AuditEvent]:
-        """Newest first; ``before_id`` pages backwards."""
+        """Newest first; ``before_id`` pages backwards; ``since``/``until`` (ms, inclusive) bound the time."""
         async with self._db.read() as conn:
             rows = await audit_repo.list_events(
-                conn, pool_id, user_id, action, before_id, max(1, min(limit, 500))
+                conn, pool_id, user_id, action, before_id, max(1, min(limit, 500)), since, until
             )
         return [
             AuditEvent(

@@ -25,6 +25,7 @@ from twofold.services.login_history import LoginHistoryService
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_admin import MfaAdminService
 from twofold.services.mfa_failures import MfaCheck
+from twofold.services.mfa_overview import MfaOverviewService
 from twofold.services.mfa_step import MfaStepService
 from twofold.services.mfa_tickets import MfaTicketService
 from twofold.services.passcodes import PasscodeService
@@ -48,6 +49,7 @@ class Services:
     health: HealthService
     mfa_check: MfaCheck  # the sign-in step's code checks (services/mfa_failures.py)
     mfa_admin: MfaAdminService
+    mfa_overview: MfaOverviewService  # the console's adoption chart, locked factors, last uses
     passcodes: PasscodeService
     code_sends: CodeSendService  # who may be sent a code (send-sms, send-email, /api/v2/email/send)
     outbox: OutboxService
@@ -120,6 +122,7 @@ async def _assemble(
         health=HealthService(db, settings.resolved_database_url),
         mfa_check=mfa_check,
         mfa_admin=mfa_admin,
+        mfa_overview=MfaOverviewService(db, clock),
         passcodes=passcodes,
         code_sends=CodeSendService(db, clock, passcodes, app_secrets, tickets, tokens, mfa),
         outbox=OutboxService(db, box, clock),

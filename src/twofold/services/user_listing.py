@@ -26,6 +26,7 @@ from twofold.domain.user_queries import (
 )
 from twofold.domain.users import UserStatus
 from twofold.errors import InvalidParameter
+from twofold.services.mfa_input import parse_factors
 from twofold.services.user_support import UserServiceBase, UserView
 from twofold.storage.repositories import users as users_repo
 
@@ -45,15 +46,28 @@ class UserListing(UserServiceBase):
         return await self._page(pool_id, query, request.with_identities)
 
     async def browse_users(
-        self, pool_id: str, filters: tuple[FilterInput, ...], after: str | None, limit: int = 20
+        self,
+        pool_id: str,
+        filters: tuple[FilterInput, ...],
+        after: str | None,
+        limit: int = 20,
+        otp_enrolled: bool | None = None,
+        locked: str | None = None,
     ) -> tuple[list[UserView], str | None]:
         """Newest first, by keyset: a page of users and the cursor of the next page (None on the last).
-        ``after`` is a cursor this method returned; the filters are ``list_users``'s."""
+        ``after`` is a cursor this method returned; the filters are ``list_users``'s.  ``otp_enrolled``
+        keeps the users with (True) or without (False) an enrolled OTP factor; ``locked`` those with
+        that factor ("*": any) locked now."""
         checked = tuple(_filter(item, f"advancedFilter[{i}]") for i, item in enumerate(filters))
         limit = max(1, min(limit, 100))
         position = _cursor(after)
+        if locked is not None and locked != "*":
+            locked = str(parse_factors([locked], "locked")[0])
+        state = None
+        if otp_enrolled is not None or locked is not None:
+            state = users_repo.MfaState(otp_enrolled, locked, self._clock())
         async with self._db.read() as conn:
-            users = await users_repo.list_newest(conn, pool_id, UserQuery(checked), position, limit + 1)
+            users = await users_repo.list_newest(conn, pool_id, UserQuery(checked), position, limit + 1, state)
         more = len(users) > limit
         users = users[:limit]
         cursor = f"{users[-1].created_at}.{users[-1].id}" if more else None

@@ -47,8 +47,17 @@ async def insert(conn: Connection, row: AuditRow) -> None:
 
 
 async def list_events(
-    conn: Connection, pool_id: str, user_id: str | None, action: str | None, before_id: int | None, limit: int
+    conn: Connection,
+    pool_id: str,
+    user_id: str | None,
+    action: str | None,
+    before_id: int | None,
+    limit: int,
+    since: int | None = None,
+    until: int | None = None,
 ) -> list[Mapping[str, Any]]:
+    """Newest first; ``since``/``until`` bound ``at`` (ms, inclusive).  The walk is by id, which grows
+    with ``at``, so a time window is read from the pool's id index."""
     where = ["pool_id = :pool"]
     params: dict[str, Any] = {"pool": pool_id, "limit": limit}
     if user_id:
@@ -60,5 +69,11 @@ async def list_events(
     if before_id:
         where.append("id < :before")
         params["before"] = before_id
+    if since is not None:
+        where.append("at >= :since")
+        params["since"] = since
+    if until is not None:
+        where.append("at <= :until")
+        params["until"] = until
     sql = f"SELECT * FROM audit_events WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT :limit"
     return await conn.fetch_all(sql, params)

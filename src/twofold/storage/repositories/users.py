@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -147,17 +148,61 @@ async def list_page(conn: Connection, pool_id: str, query: UserQuery) -> tuple[i
     return total, [user_from_row(r) for r in rows]
 
 
+@dataclass(frozen=True)
+class MfaState:
+    """The users list's filters on what is bound and locked (each None: any).  ``otp_enrolled``: a TOTP
+    secret bound and the OTP flag on (no stored status counts as on: the default's flag says bound).
+    ``locked``: a factor ("*" any) locked at ``now``, read from ``mfa_failures`` (rows only for factors
+    with failures) rather than probed per user; ``otp_enrolled`` is a primary-key probe per user walked."""
+
+    otp_enrolled: bool | None = None
+    locked: str | None = None
+    now: int = 0
+
+
+_OTP_ENROLLED = (
+    "EXISTS (SELECT 1 FROM otp_authenticators o WHERE o.user_id = u.id) AND NOT EXISTS (SELECT 1 FROM"
+    " mfa_statuses m WHERE m.user_id = u.id AND m.totp_enabled = :false)"
+)
+
+
+def _mfa_state_clauses(state: MfaState, params: dict[str, Any]) -> list[str]:
+    clauses = []
+    if state.otp_enrolled is not None:
+        params["false"] = False
+        clauses.append(_OTP_ENROLLED if state.otp_enrolled else f"NOT ({_OTP_ENROLLED})")
+    if state.locked is not None:
+        params["locked_now"] = state.now
+        factor = ""
+        if state.locked != "*":
+            factor = " AND f.factor = :locked_factor"
+            params["locked_factor"] = state.locked
+        clauses.append(  # driven by mfa_failures (its rows only: few), not a walk of the pool's users
+            "u.id IN (SELECT f.user_id FROM mfa_failures f WHERE f.pool_id = :pool"
+            f"{factor} AND f.locked_until > :locked_now)"
+        )
+    return clauses
+
+
 async def list_newest(
-    conn: Connection, pool_id: str, query: UserQuery, after: tuple[int, str] | None, limit: int
+    conn: Connection,
+    pool_id: str,
+    query: UserQuery,
+    after: tuple[int, str] | None,
+    limit: int,
+    state: MfaState | None = None,
 ) -> list[User]:
-    """Keyset paging, newest first: up to ``limit`` users matching ``query``'s filters that come after
-    ``after`` (the ``(created_at, id)`` of the last user of the previous page).  No count, no offset:
-    each page walks the ``(pool_id, created_at, id)`` index from where the last one stopped."""
+    """Keyset paging, newest first: up to ``limit`` users matching ``query``'s filters (and ``state``)
+    that come after ``after`` (the ``(created_at, id)`` of the last user of the previous page).  No
+    count, no offset: each page walks the ``(pool_id, created_at, id)`` index from where the last one
+    stopped."""
     conditions = conditions_of(query, conn.dialect)
     clauses = ["u.pool_id = :pool", *(c.sql for c in conditions)]
     params: dict[str, Any] = {"pool": pool_id, "limit": limit}
     for condition in conditions:
         params.update(condition.params)
+    if state is not None:
+        clauses.extend(_mfa_state_clauses(state, params))
     if after is not None:
         clauses.append("(u.created_at < :after_at OR (u.created_at = :after_at AND u.id < :after_id))")
         params.update(after_at=after[0], after_id=after[1])
