@@ -112,7 +112,8 @@ class Cluster:
             ok_data(self.front.call("POST", "update-application-mfa-settings",
                                     json={"appId": app["appId"], "enabledFactors": ["OTP"]}))
             self.apps[name] = app
-        return self.apps[name]
+        known: dict[str, Any] = self.apps[name]
+        return known
 
 
 def start_instance(instance: Instance, workdir: Path) -> None:
@@ -136,9 +137,10 @@ def start_instance(instance: Instance, workdir: Path) -> None:
 
 def haproxy_config(front_port: int, stats_socket: Path, instances: list[Instance]) -> str:
     """The shipped config with this machine's ports: the frontend's bind, the runtime API socket, the
-    servers. Everything else (checks, retries, timeouts) is what an operator installs."""
+    servers; without syslog, chroot and the haproxy user. Everything else (checks, retries, timeouts) is what an operator installs."""
     text = SHIPPED_CONFIG.read_text()
-    text = text.replace("    log /dev/log local0\n", "")
+    for machine_only in ("log /dev/log local0", "chroot /var/lib/haproxy", "user haproxy", "group haproxy"):
+        text = text.replace(f"    {machine_only}\n", "")
     text = re.sub(r"stats socket \S+", f"stats socket {stats_socket}", text)
     text = re.sub(r"bind :80\b", f"bind 127.0.0.1:{front_port}", text)
     text = re.sub(r"(?m)^    server .*\n", "", text)
