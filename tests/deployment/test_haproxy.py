@@ -313,6 +313,7 @@ class Load:
 
     front: LiveServer
     workers: int = 6
+    password: str | None = None  # with one, each call hashes it (argon2): requests stay in flight longer
     acked: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -326,7 +327,9 @@ class Load:
                 while not self.stop.is_set():
                     username = new_person("load")["username"]
                     try:
-                        response = await http.post("/api/v3/create-user", json={"username": username})
+                        user = {"username": username} if self.password is None else {
+                            "username": username, "password": self.password}
+                        response = await http.post("/api/v3/create-user", json=user)
                         body = response.json() if response.status_code == 200 else {}
                     except (httpx.TransportError, ValueError) as exc:
                         self.failed.append(f"{username}: {exc!r}")
@@ -373,6 +376,34 @@ async def test_an_instance_killed_under_load_loses_no_acknowledged_write_and_rej
     # it took its share again after it came back (its counters start from zero at its new start)
     assert metric_total(victim, "twofold_http_requests_total", route="/api/v3/create-user") >= 1
     # every acknowledged write is there, read through an instance that was never killed
+    direct = cluster.direct(0)
+    for username in load.acked:
+        assert direct.user_count(username) == 1, username
+
+
+async def test_sigterm_drains_the_requests_in_flight_without_an_error(cluster: Cluster) -> None:
+    stopping = cluster.instances[1]
+    assert stopping.process is not None
+    load = Load(cluster.front, password=PASSWORD)
+    running = asyncio.create_task(load.run())
+    try:
+        await load.until(20)
+        served_before = metric_total(stopping, "twofold_http_requests_total", route="/api/v3/create-user")
+        os.killpg(stopping.process.pid, signal.SIGTERM)
+        exit_code = await asyncio.to_thread(stopping.process.wait, WAIT)
+        await asyncio.to_thread(cluster.wait_states, {stopping.name: "DOWN"})
+        await load.until(len(load.acked) + 30)
+        await asyncio.to_thread(start_instance, stopping, stopping.log.parent)
+        await asyncio.to_thread(cluster.wait_states, {i.name: "UP" for i in cluster.instances})
+    finally:
+        load.stop.set()
+        await running
+
+    assert served_before >= 1  # it was taking its share when it was stopped
+    assert load.failed == [], load.failed
+    # a graceful end: uvicorn finished its shutdown, then (uvicorn >= 0.29) re-raised the SIGTERM it caught
+    assert exit_code in (0, -signal.SIGTERM), exit_code
+    assert "Finished server process" in stopping.log.read_text(errors="replace")
     direct = cluster.direct(0)
     for username in load.acked:
         assert direct.user_count(username) == 1, username
