@@ -39,6 +39,7 @@ from tests.compat.support import (
     stop_server,
 )
 from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, POSTGRES_URL, SECRET_KEY
+from tests.migrations.test_concurrent_upgrade import empty_schema
 
 pytestmark = [
     pytest.mark.skipif(not POSTGRES_URL, reason="TWOFOLD_TEST_POSTGRES_URL not set: the deployment is on PostgreSQL"),
@@ -152,10 +153,11 @@ def haproxy_config(front_port: int, stats_socket: Path, instances: list[Instance
 @pytest.fixture(scope="module")
 def cluster(postgres_ready: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     workdir = tmp_path_factory.mktemp("deployment")
+    database_url = empty_schema(postgres_ready)  # the three instances below migrate it, all at once
     front_port = free_port()
     instances = []
     for n in range(1, INSTANCES + 1):
-        env = {**server_env(postgres_ready, workdir / f"data{n}", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY),
+        env = {**server_env(database_url, workdir / f"data{n}", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY),
                # every client reaches Twofold from HAProxy's address (docs/deployment.md#client-addresses)
                "TWOFOLD_SIGNIN_MAX_FAILURES_PER_IP": "0", "TWOFOLD_PASSCODE_IP_HOURLY_LIMIT": "100000",
                # one issuer for all: an instance refuses the tokens of another issuer (docs/deployment.md)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
+from twofold.storage.migrations_lock import MIGRATION_LOCK
 from twofold.storage.tables import metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
 assert url is not None
 engine = create_engine(url, poolclass=pool.NullPool)
-MIGRATION_LOCK = 0x7477_6F66_6F6C_6401  # an arbitrary bigint naming "the Twofold schema migration"
 with engine.connect() as connection:
     context.configure(
         connection=connection,
