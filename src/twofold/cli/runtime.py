@@ -16,7 +16,7 @@ from twofold.auth.vault import MasterKeyError
 from twofold.config import Settings
 from twofold.errors import TwofoldError
 from twofold.services.container import Services, build_services
-from twofold.storage.migrate import upgrade_to_head
+from twofold.storage.migrate import startup_lock, upgrade_to_head
 
 T = TypeVar("T")
 console = Console()
@@ -51,7 +51,8 @@ def run_local(action: Callable[[Services, Settings], Awaitable[T]]) -> T:
 
     with one_line_errors():
         upgrade_to_head(settings.resolved_database_url)
-        return asyncio.run(main())
+        with startup_lock(settings.resolved_database_url):  # the first pool and key: one process at a time
+            return asyncio.run(main())
 
 
 def print_json(data: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy.exc
@@ -9,9 +11,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 from twofold.storage.errors import DatabaseUnavailable
+from twofold.storage.migrations_lock import STARTUP_LOCK
 from twofold.storage.urls import DatabaseUrl
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -42,5 +45,30 @@ def is_at_head(url: str) -> bool:
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision() == head
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def startup_lock(url: str) -> Iterator[None]:
+    """On PostgreSQL, a session advisory lock held while a process bootstraps (the default pool, the
+    first or bootstrap key): instances started together on an empty database do it one after the other
+    (docs/deployment.md#migrations). SQLite: nothing to take."""
+    parsed = DatabaseUrl.parse(url)
+    if parsed.sqlite_path is not None:
+        yield
+        return
+    engine = create_engine(parsed.sqlalchemy_url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK})
+                conn.commit()
+    except sqlalchemy.exc.OperationalError as exc:
+        raise DatabaseUnavailable("cannot take the startup lock: " + " ".join(str(exc.orig).split())) from exc
     finally:
         engine.dispose()
