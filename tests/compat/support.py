@@ -5,6 +5,7 @@ The fixtures that use them live in ``conftest.py``; test modules import these na
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import itertools
 import json
@@ -451,3 +452,21 @@ def send_raw(port: int, raw: bytes) -> tuple[int, dict[str, Any]]:
         response.begin()
         body = response.read()
     return response.status, json.loads(body)
+
+
+async def race_totp_verify(clients: list[httpx.AsyncClient], tokens: list[str], code: str) -> list[dict[str, Any]]:
+    """``mfa-totp-verify`` of one ``code``, each mfaToken on its own (already connected) client, all
+    released at the same moment; every answer."""
+    start = asyncio.Event()
+
+    async def submit(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
+        await start.wait()
+        response = await client.post("/api/v3/mfa-totp-verify", json={"totp": code}, headers={"authorization": token})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    racing = [asyncio.create_task(submit(c, t)) for c, t in zip(clients, tokens, strict=True)]
+    await asyncio.sleep(0)
+    start.set()
+    return list(await asyncio.gather(*racing))

@@ -26,6 +26,7 @@ from tests.compat.support import (
     LiveServer,
     ok_data,
     otp_required_user,
+    race_totp_verify,
     server_env,
     start_server,
     stop_server,
@@ -101,20 +102,7 @@ async def _race(server: WorkerServer, tokens: list[str], code: str) -> list[dict
             assert (await c.get("/healthz")).status_code == 200
         held = _connections_per_worker(server)
         assert sum(held.values()) == len(tokens) and min(held.values()) >= 1, held
-        start = asyncio.Event()
-
-        async def submit(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
-            await start.wait()
-            response = await client.post("/api/v3/mfa-totp-verify", json={"totp": code},
-                                         headers={"authorization": token})
-            assert response.status_code == 200, response.text
-            body: dict[str, Any] = response.json()
-            return body
-
-        racing = [asyncio.create_task(submit(c, t)) for c, t in zip(clients, tokens, strict=True)]
-        await asyncio.sleep(0)
-        start.set()
-        return list(await asyncio.gather(*racing))
+        return await race_totp_verify(clients, tokens, code)
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
 

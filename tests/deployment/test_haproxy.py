@@ -30,6 +30,7 @@ from tests.compat.support import (
     new_person,
     ok_data,
     otp_required_user,
+    race_totp_verify,
     server_env,
     stop_server,
 )
@@ -134,20 +135,7 @@ async def test_one_totp_code_twenty_times_across_the_instances_succeeds_once(clu
     try:
         for c in clients:  # connected first: the race is the POST
             assert (await c.get("/healthz")).status_code == 200
-        start = asyncio.Event()
-
-        async def submit(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
-            await start.wait()
-            response = await client.post("/api/v3/mfa-totp-verify", json={"totp": code},
-                                         headers={"authorization": token})
-            assert response.status_code == 200, response.text
-            body: dict[str, Any] = response.json()
-            return body
-
-        racing = [asyncio.create_task(submit(c, t)) for c, t in zip(clients, tokens, strict=True)]
-        await asyncio.sleep(0)
-        start.set()
-        answers = await asyncio.gather(*racing)
+        answers = await race_totp_verify(clients, tokens, code)
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
 
