@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     management_token_grace_seconds: int = Field(default=30, ge=0, le=600)
     signature_max_skew_seconds: int = Field(default=900, ge=1, le=3600)
     postgres_pool_size: int = Field(default=10, ge=1, le=200)
+    # How often a process looks the keyring up again for a new active data key (docs/keys.md).
+    keyring_refresh_seconds: float = Field(default=5.0, gt=0, le=3600)
     # How long a SQLite write waits for the write lock (held by another process) before it fails
     # with DatabaseBusy (503) instead of hanging.
     sqlite_lock_wait_seconds: float = Field(default=5.0, gt=0, le=300)

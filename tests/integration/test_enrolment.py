@@ -8,7 +8,6 @@ import pyotp
 import pytest
 
 from tests.mfa_support import OtpUser, otp_user
-from twofold.auth.vault import SecretBox, load_master_key
 from twofold.config import Settings
 from twofold.errors import EnrollmentTokenInvalid, EnrolmentCodeWrong, InvalidUserToken, MfaTokenInvalid
 from twofold.services.enrolment import ENROLLMENT_TTL_MS
@@ -72,7 +71,7 @@ async def test_a_pending_enrolment_leaves_the_active_authenticator_until_confirm
 
     # the recovery code: only a digest is stored; it works once, the imported one no longer does
     stored = await stored_recovery(otp)
-    assert stored is not None and SecretBox(load_master_key(settings)).decrypt(stored).startswith(
+    assert stored is not None and (await otp.services.keyring.decrypt(stored)).startswith(
         HASHED_RECOVERY
     )
     assert not await checker.verify_recovery_code(otp.pool_id, otp.user_id, otp.recovery_code)

@@ -9,7 +9,6 @@ import pyotp
 import pytest
 
 from tests.mfa_support import FakeClock, OtpUser, bind_otp, otp_user, run_workers, step_start
-from twofold.auth.vault import SecretBox, load_master_key
 from twofold.config import Settings
 from twofold.services.totp_check import HASHED_RECOVERY, matching_steps, time_step
 from twofold.storage.repositories import otp as otp_repo
@@ -157,5 +156,5 @@ async def test_an_imported_recovery_code_is_kept_only_as_its_digest(otp: OtpUser
     async with otp.services.db.read() as conn:
         stored = await otp_repo.find(conn, otp.pool_id, otp.user_id)
     assert stored is not None and stored.recovery_code_ciphertext is not None
-    kept = SecretBox(load_master_key(settings)).decrypt(stored.recovery_code_ciphertext)
+    kept = await otp.services.keyring.decrypt(stored.recovery_code_ciphertext)
     assert kept.startswith(HASHED_RECOVERY) and otp.recovery_code.lower() not in kept.lower()

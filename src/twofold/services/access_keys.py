@@ -15,11 +15,12 @@ import jwt
 import orjson
 
 from twofold.auth import signing, tokens
-from twofold.auth.vault import MasterKeyError, SecretBox
+from twofold.auth.vault import MasterKeyError
 from twofold.config import Settings
 from twofold.errors import AccessKeyNotFound, AuthenticationFailed, InvalidParameter
 from twofold.services import audit
 from twofold.services.context import PERMISSIONS, Caller, Clock, Principal, new_id
+from twofold.services.keyring import Keyring
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import access_keys as keys_repo
 from twofold.storage.repositories import console_sessions as console_sessions_repo
@@ -72,7 +73,7 @@ class ManagementToken:
 
 class AccessKeyService:
     def __init__(
-        self, db: Database, box: SecretBox, token_key: bytes, settings: Settings, clock: Clock
+        self, db: Database, box: Keyring, token_key: bytes, settings: Settings, clock: Clock
     ) -> None:
         self._db = db
         self._box = box
@@ -90,7 +91,7 @@ class AccessKeyService:
             ciphertext = await keys_repo.any_secret_ciphertext(conn)
         if ciphertext is not None:
             try:
-                self._box.decrypt(ciphertext)
+                await self._box.decrypt(ciphertext)
             except MasterKeyError:
                 raise MasterKeyError(
                     "the master key does not decrypt the stored secrets: it is not the key this database"
@@ -120,7 +121,7 @@ class AccessKeyService:
         perms = self._check_permissions(permissions)
         secret = secrets.token_hex(24)
         record = AccessKeyRecord(
-            new_id(), pool_id, self._box.encrypt(secret), description[:200], perms, self._clock(), None
+            new_id(), pool_id, await self._box.encrypt(secret), description[:200], perms, self._clock(), None
         )
         async with self._db.transaction() as conn:
             if await pools_repo.get(conn, pool_id) is None:
@@ -136,19 +137,20 @@ class AccessKeyService:
         if len(secret) < 16:
             raise InvalidParameter("accessKeySecret", "bootstrap secrets must be at least 16 characters")
         perms = self._check_permissions(permissions)
+        secret_ct = await self._box.encrypt(secret)  # before the transaction: it may read the keyring
         async with self._db.transaction() as conn:
             existing = await keys_repo.get(conn, key_id)
             if existing is not None:
                 if existing.pool_id != pool_id:
                     raise InvalidParameter("accessKeyId", "this key id belongs to another user pool")
-                if not hmac.compare_digest(self._box.decrypt(existing.secret_ciphertext), secret):
-                    await keys_repo.set_secret(conn, key_id, self._box.encrypt(secret))
+                if not hmac.compare_digest(await self._box.decrypt(existing.secret_ciphertext), secret):
+                    await keys_repo.set_secret(conn, key_id, secret_ct)
                     self._forget(key_id)
                 return False
             await keys_repo.insert(
                 conn,
                 AccessKeyRecord(
-                    key_id, pool_id, self._box.encrypt(secret), "bootstrap", perms, self._clock(), None
+                    key_id, pool_id, secret_ct, "bootstrap", perms, self._clock(), None
                 ),
             )
             return True
@@ -309,7 +311,7 @@ class AccessKeyService:
         if known is None or known.row != row:
             pool_id, ciphertext, permissions = row
             principal = Principal(pool_id, key_id, frozenset(orjson.loads(permissions)))
-            known = _ActiveKey(row, principal, self._box.decrypt(ciphertext))
+            known = _ActiveKey(row, principal, await self._box.decrypt(ciphertext))
         if changes == self._changes:  # no change was announced while we read: the row is current
             if len(self._active) >= _MAX_REMEMBERED_KEYS:
                 self._active.clear()

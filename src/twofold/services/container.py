@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twofold.auth.vault import SecretBox, derive_key, load_master_key
+from twofold.auth.vault import derive_key, load_master_key
 from twofold.config import Settings
 from twofold.domain.lockout import LockoutPolicy
 from twofold.services.access_keys import AccessKeyService
@@ -21,6 +21,8 @@ from twofold.services.enrolment_common import Authoriser, FactorIds
 from twofold.services.enrolment_factors import FactorService
 from twofold.services.enrolment_v2 import V2Enrolment
 from twofold.services.health import HealthService
+from twofold.services.key_rotation import KeyRotation
+from twofold.services.keyring import Keyring
 from twofold.services.login_history import LoginHistoryService
 from twofold.services.mfa import MfaService
 from twofold.services.mfa_admin import MfaAdminService
@@ -64,6 +66,8 @@ class Services:
     enrolment_v2: V2Enrolment  # the v2 enrolment calls (authenticator, associate, confirm, check)
     login_history: LoginHistoryService  # get-user-login-history, get-my-login-history
     console: ConsoleSessionService  # the admin console's sign-in and sessions
+    keyring: Keyring  # the data keys of the secrets at rest
+    key_rotation: KeyRotation  # twofold keys rotate-master / status
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -74,11 +78,12 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
     """Raises ``MasterKeyError`` for an unusable master key and ``DatabaseUnavailable`` for a database
     that cannot be reached: both are startup errors."""
     master = load_master_key(settings)
-    box = SecretBox(master)
     db = await open_database(
         settings.resolved_database_url, settings.postgres_pool_size, settings.sqlite_lock_wait_seconds
     )
     try:
+        box = Keyring(db, master, settings.keyring_refresh_seconds, clock)
+        await box.load()  # a wrong operator secret does not unwrap the keyring: MasterKeyError
         return await _assemble(settings, clock, master, box, db)
     except BaseException:  # a startup error must not leave the pool open
         await db.close()
@@ -86,10 +91,11 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
 
 
 async def _assemble(
-    settings: Settings, clock: Clock, master: bytes, box: SecretBox, db: Database
+    settings: Settings, clock: Clock, master: bytes, box: Keyring, db: Database
 ) -> Services:
     keys = AccessKeyService(db, box, derive_key(master, "twofold/management-jwt/v1"), settings, clock)
     await keys.check_master_key()  # a changed key fails here, not as a 500 on some later request
+    await box.ensure_active()  # only now: never a first data key wrapped under a wrong secret
     users = UserService(db, box, clock)
     delivery = build_delivery(settings, db, box, clock)
     passcode_key = derive_key(master, "twofold/passcodes/v1")
@@ -144,6 +150,8 @@ async def _assemble(
             settings,
             clock,
         ),
+        keyring=box,
+        key_rotation=KeyRotation(db, box, clock),
     )
 
 

@@ -15,10 +15,10 @@ from typing import Protocol
 import orjson
 
 from twofold import metrics
-from twofold.auth.vault import SecretBox
 from twofold.errors import DeliveryFailed
 from twofold.services import audit
 from twofold.services.context import Caller, Clock, system_clock
+from twofold.services.keyring import Keyring
 from twofold.storage.database import Database
 from twofold.storage.repositories import outbox as outbox_repo
 
@@ -65,7 +65,7 @@ class OutboxTransport:
 
     name = "outbox"
 
-    def __init__(self, db: Database, box: SecretBox, clock: Clock) -> None:
+    def __init__(self, db: Database, box: Keyring, clock: Clock) -> None:
         self._db = db
         self._box = box
         self._clock = clock
@@ -77,7 +77,7 @@ class OutboxTransport:
             "text": message.text,
             "purpose": message.purpose,
         }
-        ciphertext = self._box.encrypt(orjson.dumps(document).decode())
+        ciphertext = await self._box.encrypt(orjson.dumps(document).decode())
         at = self._clock()
         await self._db.atomic(
             lambda conn: outbox_repo.insert(conn, message.pool_id, message.medium.value, ciphertext, at)
@@ -107,7 +107,7 @@ class OutboxMessage:
 class OutboxService:
     """Reads the development outbox (the ``twofold outbox`` command)."""
 
-    def __init__(self, db: Database, box: SecretBox, clock: Clock = system_clock) -> None:
+    def __init__(self, db: Database, box: Keyring, clock: Clock = system_clock) -> None:
         self._db = db
         self._box = box
         self._clock = clock
@@ -124,7 +124,7 @@ class OutboxService:
             rows = await outbox_repo.list_messages(conn, pool_id, max(1, min(limit, 500)))
         messages = []
         for row in rows:
-            document = orjson.loads(self._box.decrypt(row["ciphertext"]))
+            document = orjson.loads(await self._box.decrypt(row["ciphertext"]))
             messages.append(
                 OutboxMessage(
                     id=row["id"],

@@ -24,7 +24,6 @@ from urllib.parse import quote, urlencode
 import pyotp
 import segno
 
-from twofold.auth.vault import SecretBox
 from twofold.domain.mfa import Factor
 from twofold.domain.users import User
 from twofold.errors import EnrollmentTokenInvalid, EnrolmentCodeWrong, UnsupportedFactorType
@@ -39,6 +38,7 @@ from twofold.services.enrolment_common import (
     token_digest,
     write_status,
 )
+from twofold.services.keyring import Keyring
 from twofold.services.signin import RequestFacts
 from twofold.services.totp_check import DIGITS, PERIOD_SECONDS, matching_steps, recovery_code_digest
 from twofold.storage.database import Connection, Database
@@ -95,7 +95,7 @@ class EnrolmentService:
     def __init__(
         self,
         db: Database,
-        box: SecretBox,
+        box: Keyring,
         clock: Clock,
         recovery_key: bytes,
         authoriser: Authoriser,
@@ -164,7 +164,7 @@ class EnrolmentService:
             subject.pool_id,
             subject.user_id,
             str(Factor.OTP),
-            self._box.encrypt(secret),
+            await self._box.encrypt(secret),
             recovery_code_digest(self._recovery_key, recovery),
             now + ENROLLMENT_TTL_MS,
         )
@@ -205,9 +205,12 @@ class EnrolmentService:
         ):
             raise EnrollmentTokenInvalid()
         now = self._clock()
-        steps = matching_steps(self._box.decrypt(pending.secret_ciphertext), code or "", now)
+        secret = await self._box.decrypt(pending.secret_ciphertext)
+        steps = matching_steps(secret, code or "", now)
         if not steps:
             raise EnrolmentCodeWrong()
+        # encrypted afresh, never copied: the pending row may be under a key a rotation is retiring
+        secret_ct, recovery_ct = await self._box.encrypt(secret), await self._box.encrypt(pending.recovery_code_hash)
         state = await self._auth.state(subject)
         caller = caller_of(subject, facts.request_id, facts.client_ip)
         async with self._db.transaction() as conn:
@@ -227,8 +230,8 @@ class EnrolmentService:
                 conn,
                 subject.pool_id,
                 subject.user_id,
-                pending.secret_ciphertext,
-                self._box.encrypt(pending.recovery_code_hash),
+                secret_ct,
+                recovery_ct,
                 now,
             )
             await otp_repo.accept_step(conn, subject.pool_id, subject.user_id, steps[-1])

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from twofold.auth.vault import SecretBox
 from twofold.domain.mfa import Factor, MfaStatus
 from twofold.domain.passcodes import Channel, Email, Phone, Target
 from twofold.errors import EnrollmentTokenInvalid, EnrolmentCodeWrong, InvalidParameter
@@ -30,6 +29,7 @@ from twofold.services.enrolment_common import (
     token_digest,
     write_status,
 )
+from twofold.services.keyring import Keyring
 from twofold.services.passcodes import PasscodeService
 from twofold.services.signin import RequestFacts
 from twofold.storage.database import Connection, Database
@@ -78,7 +78,7 @@ def bound_to(target: Target) -> Callable[[MfaStatus], MfaStatus]:
 
 class CodeEnrolment:
     def __init__(
-        self, db: Database, box: SecretBox, clock: Clock, passcodes: PasscodeService, authoriser: Authoriser
+        self, db: Database, box: Keyring, clock: Clock, passcodes: PasscodeService, authoriser: Authoriser
     ) -> None:
         self._db = db
         self._box = box
@@ -104,7 +104,7 @@ class CodeEnrolment:
             subject.pool_id,
             subject.user_id,
             str(factor),
-            self._box.encrypt(encode_target(target)),
+            await self._box.encrypt(encode_target(target)),
             "",  # no recovery code for a code factor
             now + ENROLLMENT_TTL_MS,
         )
@@ -137,7 +137,7 @@ class CodeEnrolment:
             or (pending.pool_id, pending.user_id) != (subject.pool_id, subject.user_id)
         ):
             raise EnrollmentTokenInvalid()
-        target = decode_target(self._box.decrypt(pending.secret_ciphertext))
+        target = decode_target(await self._box.decrypt(pending.secret_ciphertext))
         if not await self._passcodes.check(subject.pool_id, Channel.CHANNEL_BIND_MFA, target, code or ""):
             raise EnrolmentCodeWrong()
         state = await self._auth.state(subject)

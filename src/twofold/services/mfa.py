@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from twofold.auth.vault import SecretBox
 from twofold.domain.commands import OtpImportInput, TriggerDataInput
 from twofold.domain.identifiers import UserIdType, UserRef, parse_user_id_type, parse_user_ref
 from twofold.domain.mfa import (
@@ -35,6 +34,7 @@ from twofold.errors import (
 )
 from twofold.services import audit, mfa_writes
 from twofold.services.context import OTP_SECRET_READ, Caller, Clock
+from twofold.services.keyring import Keyring
 from twofold.services.mfa_input import blank_to_none, parse_factors, parse_trigger_data
 from twofold.services.totp_check import recovery_code_digest
 from twofold.services.users import UserService, the_one
@@ -55,7 +55,7 @@ class UserMfa:
 
 class MfaService:
     def __init__(
-        self, db: Database, box: SecretBox, clock: Clock, users: UserService, recovery_key: bytes
+        self, db: Database, box: Keyring, clock: Clock, users: UserService, recovery_key: bytes
     ) -> None:
         """``recovery_key``: the HMAC key recovery codes are kept under (``totp_check.recovery_code_digest``)."""
         self._db = db
@@ -243,9 +243,9 @@ class MfaService:
             recovery = blank_to_none(item.otp.recovery_code)
             recovery_ct = (
                 None if recovery is None
-                else self._box.encrypt(recovery_code_digest(self._recovery_key, recovery))
+                else await self._box.encrypt(recovery_code_digest(self._recovery_key, recovery))
             )
-            prepared.append((ref, self._box.encrypt(secret), recovery_ct))
+            prepared.append((ref, await self._box.encrypt(secret), recovery_ct))
         async with self._db.transaction() as conn:
             for ref, secret_ct, recovery_ct in prepared:
                 user = await self._users.resolve(conn, caller.pool_id, ref)
@@ -281,4 +281,4 @@ class MfaService:
             if row is None:
                 raise OtpNotBound()
             await audit.record(conn, self._clock, caller, "otp.secret.read", user.id)
-        return self._box.decrypt(row["secret_ciphertext"])
+        return await self._box.decrypt(row["secret_ciphertext"])

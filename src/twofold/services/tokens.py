@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from twofold.auth import user_tokens
 from twofold.auth.user_tokens import SigningKey
-from twofold.auth.vault import SecretBox
 from twofold.config import Settings
 from twofold.domain.identifiers import UserIdType, UserRef
 from twofold.domain.mfa import Factor
@@ -30,6 +29,7 @@ from twofold.domain.signin import AccessClaims, TokenSet
 from twofold.domain.users import User, UserStatus
 from twofold.errors import InvalidUserToken, OAuthInvalidGrant
 from twofold.services.context import Clock, new_id
+from twofold.services.keyring import Keyring
 from twofold.storage.database import Connection, Database
 from twofold.storage.errors import UniqueViolation
 from twofold.storage.repositories import refresh_tokens as rt_repo
@@ -46,7 +46,7 @@ def refresh_digest(token: str) -> str:
 
 
 class TokenService:
-    def __init__(self, db: Database, box: SecretBox, settings: Settings, clock: Clock) -> None:
+    def __init__(self, db: Database, box: Keyring, settings: Settings, clock: Clock) -> None:
         self._db = db
         self._box = box
         self._clock = clock
@@ -67,13 +67,14 @@ class TokenService:
             rows = await keys_repo.list_all(conn)
         if not rows:
             key = user_tokens.generate_signing_key()
+            private_ct = await self._box.encrypt(user_tokens.private_pem(key))
             try:
                 async with self._db.transaction() as conn:
                     await keys_repo.insert(
                         conn,
                         key.kid,
                         user_tokens.ALGORITHM,
-                        self._box.encrypt(user_tokens.private_pem(key)),
+                        private_ct,
                         orjson.dumps(key.public_jwk).decode(),
                         self._clock(),
                     )
@@ -83,7 +84,7 @@ class TokenService:
                 rows = await keys_repo.list_all(conn)
         self._keys_read_at = self._clock()
         first = rows[0]
-        self._signing = user_tokens.load_signing_key(first["kid"], self._box.decrypt(first["private_key_ciphertext"]))
+        self._signing = user_tokens.load_signing_key(first["kid"], await self._box.decrypt(first["private_key_ciphertext"]))
         self._jwks = [orjson.loads(r["public_jwk"]) for r in rows]
         self._public = {
             jwk["kid"]: jwt.algorithms.RSAAlgorithm.from_jwk(jwk)  # type: ignore[misc]

@@ -28,8 +28,8 @@ from enum import StrEnum
 import pyotp
 from pyotp.utils import strings_equal
 
-from twofold.auth.vault import SecretBox
 from twofold.services.context import Clock
+from twofold.services.keyring import Keyring
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import otp as otp_repo
 
@@ -108,7 +108,7 @@ class Candidate:
 
 
 class TotpChecker:
-    def __init__(self, db: Database, box: SecretBox, clock: Clock, recovery_key: bytes) -> None:
+    def __init__(self, db: Database, box: Keyring, clock: Clock, recovery_key: bytes) -> None:
         self._db = db
         self._box = box
         self._clock = clock
@@ -119,7 +119,7 @@ class TotpChecker:
             stored = await otp_repo.find(conn, pool_id, user_id)
         if stored is None:
             return Candidate(pool_id, user_id, Outcome.NOT_BOUND)
-        steps = matching_steps(self._box.decrypt(stored.secret_ciphertext), code, self._clock())
+        steps = matching_steps(await self._box.decrypt(stored.secret_ciphertext), code, self._clock())
         if not steps:
             return Candidate(pool_id, user_id, Outcome.WRONG)
         step = steps[-1]
@@ -135,12 +135,12 @@ class TotpChecker:
             stored = await otp_repo.find(conn, pool_id, user_id)
         if stored is None or stored.recovery_code_ciphertext is None:
             return Candidate(pool_id, user_id, Outcome.NOT_BOUND)
-        expected = self._box.decrypt(stored.recovery_code_ciphertext)
+        expected = await self._box.decrypt(stored.recovery_code_ciphertext)
         if not strings_equal(expected, recovery_code_digest(self._recovery_key, code)):
             return Candidate(pool_id, user_id, Outcome.WRONG)
         replacement = (  # a new code is kept only as its digest, like an enrolled one
             None if replace_with is None
-            else self._box.encrypt(recovery_code_digest(self._recovery_key, replace_with))
+            else await self._box.encrypt(recovery_code_digest(self._recovery_key, replace_with))
         )
         return Candidate(
             pool_id,

@@ -114,8 +114,8 @@ class UserCreation(UserServiceBase):
         if item.otp is not None:
             secret = normalize_totp_secret(item.otp.secret, prefix + "otp.secret")
             otp = (
-                self._box.encrypt(secret),
-                self._box.encrypt(item.otp.recovery_code) if item.otp.recovery_code else None,
+                await self._box.encrypt(secret),
+                await self._box.encrypt(item.otp.recovery_code) if item.otp.recovery_code else None,
             )
         mfa = None
         if item.mfa_trigger_data is not None:

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from twofold.auth.vault import SecretBox
 from twofold.domain.commands import IdentityInput, UserFieldsInput
 from twofold.domain.contacts import normalize_email, normalize_phone
 from twofold.domain.custom_fields import CustomField, check_custom_data
@@ -21,6 +20,7 @@ from twofold.errors import (
     UserNotFound,
 )
 from twofold.services.context import Clock, new_id
+from twofold.services.keyring import Keyring
 from twofold.storage.database import Connection, Database
 from twofold.storage.errors import UniqueViolation
 from twofold.storage.repositories import users as users_repo
@@ -69,7 +69,7 @@ def the_one(found: list[T]) -> T:
 class UserServiceBase:
     """The database, the secret box and the clock every user-directory service works with."""
 
-    def __init__(self, db: Database, box: SecretBox, clock: Clock) -> None:
+    def __init__(self, db: Database, box: Keyring, clock: Clock) -> None:
         self._db = db
         self._box = box
         self._clock = clock

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData(
@@ -363,4 +364,26 @@ console_sessions = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
     Index(None, "access_key_id"),
+)
+
+
+# --- the keyring (migration 0009_keyring, docs/keys.md) ---------------------------------------------
+# The data keys that encrypt secrets at rest, each wrapped (Fernet) under a key derived from the
+# operator secret.  Exactly one is active (new ciphertexts); ``decrypt`` ones still protect old
+# ciphertexts during a rotation; a retired one protects nothing and its material is erased.
+master_keys = Table(
+    "master_keys",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("wrapped", Text, nullable=True),  # NULL once retired
+    Column("state", String(16), nullable=False),  # active | decrypt | retired
+    Column("created_at", BigInteger, nullable=False),
+    Column("retired_at", BigInteger, nullable=True),
+    Index(
+        "uq_master_keys_active",
+        "state",
+        unique=True,
+        sqlite_where=text("state = 'active'"),
+        postgresql_where=text("state = 'active'"),
+    ),
 )

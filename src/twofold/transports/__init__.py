@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from twofold.auth.vault import SecretBox
 from twofold.config import Settings
 from twofold.services.context import Clock
 from twofold.services.delivery import Delivery, DeliveryConfigError, OutboxTransport, Transport
+from twofold.services.keyring import Keyring
 from twofold.storage.database import Database
 from twofold.transports.sms_webhook import WebhookSmsTransport
 from twofold.transports.smtp import SmtpServer, SmtpTransport, sender_address
@@ -47,7 +47,7 @@ def _check_webhook(settings: Settings) -> str | None:
     return url
 
 
-def build_delivery(settings: Settings, db: Database, box: SecretBox, clock: Clock) -> Delivery:
+def build_delivery(settings: Settings, db: Database, box: Keyring, clock: Clock) -> Delivery:
     """The transport of each medium; ``DeliveryConfigError`` for unusable settings."""
     outbox = OutboxTransport(db, box, clock)
     email: Transport = outbox
