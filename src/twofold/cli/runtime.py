@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 import orjson
@@ -38,20 +38,24 @@ def one_line_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def run_local(action: Callable[[Services, Settings], Awaitable[T]]) -> T:
-    """Migrate the local database, build the services, run ``action`` and close them (errors: one line)."""
+def run_local(action: Callable[[Services, Settings], Awaitable[T]], *, long_running: bool = False) -> T:
+    """Migrate the local database, build the services, run ``action`` and close them (errors: one line).
+    The startup lock is held while ``action`` runs, unless ``long_running`` (a key rotation): then only
+    while the services are built, so that servers starting meanwhile are not held up."""
     settings = Settings()
+    url = settings.resolved_database_url
 
     async def main() -> T:
-        services = await build_services(settings)
+        with startup_lock(url) if long_running else nullcontext():
+            services = await build_services(settings)
         try:
             return await action(services, settings)
         finally:
             await services.close()
 
     with one_line_errors():
-        upgrade_to_head(settings.resolved_database_url)
-        with startup_lock(settings.resolved_database_url):  # the first pool and key: one process at a time
+        upgrade_to_head(url)
+        with nullcontext() if long_running else startup_lock(url):  # the first pool and key: one at a time
             return asyncio.run(main())
 
 

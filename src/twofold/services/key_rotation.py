@@ -63,6 +63,9 @@ class KeyRotation:
         self._keyring = keyring
         self._clock = clock
 
+    def now(self) -> int:
+        return self._clock()
+
     async def status(self) -> list[KeyUse]:
         """Every key of the keyring, oldest first, then the legacy key if anything still uses it."""
         await self._keyring.load()
