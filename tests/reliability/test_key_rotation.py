@@ -283,7 +283,7 @@ def test_rotation_under_load_loses_nothing_and_fails_no_request(fleet: Fleet) ->
     assert load.failures == [], load.failures[:20]
     assert min(load.counts.values()) > 0, load.counts
     assert rotation["retired"] == [before["id"]] and rotation["active"] != before["id"]
-    assert sum(rotation["rewritten"].values()) >= 2 * BULK_USERS
+    assert sum(rotation["rewritten"].values()) >= 2 * (BULK_USERS - REWRITTEN_USERS)  # the importer rewrites some
 
     # everything works after it, on both servers; B never encrypted, so it met the new key on reads
     first_half, second_half = users[: SIGNIN_USERS // 2], users[SIGNIN_USERS // 2 :]
