@@ -19,6 +19,7 @@ class CiphertextColumn:
     table: str
     key: str  # the single-column primary key
     column: str
+    integer_key: bool = False
 
     @property
     def name(self) -> str:
@@ -30,7 +31,7 @@ COLUMNS = (
     CiphertextColumn("otp_authenticators", "user_id", "secret_ciphertext"),
     CiphertextColumn("otp_authenticators", "user_id", "recovery_code_ciphertext"),
     CiphertextColumn("pending_enrolments", "token_digest", "secret_ciphertext"),
-    CiphertextColumn("outbox_messages", "id", "ciphertext"),
+    CiphertextColumn("outbox_messages", "id", "ciphertext", integer_key=True),
     CiphertextColumn("signing_keys", "kid", "private_key_ciphertext"),
 )
 
@@ -69,11 +70,20 @@ async def not_under(conn: Connection, col: CiphertextColumn, key_id: str, after:
 
 
 async def replace(conn: Connection, col: CiphertextColumn, rewrites: Sequence[tuple[Any, str, str]]) -> int:
-    """Set each (primary key, old, new) only where the row still holds ``old``; how many were set."""
-    done = 0
-    for pk, old, new in rewrites:
-        done += await conn.execute(
-            f"UPDATE {col.table} SET {col.column} = :new WHERE {col.key} = :pk AND {col.column} = :old",  # noqa: S608
-            {"new": new, "pk": pk, "old": old},
-        )
-    return done
+    """Set each (primary key, old, new) only where the row still holds ``old``, in one statement; how
+    many were set."""
+    if not rewrites:
+        return 0
+    key = "CAST(:pk{0} AS BIGINT)" if col.integer_key else ":pk{0}"
+    values = ", ".join(f"({key.format(i)}, :old{i}, :new{i})" for i in range(len(rewrites)))
+    params: dict[str, Any] = {}
+    for i, (pk, old, new) in enumerate(rewrites):
+        params |= {f"pk{i}": pk, f"old{i}": old, f"new{i}": new}
+    # SQLite names the columns of a VALUES list column1, column2...; PostgreSQL takes a list of names
+    pk, was, now = ("pk", "old", "new") if conn.dialect == "postgresql" else ("column1", "column2", "column3")
+    names = " (pk, old, new)" if conn.dialect == "postgresql" else ""
+    return await conn.execute(
+        f"UPDATE {col.table} SET {col.column} = v.{now} FROM (VALUES {values}) AS v{names}"  # noqa: S608 - names from COLUMNS
+        f" WHERE {col.table}.{col.key} = v.{pk} AND {col.table}.{col.column} = v.{was}",
+        params,
+    )
