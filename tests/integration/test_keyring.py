@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.conftest import Api
+from tests.mfa_support import otp_user
 from twofold.auth.vault import (
     CIPHERTEXT_PREFIX,
     LEGACY_KEY_ID,
@@ -21,6 +22,7 @@ from twofold.auth.vault import (
 from twofold.config import Settings
 from twofold.services.container import Services, bootstrap, build_services
 from twofold.services.keyring import Keyring
+from twofold.services.totp_check import Outcome
 from twofold.storage import tables
 from twofold.storage.repositories import ciphertexts
 from twofold.storage.repositories import master_keys as master_keys_repo
@@ -174,3 +176,16 @@ async def test_a_fresh_database_with_a_wrong_secret_gets_no_key_wrapped_under_it
         assert [k.id for k in await again.key_rotation.status()] == [record.id, LEGACY_KEY_ID]
     finally:
         await again.close()
+
+
+async def test_a_recovery_code_checked_while_a_rotation_rewrites_it_is_still_accepted_once(settings: Settings) -> None:
+    """The spend is a compare-and-set on the stored ciphertext: one the rotation re-encrypted between the
+    check and the spend holds the same code, so the spend still wins, once."""
+    async with otp_user(settings) as otp:
+        checker = otp.services.mfa_check.totp
+        candidate = await checker.prepare_recovery_code(otp.pool_id, otp.user_id, otp.recovery_code)
+        again = await checker.prepare_recovery_code(otp.pool_id, otp.user_id, otp.recovery_code)
+        await otp.services.key_rotation.begin()
+        assert (await otp.services.key_rotation.reencrypt(batch=10))["otp_authenticators.recovery_code_ciphertext"].rewritten == 1
+        assert await otp.services.db.atomic(candidate.accept) is Outcome.ACCEPTED
+        assert await otp.services.db.atomic(again.accept) is Outcome.NOT_BOUND  # spent: once only

@@ -22,7 +22,8 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import pyotp
@@ -92,6 +93,8 @@ class Candidate:
     step: int | None = None  # TOTP: the step the code belongs to
     recovery_ciphertext: str | None = None  # recovery code: the stored ciphertext it matched
     replacement_ciphertext: str | None = None  # recovery code: what replaces it once accepted
+    # recovery code: whether another ciphertext holds the same code (a key rotation re-encrypted it)
+    same_code: Callable[[str], Awaitable[bool]] | None = field(default=None, compare=False)
 
     async def accept(self, conn: Connection) -> Outcome:
         """The compare-and-set: ACCEPTED for exactly one of any number of concurrent callers."""
@@ -104,6 +107,13 @@ class Candidate:
         won = await otp_repo.spend_recovery_code(
             conn, self.pool_id, self.user_id, self.recovery_ciphertext, self.replacement_ciphertext
         )
+        if not won and self.same_code is not None:  # spent, or only re-encrypted under a new data key?
+            stored = await otp_repo.find(conn, self.pool_id, self.user_id)
+            current = None if stored is None else stored.recovery_code_ciphertext
+            if current is not None and current != self.recovery_ciphertext and await self.same_code(current):
+                won = await otp_repo.spend_recovery_code(
+                    conn, self.pool_id, self.user_id, current, self.replacement_ciphertext
+                )
         return Outcome.ACCEPTED if won else Outcome.NOT_BOUND
 
 
@@ -135,9 +145,13 @@ class TotpChecker:
             stored = await otp_repo.find(conn, pool_id, user_id)
         if stored is None or stored.recovery_code_ciphertext is None:
             return Candidate(pool_id, user_id, Outcome.NOT_BOUND)
-        expected = await self._box.decrypt(stored.recovery_code_ciphertext)
-        if not strings_equal(expected, recovery_code_digest(self._recovery_key, code)):
+        digest = recovery_code_digest(self._recovery_key, code)
+        if not strings_equal(await self._box.decrypt(stored.recovery_code_ciphertext), digest):
             return Candidate(pool_id, user_id, Outcome.WRONG)
+
+        async def same_code(ciphertext: str) -> bool:
+            return strings_equal(await self._box.decrypt(ciphertext), digest)
+
         replacement = (  # a new code is kept only as its digest, like an enrolled one
             None if replace_with is None
             else await self._box.encrypt(recovery_code_digest(self._recovery_key, replace_with))
@@ -148,6 +162,7 @@ class TotpChecker:
             Outcome.ACCEPTED,
             recovery_ciphertext=stored.recovery_code_ciphertext,
             replacement_ciphertext=replacement,
+            same_code=same_code,
         )
 
     async def verify_totp(self, pool_id: str, user_id: str, code: str) -> bool:
