@@ -103,6 +103,8 @@ class Keyring:
     async def encrypt(self, plaintext: str) -> str:
         if self._monotonic() - self._loaded_at >= self._refresh:
             await self._reload(self._generation)
+        if self._box.active is None:  # never an unprefixed (legacy) ciphertext from a keyring
+            raise MasterKeyError("the keyring has no active data key")
         return self._box.encrypt(plaintext)
 
     async def decrypt(self, ciphertext: str) -> str:
