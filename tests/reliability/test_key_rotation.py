@@ -21,7 +21,7 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,8 @@ from tests.compat.support import (
 from tests.conftest import BACKENDS, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY, wipe_postgres
 from twofold.auth.vault import key_id_of
 from twofold.config import Settings
-from twofold.services.container import build_services
+from twofold.services.container import Services, build_services
+from twofold.services.key_rotation import KeyUse
 from twofold.storage.repositories import ciphertexts
 
 PASSWORD = "rotation password 1!"  # noqa: S105 - a test password
@@ -244,27 +245,23 @@ def setup(fleet: Fleet) -> tuple[dict[str, Any], list[SignInUser], list[str], li
     return app, users, bulk, keys
 
 
-def read_every_ciphertext(env: dict[str, str]) -> dict[str, set[str]]:
+async def read_every_ciphertext(env: dict[str, str]) -> dict[str, set[str]]:
     """In a fresh process's services: decrypt every ciphertext of the database; the key ids, per column."""
     settings = Settings(database_url=env["TWOFOLD_DATABASE_URL"], data_dir=Path(env["TWOFOLD_DATA_DIR"]),
                         secret_key=env["TWOFOLD_SECRET_KEY"])
-
-    async def read() -> dict[str, set[str]]:
-        services = await build_services(settings)
-        found: dict[str, set[str]] = {}
-        try:
-            async with services.db.read() as conn:
-                for col in ciphertexts.COLUMNS:
-                    rows = await conn.fetch_all(
-                        f"SELECT {col.column} AS ct FROM {col.table} WHERE {col.column} IS NOT NULL")  # noqa: S608
-                    for row in rows:
-                        await services.keyring.decrypt(row["ct"])
-                        found.setdefault(col.name, set()).add(key_id_of(row["ct"]))
-        finally:
-            await services.close()
-        return found
-
-    return asyncio.run(read())
+    services = await build_services(settings)
+    found: dict[str, set[str]] = {}
+    try:
+        async with services.db.read() as conn:
+            for col in ciphertexts.COLUMNS:
+                rows = await conn.fetch_all(
+                    f"SELECT {col.column} AS ct FROM {col.table} WHERE {col.column} IS NOT NULL")  # noqa: S608
+                for row in rows:
+                    await services.keyring.decrypt(row["ct"])
+                    found.setdefault(col.name, set()).add(key_id_of(row["ct"]))
+    finally:
+        await services.close()
+    return found
 
 
 def rows_per_second(rotation: dict[str, Any]) -> float:
@@ -298,7 +295,7 @@ def test_rotation_under_load_loses_nothing_and_fails_no_request(fleet: Fleet) ->
     status = {k["id"]: k for k in fleet.twofold("keys", "master-status")}
     assert status[before["id"]]["state"] == "retired" and status[before["id"]]["ciphertexts"] == 0
     assert {k: v["state"] for k, v in status.items()} == {before["id"]: "retired", rotation["active"]: "active"}
-    assert set().union(*read_every_ciphertext(fleet.env).values()) == {rotation["active"]}
+    assert set().union(*asyncio.run(read_every_ciphertext(fleet.env)).values()) == {rotation["active"]}
 
     # a restarted server reads everything
     restarted = fleet.restart(0)
@@ -316,3 +313,56 @@ def test_rotation_under_load_loses_nothing_and_fails_no_request(fleet: Fleet) ->
             authenticate(server, key_id, secret)
     print(f"{fleet.backend}: re-encrypted {rows_per_second(rotation):.0f} rows/s under load, "
           f"{rows_per_second(idle):.0f} rows/s idle (ratio {rows_per_second(rotation) / rows_per_second(idle):.2f})")
+
+
+def run_twofold(env: dict[str, str], *args: str) -> Any:
+    done = subprocess.run([str(TWOFOLD_BIN), *args, "--json"], env=env, capture_output=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace")
+    return json.loads(done.stdout)
+
+
+async def kill_when(services: Services, process: subprocess.Popen[bytes],
+                    ready: Callable[[dict[str, KeyUse]], bool]) -> dict[str, KeyUse]:
+    """SIGKILL ``process`` once ``ready`` holds of the keyring's status, read from the database (bounded
+    wait); that status."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        status = {k.id: k for k in await services.key_rotation.status()}
+        if ready(status):
+            process.kill()
+            process.wait(timeout=10)
+            return status
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never ready; rotate-master exited {process.poll()}")
+
+
+async def test_a_killed_rotation_resumes_where_it_stopped(api: Any, services: Services, settings: Settings) -> None:
+    """Killed in its grace period, then killed again midway through the re-encryption, ``rotate-master``
+    run once more finishes the same rotation: one new key, the old one retired, nothing left under it."""
+    for start in range(0, 3000, 500):
+        await api.ok("POST", "create-users-batch", {"list": [
+            {"username": f"resume-{n}", "otp": {"secret": pyotp.random_base32(32)}} for n in range(start, start + 500)]})
+    env = {**server_env(settings.resolved_database_url, settings.data_dir, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET,
+                        SECRET_KEY), "TWOFOLD_KEYRING_REFRESH_SECONDS": str(REFRESH_SECONDS)}
+    old = services.keyring.active
+
+    def rotate(*args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([str(TWOFOLD_BIN), "keys", "rotate-master", *args], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    seen = await kill_when(services, rotate("--grace", "600"), lambda status: len(status) == 2)
+    [new] = [k.id for k in seen.values() if k.state == "active"]
+    assert {k.id: k.state for k in seen.values()} == {old: "decrypt", new: "active"}
+
+    def midway(status: dict[str, KeyUse]) -> bool:
+        return status[new].total > 10 and status[old].total > 10
+
+    seen = await kill_when(services, rotate("--grace", "1", "--batch", "1"), midway)  # its grace is long over
+    assert {k.id: k.state for k in seen.values()} == {old: "decrypt", new: "active"}
+
+    finished = run_twofold(env, "keys", "rotate-master", "--grace", "1")
+    assert finished["resumed"] and finished["active"] == new and finished["retired"] == [old]
+    status = {k.id: k for k in await services.key_rotation.status()}
+    assert status[old].state == "retired" and status[old].total == 0
+    assert status[new].total >= 3000 and set(status) == {old, new}
+    assert set().union(*(await read_every_ciphertext(env)).values()) == {new}
