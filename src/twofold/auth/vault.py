@@ -150,10 +150,6 @@ class SecretBox:
         self.active = active
         self._prefix = f"{CIPHERTEXT_PREFIX}{active}:" if active else ""
 
-    @property
-    def key_ids(self) -> frozenset[str]:
-        return frozenset(self._fernets)
-
     def encrypt(self, plaintext: str) -> str:
         fernet = self._legacy if self.active is None else self._fernets[self.active]
         return self._prefix + fernet.encrypt(plaintext.encode()).decode()

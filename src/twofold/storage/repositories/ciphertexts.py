@@ -80,10 +80,11 @@ async def replace(conn: Connection, col: CiphertextColumn, rewrites: Sequence[tu
     for i, (pk, old, new) in enumerate(rewrites):
         params |= {f"pk{i}": pk, f"old{i}": old, f"new{i}": new}
     # SQLite names the columns of a VALUES list column1, column2...; PostgreSQL takes a list of names
-    pk, was, now = ("pk", "old", "new") if conn.dialect == "postgresql" else ("column1", "column2", "column3")
-    names = " (pk, old, new)" if conn.dialect == "postgresql" else ""
+    postgres = conn.dialect == "postgresql"
+    key_of, old_of, new_of = ("pk", "old", "new") if postgres else ("column1", "column2", "column3")
+    names = " (pk, old, new)" if postgres else ""
     return await conn.execute(
-        f"UPDATE {col.table} SET {col.column} = v.{now} FROM (VALUES {values}) AS v{names}"  # noqa: S608 - names from COLUMNS
-        f" WHERE {col.table}.{col.key} = v.{pk} AND {col.table}.{col.column} = v.{was}",
+        f"UPDATE {col.table} SET {col.column} = v.{new_of} FROM (VALUES {values}) AS v{names}"  # noqa: S608 - names from COLUMNS
+        f" WHERE {col.table}.{col.key} = v.{key_of} AND {col.table}.{col.column} = v.{old_of}",
         params,
     )
