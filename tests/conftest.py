@@ -95,10 +95,11 @@ def redis_answers() -> str | None:
     return None
 
 
-def counter_fallbacks() -> float:
+def counter_fallbacks(*reasons: str) -> float:
+    """This process's ``twofold_counter_fallbacks_total`` of ``reasons`` (default: all)."""
     return sum(
         REGISTRY.get_sample_value("twofold_counter_fallbacks_total", {"reason": reason}) or 0.0
-        for reason in ("redis_error", "breaker_open")
+        for reason in reasons or ("redis_error", "breaker_open")
     )
 
 

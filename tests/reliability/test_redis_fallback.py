@@ -21,10 +21,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
-from tests.conftest import REDIS_URL, Api
+from tests.conftest import REDIS_URL, Api, counter_fallbacks
 from tests.integration.test_signin import make_app, make_user, sign_in
 from twofold.api.app import create_app
 from twofold.config import Settings
@@ -89,10 +88,6 @@ class RedisRelay:
                     await writer.drain()
         writer.close()
         self._writers.discard(writer)
-
-
-def fallbacks(reason: str) -> float:
-    return REGISTRY.get_sample_value("twofold_counter_fallbacks_total", {"reason": reason}) or 0.0
 
 
 class Front:
@@ -164,7 +159,7 @@ async def test_limits_hold_in_the_database_while_redis_is_away_then_redis_counts
     assert await twofold.send("first@example.com") == (400, 2080)
     assert await twofold.in_redis() > 0 and await twofold.in_database() == 0  # counted in Redis only
 
-    errors, open_breaker = fallbacks("redis_error"), fallbacks("breaker_open")
+    errors, open_breaker = counter_fallbacks("redis_error"), counter_fallbacks("breaker_open")
     if away == "stopped":
         await relay.stop()
     else:
@@ -177,7 +172,7 @@ async def test_limits_hold_in_the_database_while_redis_is_away_then_redis_counts
     wrong = {"email": user["email"], "password": "wrong"}
     answers = [(await sign_in(twofold.client, twofold.app, wrong))["statusCode"] for _ in range(3)]
     assert answers == [401, 401, 429]  # the account's throttle holds too
-    assert fallbacks("redis_error") > errors and fallbacks("breaker_open") > open_breaker
+    assert counter_fallbacks("redis_error") > errors and counter_fallbacks("breaker_open") > open_breaker
     unavailable = [r for r in caplog.records if "unavailable" in r.getMessage()]
     assert len(unavailable) == 1, caplog.records  # once per switch, not once per request
 
