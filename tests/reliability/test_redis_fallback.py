@@ -186,3 +186,10 @@ async def test_limits_hold_in_the_database_while_redis_is_away_then_redis_counts
     assert await twofold.send(f"back{n}@example.com") == (400, 2080)
     assert len([r for r in caplog.records if "available again" in r.getMessage()]) == 1
     assert all(REDIS_URL not in r.getMessage() and "@example.com" not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("url", ["http://:hunter2-secret@cache:6379/0", "redis://:hunter2-secret@cache:port/0"])
+async def test_a_url_that_is_not_redis_is_a_startup_error_that_does_not_repeat_it(settings: Settings, url: str) -> None:
+    with pytest.raises(ValueError, match="TWOFOLD_REDIS_URL") as refused:
+        await build_services(settings.model_copy(update={"redis_url": SecretStr(url)}))
+    assert "hunter2" not in str(refused.value) and "hunter2" not in repr(refused.value)

@@ -303,16 +303,23 @@ def open_counters(
     retry_seconds: float = 5.0,
 ) -> Counters:
     """The database's counters, or Redis's at ``redis_url`` (falling back to the database's).  No
-    connection is made here: a Redis down at startup is a fallback like any other, not a startup error."""
+    connection is made here: a Redis down at startup is a fallback like any other, not a startup error.
+    ``ValueError`` (a startup error) for a URL that is not Redis's; it never repeats the URL, which
+    may hold a password."""
     database = DatabaseCounters(db)
     if not redis_url:
         return database
-    client = aioredis.Redis.from_url(
-        redis_url,
-        socket_timeout=timeout_seconds,
-        socket_connect_timeout=timeout_seconds,
-        # no retry: a script that ran but whose answer was lost would count twice, and the
-        # database is the retry
-        retry=Retry(NoBackoff(), 0),
-    )
+    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("TWOFOLD_REDIS_URL must start with redis://, rediss:// or unix://")
+    try:
+        client = aioredis.Redis.from_url(
+            redis_url,
+            socket_timeout=timeout_seconds,
+            socket_connect_timeout=timeout_seconds,
+            # no retry: a script that ran but whose answer was lost would count twice, and the
+            # database is the retry
+            retry=Retry(NoBackoff(), 0),
+        )
+    except ValueError:
+        raise ValueError("TWOFOLD_REDIS_URL is not a valid Redis URL") from None
     return RedisCounters(client, database, key, prefix, retry_seconds)
