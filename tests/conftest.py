@@ -2,12 +2,17 @@
 
 ``TWOFOLD_TEST_POSTGRES_URL`` names a PostgreSQL database the suite may wipe (its ``public`` schema is
 dropped and migrated once per session; tables are emptied before each test).
+
+A test of the send limits or throttles asks for ``counters`` (``@pytest.mark.usefixtures("counters")``)
+and runs twice: counting in the database, and in the Redis of ``TWOFOLD_TEST_REDIS_URL`` (default
+redis://127.0.0.1:6379/15; skipped when it does not answer), under a key prefix of its own.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +20,8 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import redis
+from prometheus_client import REGISTRY
 
 from twofold.api.app import create_app
 from twofold.config import Settings
@@ -32,6 +39,9 @@ BACKENDS = [
         "postgresql", marks=pytest.mark.skipif(not POSTGRES_URL, reason="TWOFOLD_TEST_POSTGRES_URL not set")
     ),
 ]
+
+
+REDIS_URL = os.environ.get("TWOFOLD_TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
 
 
 def _psycopg_url(url: str) -> str:
@@ -74,14 +84,51 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def redis_answers() -> str | None:
+    """None when the test Redis answers a PING, else why not."""
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2) as client:
+            client.ping()
+    except redis.RedisError as exc:
+        return f"no Redis at TWOFOLD_TEST_REDIS_URL ({REDIS_URL}): {type(exc).__name__}"
+    return None
+
+
+def counter_fallbacks(*reasons: str) -> float:
+    """This process's ``twofold_counter_fallbacks_total`` of ``reasons`` (default: all)."""
+    return sum(
+        REGISTRY.get_sample_value("twofold_counter_fallbacks_total", {"reason": reason}) or 0.0
+        for reason in reasons or ("redis_error", "breaker_open")
+    )
+
+
+@pytest.fixture(params=["database", "redis"])
+def counters(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """The settings of where the short-lived counters live: the database, or the test Redis (and
+    then none of this test's counts fell back to the database)."""
+    if request.param == "database":
+        yield {}
+        return
+    if reason := request.getfixturevalue("redis_answers"):
+        pytest.skip(reason)
+    before = counter_fallbacks()
+    # a long timeout: on a loaded machine a fallback would count apart from Redis, which is not what
+    # these tests are about (tests/reliability/test_redis_fallback.py is)
+    yield {"redis_url": REDIS_URL, "redis_key_prefix": f"twofold-test:{uuid.uuid4().hex}:", "redis_timeout_seconds": 5}
+    assert counter_fallbacks() == before, "the counts fell back to the database: Redis did not answer"
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    where = request.getfixturevalue("counters") if "counters" in request.fixturenames else {}
     return Settings(
         database_url=database_url,
         data_dir=tmp_path / "data",
         secret_key=SECRET_KEY,
         bootstrap_access_key_id=BOOTSTRAP_KEY_ID,
         bootstrap_access_key_secret=BOOTSTRAP_SECRET,
+        **where,
     )
 
 

@@ -106,6 +106,20 @@ class Settings(BaseSettings):
     signin_max_failures_per_ip: int = Field(default=100, ge=0, le=1_000_000)
     signin_throttle_window_seconds: int = Field(default=900, ge=1, le=86400)
 
+    # --- Redis for the short-lived counters (docs/deployment.md#redis) ------------------------------
+    # The send limits and sign-in throttles count in Redis when set (redis:// or rediss://, one server,
+    # not Redis Cluster); unset: in the database.  A Redis that fails or answers slower than the
+    # timeout is left for the database for retry seconds: a limit is never skipped.
+    redis_url: SecretStr | None = None
+    redis_timeout_seconds: float = Field(default=0.2, gt=0, le=10)
+    redis_retry_seconds: float = Field(default=5.0, gt=0, le=3600)
+    redis_key_prefix: str = Field(default="twofold:", max_length=64)
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _no_redis_if_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
     # --- the admin console (docs/console.md) -------------------------------------------------------
     # A session ends after this long without a request, and in any case this long after sign-in.
     console_session_idle_seconds: int = Field(default=1800, ge=60, le=86400)

@@ -50,6 +50,12 @@ CODES_SENT = Counter(
 DELIVERY_FAILURES = Counter(
     "twofold_delivery_failures", "Messages a transport did not take, by medium.", ["medium"]
 )
+COUNTER_FALLBACKS = Counter(
+    "twofold_counter_fallbacks",
+    "Send-limit and throttle counts made in the database although TWOFOLD_REDIS_URL is set, by reason "
+    "(redis_error: Redis failed or timed out; breaker_open: it failed recently and is not tried yet).",
+    ["reason"],
+)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -158,6 +158,7 @@ async def test_login_refusals_look_alike(env: Env) -> None:
     assert failures and all(e["after"]["connection"] == "PASSCODE" for e in failures[:3]), failures
 
 
+@pytest.mark.usefixtures("counters")
 async def test_passcode_failures_are_throttled_per_account_like_passwords(env: Env) -> None:
     user = await new_user(env)
     await env.call("/api/v3/send-email", {"email": user["email"], "channel": "CHANNEL_LOGIN"})
@@ -199,6 +200,7 @@ async def test_a_login_code_for_an_unknown_address_answers_the_same_and_sends_no
     assert not any(str(c) in str(events) for c in await env.codes_to(user["email"]))  # never the code
 
 
+@pytest.mark.usefixtures("counters")
 async def test_a_second_sms_within_the_interval_is_refused_with_422(env: Env) -> None:
     user = await new_user(env)
     body = {"phoneNumber": user["phone"], "channel": "CHANNEL_LOGIN"}

@@ -80,7 +80,8 @@ async def test_sign_out_and_revocation_end_sessions_on_the_server(make: Factory,
         assert [e.actor for e in signouts] == [BOOTSTRAP_KEY_ID]
 
 
-async def test_sign_in_is_counted_in_the_database_before_the_secret_is_checked(make: Factory, settings: Settings) -> None:
+@pytest.mark.usefixtures("counters")
+async def test_sign_in_is_counted_before_the_secret_is_checked_and_holds_in_another_process(make: Factory, settings: Settings) -> None:
     async with started(make, console_signin_max_failures_per_key=3) as services:
         await bootstrap(services, settings)
         for _ in range(3):

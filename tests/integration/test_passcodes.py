@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -96,6 +97,7 @@ async def test_a_new_code_replaces_the_old_one(svc: Services, clock: ManualClock
     assert await svc.passcodes.check(POOL, LOGIN, target, new) is True
 
 
+@pytest.mark.usefixtures("counters")
 async def test_one_send_a_minute_per_target(svc: Services, clock: ManualClock) -> None:
     email, phone = Email.parse("grace@example.com"), Phone.parse("13800138002")
     await svc.passcodes.send(POOL, LOGIN, email, "198.51.100.1")
@@ -112,6 +114,7 @@ async def test_one_send_a_minute_per_target(svc: Services, clock: ManualClock) -
     await svc.passcodes.send(POOL, VERIFY, phone, "198.51.100.2")
 
 
+@pytest.mark.usefixtures("counters")
 async def test_the_interval_is_configurable(make: Factory, clock: ManualClock) -> None:
     async with make(passcode_send_interval_seconds=5) as svc:
         target = Email.parse("heidi@example.com")
@@ -123,6 +126,7 @@ async def test_the_interval_is_configurable(make: Factory, clock: ManualClock) -
         await svc.passcodes.send(POOL, LOGIN, target, "198.51.100.1")
 
 
+@pytest.mark.usefixtures("counters")
 async def test_hourly_quota_per_client_ip(make: Factory, clock: ManualClock) -> None:
     clock.now -= clock.now % 3_600_000  # the start of an hour
     async with make(passcode_ip_hourly_limit=3) as svc:
@@ -137,6 +141,7 @@ async def test_hourly_quota_per_client_ip(make: Factory, clock: ManualClock) -> 
         await svc.passcodes.send(POOL, LOGIN, Email.parse("ip4@example.com"), "198.51.100.7")
 
 
+@pytest.mark.usefixtures("counters")
 async def test_hourly_quota_per_pool(make: Factory, clock: ManualClock) -> None:
     clock.now -= clock.now % 3_600_000
     async with make(passcode_pool_hourly_limit=2) as svc:
@@ -147,6 +152,7 @@ async def test_hourly_quota_per_pool(make: Factory, clock: ManualClock) -> None:
         await svc.passcodes.send("pool0000000000000000000b", LOGIN, Email.parse("p1@example.com"), "198.51.100.3")
 
 
+@pytest.mark.usefixtures("counters")
 async def test_parallel_sends_to_one_target_deliver_one_code(make: Factory) -> None:
     async with make() as one, make() as two:  # two instances on one database
         target = Email.parse("ivan@example.com")
@@ -159,6 +165,7 @@ async def test_parallel_sends_to_one_target_deliver_one_code(make: Factory) -> N
         assert len([m for m in await one.outbox.list_messages(limit=50) if m.to == "ivan@example.com"]) == 1
 
 
+@pytest.mark.usefixtures("counters")
 async def test_parallel_sends_cannot_pass_the_ip_quota(make: Factory) -> None:
     async with make(passcode_ip_hourly_limit=5) as one, make(passcode_ip_hourly_limit=5) as two:
         outcomes = await asyncio.gather(
@@ -254,17 +261,11 @@ def _check_in_a_process(database_url: str, data_dir: str, code: str, barrier: An
     results.put(asyncio.run(main()))
 
 
-async def test_twenty_correct_submissions_from_two_processes_one_success(settings: Settings) -> None:
-    svc = await build_services(settings)  # the system clock, as the worker processes have
-    try:
-        await svc.passcodes.send(POOL, VERIFY, Email.parse("olga@example.com"), "198.51.100.1")
-        code = await last_code(svc, "olga@example.com")
-    finally:
-        await svc.close()
+async def in_two_processes(target: Any, *args: Any) -> list[Any]:
+    """Run ``target(*args, barrier, results)`` in two spawned processes; the batch each put, together."""
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
-    args = (settings.resolved_database_url, str(settings.data_dir), code, barrier, results)
-    workers = [context.Process(target=_check_in_a_process, args=args) for _ in range(2)]
+    workers = [context.Process(target=target, args=(*args, barrier, results)) for _ in range(2)]
     for worker in workers:
         worker.start()
     try:
@@ -272,5 +273,42 @@ async def test_twenty_correct_submissions_from_two_processes_one_success(setting
     finally:
         for worker in workers:
             worker.join(timeout=60)
-    outcomes = [ok for batch in batches for ok in batch]
+    return [outcome for batch in batches for outcome in batch]
+
+
+async def test_twenty_correct_submissions_from_two_processes_one_success(settings: Settings) -> None:
+    svc = await build_services(settings)  # the system clock, as the worker processes have
+    try:
+        await svc.passcodes.send(POOL, VERIFY, Email.parse("olga@example.com"), "198.51.100.1")
+        code = await last_code(svc, "olga@example.com")
+    finally:
+        await svc.close()
+    outcomes = await in_two_processes(_check_in_a_process, settings.resolved_database_url, str(settings.data_dir), code)
     assert len(outcomes) == 20 and outcomes.count(True) == 1
+
+
+def _send_in_a_process(database_url: str, data_dir: str, where: dict[str, Any], barrier: Any, results: Any) -> None:
+    """A worker process of its own: ten simultaneous sends from one client address, with the others."""
+
+    async def main() -> list[str]:
+        settings = Settings(
+            database_url=database_url, data_dir=data_dir, secret_key=SECRET_KEY, passcode_ip_hourly_limit=5, **where
+        )
+        at = 1_800_000_000_000 - 1_800_000_000_000 % 3_600_000 + 60_000  # one clock, inside one hour
+        services = await build_services(settings, lambda: at)
+        try:
+            barrier.wait(timeout=60)
+            sends = (
+                services.passcodes.send(POOL, LOGIN, Email.parse(f"w{os.getpid()}-{n}@example.com"), "198.51.100.10")
+                for n in range(10)
+            )
+            return ["sent" if o is None else type(o).__name__ for o in await asyncio.gather(*sends, return_exceptions=True)]
+        finally:
+            await services.close()
+
+    results.put(asyncio.run(main()))
+
+
+async def test_parallel_sends_from_two_processes_cannot_pass_the_ip_quota(settings: Settings, counters: dict[str, Any]) -> None:
+    outcomes = await in_two_processes(_send_in_a_process, settings.resolved_database_url, str(settings.data_dir), counters)
+    assert sorted(outcomes) == ["SendQuotaExceeded"] * 15 + ["sent"] * 5, outcomes

@@ -1,4 +1,5 @@
-"""Password sign-in throttling per account and per address (docs/signin.md#throttling), both databases."""
+"""Password sign-in throttling per account and per address (docs/signin.md#throttling), both databases,
+counted in the database and in Redis (the ``counters`` fixture)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from twofold.config import Settings
 from twofold.services.container import bootstrap, build_services
 
 Factory = Callable[..., Any]
+pytestmark = pytest.mark.usefixtures("counters")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import twofold.auth.signing
 SRC = Path(__file__).resolve().parents[2] / "src" / "twofold"
 MAX_LINES = 400
 HTTP_FRAMEWORKS = {"fastapi", "starlette", "httpx", "uvicorn"}
-DRIVERS = {"sqlite3", "asyncpg", "psycopg", "psycopg2"}
+DRIVERS = {"sqlite3", "asyncpg", "psycopg", "psycopg2", "redis"}
 FRAMEWORKS = HTTP_FRAMEWORKS | DRIVERS | {"pydantic", "pydantic_settings", "sqlalchemy", "alembic", "typer", "rich"}
 
 

@@ -36,6 +36,7 @@ from twofold.services.signin_throttle import SignInThrottle, console_throttle
 from twofold.services.tokens import TokenService
 from twofold.services.totp_check import TotpChecker
 from twofold.services.users import UserService
+from twofold.storage.counters import Counters, open_counters
 from twofold.storage.database import Database, open_database
 from twofold.transports import build_delivery
 
@@ -68,9 +69,11 @@ class Services:
     console: ConsoleSessionService  # the admin console's sign-in and sessions
     keyring: Keyring  # the data keys of the secrets at rest
     key_rotation: KeyRotation  # twofold keys rotate-master / status
+    counters: Counters  # send limits and throttles: the database's, or Redis's (storage/counters.py)
 
     async def close(self) -> None:
         await self.delivery.close()
+        await self.counters.close()
         await self.db.close()
 
 
@@ -110,8 +113,13 @@ async def _assemble(
     mfa_check = MfaCheck(db, clock, TotpChecker(db, box, clock, recovery_key), lockout_policy(settings))
     mfa_admin = MfaAdminService(db, clock, users)
     mfa_admin.add_reset_hook(tokens.revoke_user_on_reset)  # a reset also ends the user's sign-ins
-    passcodes = PasscodeService(db, delivery, passcode_key, settings, clock)
-    throttle = SignInThrottle(db, settings, clock)
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+    counters = open_counters(
+        db, redis_url, derive_key(master, "twofold/counters/v1"), settings.redis_key_prefix,
+        settings.redis_timeout_seconds, settings.redis_retry_seconds,
+    )
+    passcodes = PasscodeService(db, counters, delivery, passcode_key, settings, clock)
+    throttle = SignInThrottle(counters, settings, clock)
     signin = SignInService(db, clock, app_secrets, mfa, tickets, tokens, throttle, passcodes)
     authoriser = Authoriser(tokens, tickets, mfa)
     factor_ids = FactorIds(derive_key(master, "twofold/factor-id/v1"))
@@ -145,13 +153,14 @@ async def _assemble(
         console=ConsoleSessionService(
             db,
             keys,
-            console_throttle(db, settings, clock),
+            console_throttle(counters, settings, clock),
             derive_key(master, "twofold/console-csrf/v1"),
             settings,
             clock,
         ),
         keyring=box,
         key_rotation=KeyRotation(db, box, clock),
+        counters=counters,
     )
 
 

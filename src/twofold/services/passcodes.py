@@ -8,8 +8,9 @@
 * Checking counts the attempt first and spends the code with a compare-and-set, so of any number of
   simultaneous correct submissions, on any number of processes or instances, exactly one succeeds.
 * Sending is limited: one code per target per ``TWOFOLD_PASSCODE_SEND_INTERVAL_SECONDS``, and hourly
-  quotas per client IP and per pool; counters live in the database and are changed atomically.
-  A limit that cannot be checked (database down) refuses the send: nothing fails open.
+  quotas per client IP and per pool; the counters (``storage/counters.py``: the database's, or Redis's
+  with ``TWOFOLD_REDIS_URL``) are checked and changed atomically.  A limit that cannot be checked
+  (database down, and Redis too if set) refuses the send: nothing fails open.
 
 The callers (the send endpoints, sign-in with a code, MFA verification) decide who may send to whom;
 this service trusts its ``target``.  See docs/delivery.md.
@@ -40,6 +41,7 @@ from twofold.services import audit
 from twofold.services.context import Clock
 from twofold.services.delivery import Delivery, Medium, Message
 from twofold.services.totp_check import Outcome
+from twofold.storage.counters import Counters, Quota, SendClaim
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import audit as audit_repo
 from twofold.storage.repositories import passcodes as repo
@@ -61,10 +63,11 @@ def normalized(target: Target) -> Target:
 
 class PasscodeService:
     def __init__(
-        self, db: Database, delivery: Delivery, key: bytes, settings: Settings, clock: Clock
+        self, db: Database, counters: Counters, delivery: Delivery, key: bytes, settings: Settings, clock: Clock
     ) -> None:
         """``key``: the HMAC key of stored codes (``derive_key(master, "twofold/passcodes/v1")``)."""
         self._db = db
+        self._counters = counters
         self._delivery = delivery
         self._key = key
         self._clock = clock
@@ -108,17 +111,25 @@ class PasscodeService:
         window = now - now % HOUR_MS
         medium = Medium.EMAIL if isinstance(target, Email) else Medium.SMS
         recipient = target.address if isinstance(target, Email) else target.e164
-        async with self._db.transaction() as conn:
-            if not await repo.claim_interval(conn, f"target:{pool_id}:{target.key}", now, self._interval_ms):
-                raise SmsSendTooFrequent() if medium is Medium.SMS else EmailSendTooFrequent()
-            if not await repo.count_send(conn, f"ip:{client_ip}", window, self._ip_limit):
-                log.info("passcode quota of client %s spent", client_ip)
-                raise SendQuotaExceeded()
-            if not await repo.count_send(conn, f"pool:{pool_id}", window, self._pool_limit):
-                log.info("passcode quota of pool %s spent", pool_id)
-                raise SendQuotaExceeded()
-            if suppress is None:
-                await repo.store(conn, key, self._hash(key, code), now, now + self._ttl_ms)
+        claim = SendClaim(
+            target=f"target:{pool_id}:{target.key}",
+            interval_ms=self._interval_ms,
+            quotas=(Quota(f"ip:{client_ip}", self._ip_limit), Quota(f"pool:{pool_id}", self._pool_limit)),
+            window_start=window,
+            window_ms=HOUR_MS,
+            now=now,
+        )
+
+        async def store(conn: Connection) -> None:
+            await repo.store(conn, key, self._hash(key, code), now, now + self._ttl_ms)
+
+        refused = await self._counters.claim_send(claim, None if suppress is not None else store)
+        if refused is not None and refused.quota is None:
+            raise SmsSendTooFrequent() if medium is Medium.SMS else EmailSendTooFrequent()
+        if refused is not None:
+            spent = f"client {client_ip}" if refused.quota == claim.quotas[0] else f"pool {pool_id}"
+            log.info("passcode quota of %s spent", spent)
+            raise SendQuotaExceeded()
         # Outside the send's transaction: a DELETE there would take row locks out of the order every
         # send takes them in (target, IP, pool), and two sends on PostgreSQL could deadlock.
         await self._db.atomic(lambda conn: repo.purge(conn, now, window - HOUR_MS, now - self._interval_ms))

@@ -1,7 +1,8 @@
 """Throttling of password sign-ins, per account and per client address (docs/signin.md#throttling).
 
-Every attempt takes a slot *before* the password is checked, with one atomic upsert per key, so
-parallel attempts cannot slip past the limit; a success gives its slots back (the account's counter
+Every attempt takes a slot *before* the password is checked, with one atomic count per key (in the
+database, or in Redis with ``TWOFOLD_REDIS_URL``: ``storage/counters.py``), so parallel attempts
+cannot slip past the limit; a success gives its slots back (the account's counter
 is cleared).  The account key is the identifier as sent (normalised), counted whether or not such an
 account exists, so being throttled says nothing about which accounts exist.  Keys are stored hashed.
 These counters are the password's own: MFA failures are counted elsewhere and never mix with them.
@@ -15,8 +16,7 @@ from dataclasses import dataclass
 from twofold.config import Settings
 from twofold.errors import SignInThrottled
 from twofold.services.context import Clock
-from twofold.storage.database import Database
-from twofold.storage.repositories import signin_attempts as attempts_repo
+from twofold.storage.counters import Counters
 
 
 def _key(*parts: str) -> str:
@@ -37,13 +37,13 @@ class SignInThrottle:
 
     def __init__(
         self,
-        db: Database,
+        counters: Counters,
         settings: Settings,
         clock: Clock,
         scope: str = "",
         limits: tuple[int, int, int] | None = None,
     ) -> None:
-        self._db = db
+        self._counters = counters
         self._clock = clock
         self._scope = scope
         per_account, per_ip, window_seconds = limits or (
@@ -64,31 +64,22 @@ class SignInThrottle:
             self._keyed("account", pool_id, account.lower()) if pool_id and self._per_account else None
         )
         ip_key = self._keyed("ip", client_ip) if self._per_ip else None
-        now = self._clock()
-        over = False
-        async with self._db.transaction() as conn:
-            if account_key is not None:
-                over |= await attempts_repo.take(conn, account_key, now, self._window_ms) > self._per_account
-            if ip_key is not None:
-                over |= await attempts_repo.take(conn, ip_key, now, self._window_ms) > self._per_ip
-        if over:
+        keyed = [(k, limit) for k, limit in ((account_key, self._per_account), (ip_key, self._per_ip)) if k]
+        counts = await self._counters.take([k for k, _ in keyed], self._clock(), self._window_ms) if keyed else []
+        if any(count > limit for count, (_, limit) in zip(counts, keyed, strict=True)):
             raise SignInThrottled()
         return Slots(account_key, ip_key)
 
     async def succeeded(self, slots: Slots) -> None:
-        if slots.account is None and slots.ip is None:
-            return
-        async with self._db.transaction() as conn:
-            if slots.account is not None:
-                await attempts_repo.forget(conn, slots.account)
-            if slots.ip is not None:
-                await attempts_repo.give_back(conn, slots.ip)
+        await self._counters.settle(
+            [slots.account] if slots.account else [], [slots.ip] if slots.ip else []
+        )
 
 
-def console_throttle(db: Database, settings: Settings, clock: Clock) -> SignInThrottle:
+def console_throttle(counters: Counters, settings: Settings, clock: Clock) -> SignInThrottle:
     """The admin console's sign-in: counted per access key id and per client address."""
     return SignInThrottle(
-        db,
+        counters,
         settings,
         clock,
         "console",
