@@ -253,7 +253,9 @@ def _write_floor(results: dict[str, Any]) -> list[str]:
         "`set-mfa-status` by user id, a user drawn at random from a small pool, Twofold with its default "
         "logging; each cell's floor measured in alternation with it (A B A B A B, the same requests): on "
         "PostgreSQL `bench/apps/floor_write.py` (the parse-only endpoint plus one raw asyncpg UPDATE of "
-        "the stored status), on SQLite the parse-only app. *ratio* = median req/s ÷ the floor's.",
+        "the stored status), on SQLite the parse-only app. *ratio* = median req/s ÷ the floor's. *CPU us/req* = "
+        "CPU time of the server's processes per answer (PostgreSQL's not counted), the median of the runs: on "
+        "a busy machine it moves much less than req/s.",
         "",
     ]
     rows = [
@@ -270,12 +272,15 @@ def _write_floor(results: dict[str, Any]) -> list[str]:
             _n(c["latency_ms"]["p50"], 2),
             _n(c["latency_ms"]["p99"], 2),
             _n(c["floor"]["p99_ms"], 2),
+            _n(c.get("server_cpu_us")),
+            _n(c["floor"].get("server_cpu_us")),
             f"{c.get('background_cpu', 0):.2f}",
         ]
         for c in cells
     ]
     header = ["backend", "users", "w", "conns", "req/s", "spread", "floor", "floor req/s", "ratio"]
-    return out + _table(header + ["p50 ms", "p99 ms", "floor p99 ms", "bg CPU"], rows)
+    header += ["p50 ms", "p99 ms", "floor p99 ms", "CPU us/req", "floor CPU us/req", "bg CPU"]
+    return out + _table(header, rows)
 
 
 def _signin(results: dict[str, Any]) -> list[str]:

@@ -127,6 +127,7 @@ def _record(
             "p50_ms": floor["latency_ms"]["p50"],
             "p99_ms": floor["latency_ms"]["p99"],
             "requests": floor["requests"],
+            "server_cpu_us": floor["server_cpu_us"],
         },
         "vs_floor": ratio,
     }
@@ -135,4 +136,5 @@ def _record(
     bench.log(
         f"      {floor_name}: {floor_rps:,.0f}/s, p99 {floor['latency_ms']['p99']:.1f} ms -> ratio "
         + (f"{ratio:.2f}" if ratio is not None else "—")
+        + f"; server CPU per request {ours['server_cpu_us'] or 0:,.0f} us vs {floor['server_cpu_us'] or 0:,.0f} us"
     )
