@@ -36,10 +36,14 @@ def parse_factors(values: Sequence[str] | None, field: str) -> list[Factor]:
 def needs_user(data: TriggerDataInput) -> bool:
     """Whether ``parse_trigger_data`` must see the stored user: a profile field to check against it,
     or no ``totpMfaEnabled`` (its default says whether a TOTP secret is bound)."""
-    return data.totp_mfa_enabled is None or any(
-        blank_to_none(v) is not None
-        for v in (data.phone, data.phone_country_code, data.username, data.nickname)
-    )
+    return data.totp_mfa_enabled is None or _echoes_profile(data)
+
+
+def _echoes_profile(data: TriggerDataInput) -> bool:
+    for value in (data.phone, data.phone_country_code, data.username, data.nickname):
+        if value is not None and value.strip():
+            return True
+    return False
 
 
 def parse_trigger_data(
