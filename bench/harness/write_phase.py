@@ -9,7 +9,7 @@ runs it) on a database of ``--write-users`` users (200 by default) is up togethe
 
 At every connection count, wrk runs against Twofold and against the floor in alternation (A B A B A B,
 ``measure_paired``); both get the same requests, ``set-mfa-status`` by user id for a user drawn at
-random, with a management token (which the floors ignore: they parse the body only).  Every cell records its floor and the ratio.
+random, with a management token (which the floors ignore: they parse the body only).  Every cell records its floor and the ratio, as the sign-in cells do (``signin_phase._record``).
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ import os
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .measure import Source, measure_paired, warm_up
 from .requests import fetch_token, scenario_requests, write_requests
 from .servers import Server, baseline_command, free_port, twofold_command
+from .signin_phase import _record as record  # one shape for every cell measured against a floor
 
 if TYPE_CHECKING:  # run.py's Bench, which drives every phase
     from run import Bench
@@ -91,50 +92,12 @@ def run(bench: Bench, wrk: str, backend: str, workers: int) -> None:
                 mine, theirs = measure_paired(
                     wrk, [(ours, source), (floor, floor_source)], conns, bench.timing
                 )
-                _record(bench, floor_name, base, conns, mine, theirs)
+                record(bench, SCENARIO, floor_name, base, conns, mine, theirs)
+                bench.results["cells"][-1]["floor"]["server_cpu_us"] = theirs["server_cpu_us"]
+                bench.log(
+                    f"      server CPU per answer {mine['server_cpu_us'] or 0:,.0f} us,"
+                    f" {floor_name} {theirs['server_cpu_us'] or 0:,.0f} us"
+                )
     except Exception as exc:  # noqa: BLE001 - one broken phase must not lose the rest of the run
         traceback.print_exc()
         bench.unavailable(label, f"{type(exc).__name__}: {exc}")
-
-
-def _record(
-    bench: Bench,
-    floor_name: str,
-    base: dict[str, Any],
-    conns: int,
-    ours: dict[str, Any],
-    floor: dict[str, Any],
-) -> None:
-    rps, floor_rps = ours["rps"]["median"], floor["rps"]["median"]
-    ratio = rps / floor_rps if floor_rps else None
-    floor_cell = {
-        **base,
-        "kind": "baseline",
-        "name": floor_name,
-        "pair": SCENARIO,
-        "connections": conns,
-        **floor,
-    }
-    cell = {
-        **base,
-        "kind": "twofold",
-        "name": SCENARIO,
-        "connections": conns,
-        **ours,
-        "floor": {
-            "name": floor_name,
-            "rps": floor_rps,
-            "p50_ms": floor["latency_ms"]["p50"],
-            "p99_ms": floor["latency_ms"]["p99"],
-            "requests": floor["requests"],
-            "server_cpu_us": floor["server_cpu_us"],
-        },
-        "vs_floor": ratio,
-    }
-    bench.results["cells"] += [floor_cell, cell]
-    bench.log_cell(f"{conns:>3} conns", ours)
-    bench.log(
-        f"      {floor_name}: {floor_rps:,.0f}/s, p99 {floor['latency_ms']['p99']:.1f} ms -> ratio "
-        + (f"{ratio:.2f}" if ratio is not None else "—")
-        + f"; server CPU per request {ours['server_cpu_us'] or 0:,.0f} us vs {floor['server_cpu_us'] or 0:,.0f} us"
-    )
