@@ -9,7 +9,9 @@ runs it) on a database of ``--write-users`` users (200 by default) is up togethe
 
 At every connection count, wrk runs against Twofold and against the floor in alternation (A B A B A B,
 ``measure_paired``); both get the same requests, ``set-mfa-status`` by user id for a user drawn at
-random, with a management token (which the floors ignore: they parse the body only).  Every cell records its floor and the ratio, as the sign-in cells do (``signin_phase._record``).
+random, with a management token (which the floors ignore: they parse the body only).  Every cell
+records its floor and the ratio as the sign-in cells do (``signin_phase._record``), and both servers'
+CPU per answer.
 """
 
 from __future__ import annotations
