@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from harness import environment, markdown, report, seed, signin_phase
+from harness import environment, markdown, report, seed, signin_phase, write_phase
 from harness.bulk import run_cli_import, run_import
 from harness.measure import Source, Timing, measure, measure_paired, warm_up
 from harness.requests import baseline_requests, fetch_token, scenario_requests, write_requests
@@ -72,6 +72,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="users of mfa-totp-verify.right, each verified about once per 30-s step (default: 20000);"
         " mfa-totp-verify.wrong gets another 1/20 of that",
     )
+    p.add_argument(
+        "--write-users", type=int, help="users of the write-floor phase, set-mfa-status.floor (default: 200)"
+    )
     p.add_argument("--signin-users", type=int, help="password users of signin.password (default: 1000)")
     p.add_argument("--signin-connections", type=_ints, help="wrk connections of signin.password (default: 1,4)")
     p.add_argument("--signin-duration", type=int, help="seconds per timed run of signin.password (default: 10)")
@@ -85,6 +88,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--postgres-url",
         default="postgresql://postgres@127.0.0.1:5432/twofold_bench",
         help="base URL; the harness creates and drops <name>_<label> databases (name must start twofold_bench)",
+    )
+    p.add_argument(
+        "--postgres-one-database",
+        action="store_true",
+        help="use the --postgres-url database itself (any name; its public schema is reset, never dropped)"
+        " for a run that needs only one PostgreSQL database",
     )
     p.add_argument(
         "--peers",
@@ -105,6 +114,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "bulk_users": 0 if quick else 100_000,
         "bulk_backends": ["sqlite"],
         "otp_users": 5000 if quick else 20_000,
+        "write_users": 200,
         "signin_users": 100 if quick else 1000,
         "signin_connections": [1] if quick else [1, 4],
         "signin_duration": 4 if quick else 10,
@@ -129,6 +139,7 @@ class Bench:
         self.output = args.output or BENCH / "results"
         self.stem = "quick" if args.quick and not args.output else "latest"
         self.databases: dict[tuple[str, int | str], seed.BenchDatabase] = {}
+        self.pg_labels: set[str] = set()  # with --postgres-one-database: at most one
         self.signin_dbs: dict[str, Any] = {}  # backend -> signin_seed.SigninDatabase
         self.code_books: dict[str, Any] = {}  # backend -> signin_requests.CodeBook
         self.results: dict[str, Any] = {
@@ -153,7 +164,11 @@ class Bench:
     def url(self, backend: str, label: str) -> str:
         if backend == "sqlite":
             return seed.sqlite_url(self.workdir, label)
-        return seed.postgres_url(self.args.postgres_url, label)
+        if self.args.postgres_one_database:
+            self.pg_labels.add(label)
+            if len(self.pg_labels) > 1:
+                raise ValueError(f"--postgres-one-database holds one database, not {sorted(self.pg_labels)}")
+        return seed.postgres_url(self.args.postgres_url, label, self.args.postgres_one_database)
 
     def database(self, backend: str, users: int) -> seed.BenchDatabase:
         key = (backend, users)
@@ -198,7 +213,7 @@ class Bench:
         backends = list(args.backends)
         if "postgresql" in backends + args.bulk_backends:
             try:
-                seed.check_postgres(args.postgres_url)
+                seed.check_postgres(args.postgres_url, args.postgres_one_database)
             except Exception as exc:  # noqa: BLE001 - any failure means "not measured", said in the report
                 self.unavailable("postgresql", str(exc).strip().splitlines()[0])
                 backends = [b for b in backends if b != "postgresql"]
@@ -209,6 +224,7 @@ class Bench:
             for backend in backends:
                 for group in self.groups(workers, backend):
                     self.run_group(wrk, group)
+                write_phase.run(self, wrk, backend, workers)
                 signin_phase.run(self, wrk, backend, workers)
                 if args.scaling_users and workers == max(args.workers):
                     self.run_scaling(wrk, backend, workers)
@@ -407,7 +423,7 @@ class Bench:
             self.log(f"kept {self.workdir}")
             return
         for (backend, _), db in self.databases.items():
-            if backend == "postgresql":
+            if backend == "postgresql" and not self.args.postgres_one_database:
                 try:
                     seed.drop_postgres(db.url)
                 except Exception as exc:  # noqa: BLE001
@@ -421,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for scenario in SCENARIOS + [s for s in SCALING_SCENARIOS if s not in SCENARIOS]:
             print(scenario.name)
+        print(write_phase.NAME)
         for signin in SIGNIN_SCENARIOS:
             print(signin.name)
         return 0

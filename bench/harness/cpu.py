@@ -47,6 +47,7 @@ class Meter:
 
     def __init__(self, pids: list[int], workers: list[int] | None = None) -> None:
         self._pids = [*pids, os.getpid()] + postgres_pids()
+        self._server = {pid: process_seconds(pid) for pid in pids}
         self._workers = {pid: process_seconds(pid) for pid in workers or []}
         self._busy = machine_busy_seconds()
         self._ours = sum(process_seconds(p) for p in self._pids)
@@ -61,6 +62,10 @@ class Meter:
         if len(used) < 2 or max(used) <= 0:
             return 1.0
         return min(used) / max(used)
+
+    def server_seconds(self) -> float:
+        """CPU seconds the server's own processes used since the start (the database's not counted)."""
+        return sum(process_seconds(pid) - start for pid, start in self._server.items())
 
     def stop(self, wall: float, wrk_cpu_seconds: float) -> float:
         busy = machine_busy_seconds() - self._busy

@@ -55,7 +55,7 @@ def render(results: dict[str, Any]) -> str:
         "at the same workers and connections. RSS = peak resident memory (VmHWM) of the busiest worker. "
         f"Wall time of the whole run: {_n(meta.get('elapsed_s'))} s.",
         "",
-        "## Targets (issue 5)",
+        "## Targets (issues 5 and 13)",
         "",
     ]
     out += _table(
@@ -151,6 +151,7 @@ def render(results: dict[str, Any]) -> str:
                 for c in cells
             ],
         )
+    out += _write_floor(results)
     out += _signin(results)
     if results.get("scaling"):
         out += [
@@ -238,7 +239,48 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-_FLOORS = {"parse_only": "parse-only", "argon2": "raw Argon2"}
+_FLOORS = {"parse_only": "parse-only", "argon2": "raw Argon2", "floor_write": "parse-only + UPDATE"}
+
+
+def _write_floor(results: dict[str, Any]) -> list[str]:
+    """Issue 13: set-mfa-status with its floor measured in alternation with it (harness/write_phase.py)."""
+    cells = [c for c in results["cells"] if c.get("phase") == "write" and c["kind"] == "twofold"]
+    if not cells:
+        return []
+    out = [
+        "## The write path against its floor (issue 13)",
+        "",
+        "`set-mfa-status` by user id, a user drawn at random from a small pool, Twofold with its default "
+        "logging; each cell's floor measured in alternation with it (A B A B A B, the same requests): on "
+        "PostgreSQL `bench/apps/floor_write.py` (the parse-only endpoint plus one raw asyncpg UPDATE of "
+        "the stored status), on SQLite the parse-only app. *ratio* = median req/s ÷ the floor's. *CPU us/req* = "
+        "CPU time of the server's processes per answer (PostgreSQL's not counted), the median of the runs: on "
+        "a busy machine it moves much less than req/s.",
+        "",
+    ]
+    rows = [
+        [
+            c["backend"],
+            f"{c['users']:,}",
+            str(c["workers"]),
+            str(c["connections"]),
+            _n(c["rps"]["median"]) + _flag(c),
+            f"{c['rps']['spread_pct']:.0f}%",
+            _FLOORS[c["floor"]["name"]],
+            _n(c["floor"]["rps"]),
+            _x(c.get("vs_floor")),
+            _n(c["latency_ms"]["p50"], 2),
+            _n(c["latency_ms"]["p99"], 2),
+            _n(c["floor"]["p99_ms"], 2),
+            _n(c.get("server_cpu_us")),
+            _n(c["floor"].get("server_cpu_us")),
+            f"{c.get('background_cpu', 0):.2f}",
+        ]
+        for c in cells
+    ]
+    header = ["backend", "users", "w", "conns", "req/s", "spread", "floor", "floor req/s", "ratio"]
+    header += ["p50 ms", "p99 ms", "floor p99 ms", "CPU us/req", "floor CPU us/req", "bg CPU"]
+    return out + _table(header, rows)
 
 
 def _signin(results: dict[str, Any]) -> list[str]:

@@ -89,6 +89,7 @@ def _run_once(
     )
     result.background_cpu = meter.stop(result.wall_seconds, result.wrk_cpu * result.wall_seconds)
     result.worker_balance = meter.worker_balance()
+    result.server_cpu = meter.server_seconds()
     source.observe(result)
     return result
 
@@ -146,6 +147,11 @@ def summarize(runs: list[WrkRun], rss: list[float]) -> dict[str, Any]:
         "wrk_cpu": statistics.median(r.wrk_cpu for r in runs),
         "background_cpu": statistics.median(r.background_cpu for r in runs),
         "worker_balance": min(r.worker_balance for r in runs),
+        # Server CPU per answer: steadier than req/s on a shared machine (a busy neighbour takes cores
+        # away, not much CPU time per request).
+        "server_cpu_us": statistics.median(r.server_cpu / r.requests * 1e6 for r in runs if r.requests)
+        if any(r.requests for r in runs)
+        else None,
         "unbalanced_runs_repeated": sum(r.attempts - 1 for r in runs),
         "requests": requests,
         "bad_responses": bad,

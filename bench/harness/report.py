@@ -10,6 +10,12 @@ GET_SHARE = 0.70
 P99_LIMIT_MS = 50.0
 SCALING_FLOOR = 0.80
 BULK_FLOOR = 5000.0
+# Issue 13: set-mfa-status against its floor, measured in alternation with it (harness/write_phase.py).
+WRITE_FLOOR = {"postgresql": ("floor_write", 0.80, 100.0), "sqlite": ("parse_only", 0.50, 50.0)}
+WRITE_FLOOR_TEXT = {
+    "floor_write": "the floor (parse-only + one raw asyncpg UPDATE)",
+    "parse_only": "parse-only",
+}
 PEER_FACTORS = {"privacyidea": 20.0, "moto": 10.0}
 BULK_PATHS = {
     "genauth": "create-users-batch, then set-mfa-status per user",
@@ -156,6 +162,22 @@ def targets(results: dict[str, Any], main_users: int) -> list[dict[str, Any]]:
                 f">= {GET_SHARE:.0%}",
                 ratio >= GET_SHARE,
             )
+    for backend, (floor, share, p99_limit) in WRITE_FLOOR.items():
+        cell = _find(
+            cells, phase="write", kind="twofold", backend=backend, workers=workers, connections=conns
+        )
+        if cell is None:
+            continue
+        what = f"issue 13: set-mfa-status on {backend} ({where}, {cell['users']:,} users)"
+        ratio = cell["vs_floor"]
+        add(
+            f"{what} vs {WRITE_FLOOR_TEXT[floor]}",
+            ratio,
+            f">= {share:.0%}",
+            None if ratio is None else ratio >= share,
+        )
+        p99 = cell["latency_ms"]["p99"]
+        add(f"{what} p99 ms", p99, f"< {p99_limit:.0f} ms", p99 < p99_limit)
     for row in results.get("scaling", []):
         if row["large_vs_small"] is not None and ".email." in row["scenario"]:
             add(

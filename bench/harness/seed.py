@@ -96,8 +96,13 @@ def sqlite_url(workdir: Path, label: str) -> str:
     return f"sqlite:///{workdir / f'bench-{label}.db'}"
 
 
-def postgres_url(base: str, label: str) -> str:
-    """``postgresql://.../twofold_bench`` -> ``.../twofold_bench_<label>``; refuses other database names."""
+def postgres_url(base: str, label: str, one_database: bool = False) -> str:
+    """``postgresql://.../twofold_bench`` -> ``.../twofold_bench_<label>``; refuses other database names.
+
+    ``one_database`` (``run.py --postgres-one-database``): ``base`` itself, whatever its name, for a run
+    that needs one PostgreSQL database only; its schema is reset instead (``_recreate_postgres``)."""
+    if one_database:
+        return base
     parts = urlsplit(base)
     name = parts.path.lstrip("/") or "twofold_bench"
     if not name.startswith("twofold_bench"):
@@ -107,9 +112,9 @@ def postgres_url(base: str, label: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}_{label}", parts.query, ""))
 
 
-def check_postgres(base: str) -> None:
+def check_postgres(base: str, one_database: bool = False) -> None:
     """Raise if the server cannot be reached (the caller then reports PostgreSQL as unavailable)."""
-    with psycopg.connect(_admin_url(base), connect_timeout=3) as conn:
+    with psycopg.connect(base if one_database else _admin_url(base), connect_timeout=3) as conn:
         conn.execute("SELECT 1")
 
 
@@ -198,6 +203,11 @@ def _seed_sqlite(url: str, pool_id: str, users: int) -> None:
 
 def _recreate_postgres(url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
+    if not name.startswith("twofold_bench"):  # a database given with --postgres-one-database: kept, emptied
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+        return
     with psycopg.connect(_admin_url(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

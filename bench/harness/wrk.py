@@ -50,6 +50,7 @@ class WrkRun:
     wall_seconds: float = 0.0
     background_cpu: float = 0.0  # cores used by other processes meanwhile (harness/cpu.py)
     worker_balance: float = 1.0  # CPU of the least busy worker / the busiest (harness/cpu.py)
+    server_cpu: float = 0.0  # CPU seconds of the server's processes during the run (harness/cpu.py)
     attempts: int = 1  # runs discarded because one worker had accepted (nearly) every connection, + 1
 
     def as_dict(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ imported (``twofold serve`` sets one for ``--workers`` > 1), each process writes
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -37,6 +38,21 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+# The labelled children of the two request metrics, looked up once per label set: ``labels()`` takes a
+# lock and validates the labels on every call.  The label sets are few (route templates, methods, codes).
+_request_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
+def observe_request(route: str, method: str, status_code: str, seconds: float) -> None:
+    """Count one answered request and its latency (``REQUESTS`` and ``LATENCY``)."""
+    key = (route, method, status_code)
+    children = _request_children.get(key)
+    if children is None:
+        children = _request_children[key] = (REQUESTS.labels(*key), LATENCY.labels(route))
+    children[0].inc()
+    children[1].observe(seconds)
+
+
 MFA_VERIFICATIONS = Counter(
     "twofold_mfa_verifications",
     "MFA codes checked, by factor (OTP, RECOVERY_CODE, SMS, EMAIL) and result (accepted, wrong_code, replayed, "

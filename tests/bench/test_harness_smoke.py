@@ -149,3 +149,56 @@ def test_quick_run_measures_the_sign_in_scenarios_against_their_floors(tmp_path:
     assert "## Sign-in (issue 10)" in markdown
     for name in SIGNIN_SCENARIOS:
         assert f"| {backend} | {name} | 1 |" in markdown
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_quick_run_measures_the_write_against_its_floor(tmp_path: Path, backend: str) -> None:
+    """Issue 13: set-mfa-status in alternation with its floor (parse-only + one asyncpg UPDATE on
+    PostgreSQL, parse-only on SQLite), every answer a success, the ratio and both CPU costs recorded,
+    and the targets table holding the issue's two rows for the backend."""
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk not installed: the benchmark smoke run needs it (Debian/Ubuntu: apt-get install wrk)")
+    extra = ["--backends", backend]
+    if backend == "postgresql":
+        base = _bench_postgres_url()
+        if base is None:
+            pytest.skip("TWOFOLD_TEST_POSTGRES_URL not set")
+        extra += ["--postgres-url", base]
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(RUN),
+            "--quick",
+            *extra,
+            "--scenarios",
+            "set-mfa-status.floor",
+            "--write-users",
+            "50",
+            "--output",
+            str(tmp_path / "out"),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((tmp_path / "out" / "latest.json").read_text())
+    assert not results["unavailable"], results["unavailable"]
+    cells = [c for c in results["cells"] if c.get("phase") == "write"]
+    floor = {"sqlite": "parse_only", "postgresql": "floor_write"}[backend]
+    assert sorted((c["kind"], c["name"]) for c in cells) == [
+        ("baseline", floor),
+        ("twofold", "set-mfa-status.user_id.token"),
+    ]
+    for cell in cells:
+        assert cell["valid"], cell["error_sample"]
+        assert cell["server_cpu_us"] > 0
+    ours = next(c for c in cells if c["kind"] == "twofold")
+    assert (ours["backend"], ours["users"], ours["floor"]["name"]) == (backend, 50, floor)
+    assert ours["vs_floor"] > 0
+    rows = [t for t in results["targets"] if t["target"].startswith(f"issue 13: set-mfa-status on {backend}")]
+    assert len(rows) == 2 and all(t["measured"] is not None for t in rows)
+    assert "## The write path against its floor (issue 13)" in (tmp_path / "out" / "latest.md").read_text()

@@ -58,7 +58,6 @@ class RequestContextMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or metrics.UNMATCHED_ROUTE
             answered = outcome.status_code if outcome.status_code is not None else status
-            metrics.REQUESTS.labels(template, scope["method"], str(answered)).inc()
-            metrics.LATENCY.labels(template).observe(elapsed)
+            metrics.observe_request(template, scope["method"], str(answered), elapsed)
             if log.isEnabledFor(logging.INFO):
                 log.info("%s %s -> %s in %.1f ms", scope["method"], scope["path"], status, elapsed * 1000)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from twofold.domain.commands import OtpImportInput, TriggerDataInput
 from twofold.domain.identifiers import UserIdType, UserRef, parse_user_id_type, parse_user_ref
@@ -29,13 +30,14 @@ from twofold.errors import (
     InvalidParameter,
     OtpNotBound,
     PermissionDenied,
+    TwofoldError,
     UserNotFound,
     VersionConflict,
 )
 from twofold.services import audit, mfa_writes
 from twofold.services.context import OTP_SECRET_READ, Caller, Clock
 from twofold.services.keyring import Keyring
-from twofold.services.mfa_input import blank_to_none, parse_factors, parse_trigger_data
+from twofold.services.mfa_input import blank_to_none, needs_user, parse_factors, parse_trigger_data
 from twofold.services.totp_check import recovery_code_digest
 from twofold.services.users import UserService, the_one
 from twofold.storage.database import Connection, Database
@@ -44,6 +46,7 @@ from twofold.storage.repositories import applications as apps_repo
 from twofold.storage.repositories import mfa as mfa_repo
 from twofold.storage.repositories import otp as otp_repo
 from twofold.storage.repositories import pools as pools_repo
+from twofold.storage.repositories.mfa import StoredStatus
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,9 @@ class MfaService:
     ) -> int:
         """Replace the user's MFA status atomically, with its audit event; returns the new version.
 
-        Everything but the write happens before it: the user and their current status are read in one
+        Without ``version``, by a unique key, and with no profile field to check against the user and
+        ``totpMfaEnabled`` given (the common call), nothing is read first: ``_set_status_directly``.
+        Otherwise everything but the write happens before it: the user and their current status are read in one
         query, the input is validated and the write prepared (``mfa_writes``), then it is written if
         the status is still the one read (one statement on PostgreSQL, a short transaction on SQLite).
         If another writer came first, the write is retried once under the user's lock, which cannot
@@ -84,6 +89,8 @@ class MfaService:
         ref = parse_user_ref(user_id, parse_user_id_type(user_id_type))
         if version is not None and version < 0:
             raise InvalidParameter("version")
+        if version is None and ref.id_type in mfa_repo.DIRECT_KEYS and not needs_user(data):
+            return await self._set_status_directly(caller, ref, data)
         async with self._db.read() as conn:
             found = the_one(await mfa_repo.find_with_status(conn, caller.pool_id, ref))
         status = parse_trigger_data(
@@ -95,16 +102,47 @@ class MfaService:
         try:
             new_version = await self._db.atomic(write.run)
             if new_version is None and version is None:
-                async with self._db.transaction() as conn:
-                    exists, seen = await mfa_repo.lock_current(conn, caller.pool_id, found.user.id)
-                    if not exists:
-                        raise UserNotFound()
-                    new_version = await write.over(seen).run(conn)
+                new_version = await self._write_under_lock(caller, found.user.id, write.over)
         except ForeignKeyViolation:
             raise UserNotFound() from None
         if new_version is None:
             raise VersionConflict()
         return new_version
+
+    async def _set_status_directly(self, caller: Caller, ref: UserRef, data: TriggerDataInput) -> int:
+        """set-mfa-status with nothing to read first (no ``version``, no profile field to check, a unique
+        key): one atomic write (``mfa_writes.DirectWrite``), retried under the user's lock only when a
+        first status was stored meanwhile.  An unknown user is reported before invalid trigger data, as
+        on the path that reads the user first."""
+        try:
+            status = parse_trigger_data(data, None, require_token=True)
+        except TwofoldError:
+            async with self._db.read() as conn:
+                the_one(await mfa_repo.find_with_status(conn, caller.pool_id, ref))
+            raise
+        write = mfa_writes.prepare_direct(self._clock, caller, ref, status)
+        try:
+            user_id, new_version = await self._db.atomic(write.run)
+            if user_id is None:
+                raise UserNotFound()
+            if new_version is None:
+                over = partial(write.under_lock, user_id)
+                new_version = await self._write_under_lock(caller, user_id, over)
+        except ForeignKeyViolation:
+            raise UserNotFound() from None
+        if new_version is None:
+            raise VersionConflict()
+        return new_version
+
+    async def _write_under_lock(
+        self, caller: Caller, user_id: str, over: Callable[[StoredStatus | None], mfa_writes.StatusWrite]
+    ) -> int | None:
+        """The retry that cannot lose: the user locked, the stored status read again, ``over`` it written."""
+        async with self._db.transaction() as conn:
+            exists, seen = await mfa_repo.lock_current(conn, caller.pool_id, user_id)
+            if not exists:
+                raise UserNotFound()
+            return await over(seen).run(conn)
 
     async def _state(self, conn: Connection, pool_id: str, ref: UserRef) -> UserMfa:
         found = the_one(await mfa_repo.find_with_status(conn, pool_id, ref))

@@ -33,9 +33,22 @@ def parse_factors(values: Sequence[str] | None, field: str) -> list[Factor]:
     return factors
 
 
+def needs_user(data: TriggerDataInput) -> bool:
+    """Whether ``parse_trigger_data`` must see the stored user: a profile field to check against it,
+    or no ``totpMfaEnabled`` (its default says whether a TOTP secret is bound)."""
+    return data.totp_mfa_enabled is None or _echoes_profile(data)
+
+
+def _echoes_profile(data: TriggerDataInput) -> bool:
+    for value in (data.phone, data.phone_country_code, data.username, data.nickname):
+        if value is not None and value.strip():
+            return True
+    return False
+
+
 def parse_trigger_data(
     data: TriggerDataInput,
-    user: User,
+    user: User | None,
     require_token: bool,
     prefix: str = "",
     has_totp_secret: bool = False,
@@ -43,7 +56,10 @@ def parse_trigger_data(
     """Validate trigger data against the rules of docs/mfa-status.md and build the new status.
 
     Every combination of policy entries and enrolment flags is accepted and stored as given; a flag
-    left out says what is true (``has_totp_secret`` for OTP; FACE is never bound)."""
+    left out says what is true (``has_totp_secret`` for OTP; FACE is never bound).  ``user`` may be
+    None only where ``needs_user`` is false."""
+    if user is None and needs_user(data):
+        raise ValueError("this trigger data is checked against the stored user")
     t = prefix + "mfaTriggerData."
     if require_token and (data.mfa_token is None or not data.mfa_token.strip()):
         raise InvalidParameter(t + "mfaToken")
@@ -72,7 +88,8 @@ def parse_trigger_data(
     email = blank_to_none(data.mfa_email)
     if email is not None:
         email = normalize_email(email, t + "mfaEmail")
-    _check_profile_echo(data, user, t)
+    if user is not None:
+        _check_profile_echo(data, user, t)
     return MfaStatus(
         tuple(policies),
         default_flag(Factor.OTP, has_totp_secret) if totp is None else totp,

@@ -2,13 +2,16 @@
 event, prepared before the write and written together (``mfa_repo.write``).
 
 set-mfa-status, user creation with an initial status and the CLI import (through create-users-batch)
-all go through ``StatusWrite``, so no status is ever stored without its audit event.
+all go through ``StatusWrite``, so no status is ever stored without its audit event.  A set-mfa-status
+that needs nothing read first goes through ``DirectWrite``: the user resolved, the stored status read
+under the user's lock (the event's ``before``) and the new one written in one atomic write.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from twofold.domain.identifiers import UserRef
 from twofold.domain.mfa import MfaStatus
 from twofold.services import audit
 from twofold.services.context import Caller, Clock
@@ -64,3 +67,31 @@ async def write_initial(
     """The initial status (if any) of a user created in this transaction: nothing can be stored yet."""
     if status is not None and await prepare(clock, caller, user_id, status, None).run(conn) is None:
         raise RuntimeError("a new user already had an MFA status")
+
+
+@dataclass(frozen=True)
+class DirectWrite:
+    """A status to write over whatever is stored for the user ``ref`` names (``mfa_repo.write_direct``)."""
+
+    pool_id: str
+    ref: UserRef
+    status: MfaStatus
+    document: str
+    event: AuditRow  # its target and ``before`` are filled in by the write
+
+    async def run(self, conn: Connection) -> tuple[str | None, int | None]:
+        """(the user's id or None: no such user, the new version or None: retry under the user's lock)."""
+        return await mfa_repo.write_direct(
+            conn, self.pool_id, self.ref, self.status, self.document, self.event
+        )
+
+    def under_lock(self, user_id: str, seen: StoredStatus | None) -> StatusWrite:
+        """The same write as a ``StatusWrite`` over ``seen``, read under the user's lock."""
+        event = replace(self.event, target_user_id=user_id, before=audit.to_json(_before(seen)))
+        return StatusWrite(self.pool_id, user_id, self.status, self.document, seen, event)
+
+
+def prepare_direct(clock: Clock, caller: Caller, ref: UserRef, status: MfaStatus) -> DirectWrite:
+    document = mfa_repo.encode(status)
+    event = audit.event(clock, caller, ACTION, None, None, audit.StoredJson(document))
+    return DirectWrite(caller.pool_id, ref, status, document, event)

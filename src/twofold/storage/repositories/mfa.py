@@ -7,6 +7,11 @@ in the same atomic write.  The hot paths are one statement each way where the da
 * ``find_with_status``: the user, their stored status and whether a TOTP secret is bound, in one query.
 * ``write``: on PostgreSQL one data-modifying statement (which also takes the user's row lock, so
   writers of one user serialise), on SQLite two statements in the caller's transaction.
+* ``write_direct``: the write of a caller that needs nothing read first (set-mfa-status without a
+  ``version`` or a profile field to check, by a unique key): on PostgreSQL one statement resolves the
+  user and locks it, reads the stored status under its lock (what the audit event records as its
+  ``before``), writes the new one and appends the event; on SQLite the same steps inside the write
+  transaction, where no other writer can come between them.
 
 The columns beside the document serve the list-users filters: ``totp_enabled``/``face_enabled`` are
 the enrolment flags as set, ``any_enabled`` whether the policy challenges anything.
@@ -14,12 +19,12 @@ the enrolment flags as set, ``any_enabled`` whether the policy challenges anythi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 
-from twofold.domain.identifiers import UserRef
+from twofold.domain.identifiers import UserIdType, UserRef
 from twofold.domain.mfa import MfaStatus
 from twofold.domain.users import User
 from twofold.storage.database import Connection
@@ -52,6 +57,41 @@ _WITH_STATUS = (
     " otp_authenticators o WHERE o.pool_id = f.pool_id AND o.user_id = f.id) AS has_otp"
     " FROM ({lookup}) f LEFT JOIN mfa_statuses m ON m.user_id = f.id"
 )
+
+
+# The unique keys ``write_direct`` resolves a user by (users.py ``_LOOKUPS``: one column, one row at most).
+DIRECT_KEYS = {
+    UserIdType.USER_ID: "id",
+    UserIdType.USERNAME: "username",
+    UserIdType.EMAIL: "email",
+    UserIdType.EXTERNAL_ID: "external_id",
+}
+_DIRECT_USER = "SELECT id FROM users WHERE pool_id = :pool AND {key} = :key"
+_DIRECT_SQLITE = (
+    "SELECT u.id, m.document, m.version FROM users u LEFT JOIN mfa_statuses m ON m.user_id = u.id"
+    " WHERE u.pool_id = :pool AND u.{key} = :key"
+)
+# READ COMMITTED: the statement's snapshot may predate a writer that committed while this one waited
+# for the user's lock, so the stored row is read FOR UPDATE (which reads its newest version) and the
+# write is conditional on it; the event's ``before`` is that row's document.  Only a first status
+# inserted meanwhile (invisible to the snapshot) makes ``ins`` do nothing: version NULL, user found.
+_PG_DIRECT = (
+    "WITH u AS (" + _DIRECT_USER + " FOR UPDATE),"
+    " old AS (SELECT user_id, document, version FROM mfa_statuses"
+    " WHERE user_id = (SELECT id FROM u) FOR UPDATE),"
+    f" ins AS (INSERT INTO mfa_statuses ({_COLUMNS}) SELECT u.id, :pool, :doc, :totp, :face, :any, 1, :at"
+    " FROM u WHERE NOT EXISTS (SELECT 1 FROM old) ON CONFLICT (user_id) DO NOTHING RETURNING user_id, version),"
+    f" upd AS (UPDATE mfa_statuses SET {_SET} FROM old WHERE mfa_statuses.user_id = old.user_id"
+    " AND mfa_statuses.version = old.version RETURNING mfa_statuses.user_id, mfa_statuses.version),"
+    " w AS (SELECT user_id, version FROM ins UNION ALL SELECT user_id, version FROM upd),"
+    f" au AS ({audit_repo.INSERT_COLUMNS} SELECT :a_pool, :a_at, :a_actor, :a_rid, :a_ip, w.user_id,"
+    " :a_action, (SELECT document FROM old), :a_after FROM w)"
+    " SELECT (SELECT id FROM u) AS user_id, (SELECT version FROM w) AS version"
+)
+_DIRECT = {
+    dialect: {id_type: sql.format(key=key) for id_type, key in DIRECT_KEYS.items()}
+    for dialect, sql in (("postgresql", _PG_DIRECT), ("sqlite", _DIRECT_SQLITE))
+}
 
 
 @dataclass(frozen=True)
@@ -104,9 +144,8 @@ def encode(status: MfaStatus) -> str:
     return orjson.dumps(status.to_document()).decode()
 
 
-def _params(pool_id: str, user_id: str, status: MfaStatus, at: int, document: str) -> dict[str, Any]:
+def _params(pool_id: str, status: MfaStatus, at: int, document: str) -> dict[str, Any]:
     return {
-        "uid": user_id,
         "pool": pool_id,
         "doc": document,
         "totp": status.totp_enabled,
@@ -132,7 +171,7 @@ async def write(
     Run it through ``Database.atomic`` or in a transaction.  Raises ``ForeignKeyViolation`` on
     SQLite when the user was deleted meanwhile (on PostgreSQL nothing is written and None returned).
     """
-    params = _params(pool_id, user_id, status, audit.at, document)
+    params = {**_params(pool_id, status, audit.at, document), "uid": user_id}
     if seen_version is not None:
         params["seen"] = seen_version
     if conn.dialect == "postgresql":
@@ -144,3 +183,30 @@ async def write(
         if version is not None:
             await audit_repo.insert(conn, audit)
     return None if version is None else int(version)
+
+
+async def write_direct(
+    conn: Connection, pool_id: str, ref: UserRef, status: MfaStatus, document: str, audit: AuditRow
+) -> tuple[str | None, int | None]:
+    """``write`` with nothing read first: the user ``ref`` names (by a key of ``DIRECT_KEYS``), the
+    status stored now, whatever it is, replaced by ``status``, and ``audit`` (its target and ``before``
+    left empty) appended with the user's id and the stored document as its ``before``.
+
+    Returns (the user's id, the new version): (None, None) when no user matches; (id, None) when the
+    write lost a race that only a retry under the user's lock settles (``lock_current``).  Run it
+    through ``Database.atomic``.  A stored document is an ``encode``d status, which names no secret:
+    it is recorded as it is.
+    """
+    sql = _DIRECT[conn.dialect][ref.id_type]
+    if conn.dialect == "postgresql":
+        params = {**_params(pool_id, status, audit.at, document), "key": ref.key, **audit.params()}
+        row = await conn.fetch_one(sql, params)
+        assert row is not None  # the statement's SELECT always answers one row
+        version = row["version"]
+        return row["user_id"], None if version is None else int(version)
+    found = await conn.fetch_one(sql, {"pool": pool_id, "key": ref.key})
+    if found is None:
+        return None, None
+    user_id: str = found["id"]
+    event = replace(audit, target_user_id=user_id, before=found["document"])
+    return user_id, await write(conn, pool_id, user_id, status, document, found["version"], event)
