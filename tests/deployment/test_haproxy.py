@@ -56,8 +56,8 @@ def cluster(postgres_ready: str, tmp_path_factory: pytest.TempPathFactory) -> It
     instances = []
     for n in range(1, INSTANCES + 1):
         env = {**server_env(database_url, workdir / f"data{n}", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY),
-               # every client reaches Twofold from HAProxy's address (docs/deployment.md#client-addresses)
-               "TWOFOLD_SIGNIN_MAX_FAILURES_PER_IP": "0", "TWOFOLD_PASSCODE_IP_HOURLY_LIMIT": "100000",
+               # HAProxy (here on 127.0.0.1) names the client in X-Forwarded-For (docs/deployment.md#client-addresses)
+               "TWOFOLD_FORWARDED_ALLOW_IPS": "127.0.0.1",
                # one issuer for all: an instance refuses the tokens of another issuer (docs/deployment.md)
                "TWOFOLD_ISSUER_URL": f"http://127.0.0.1:{front_port}/oidc"}
         instances.append(Instance(f"app{n}", free_port(), env, workdir / f"app{n}.log"))
@@ -182,6 +182,28 @@ def test_the_send_interval_holds_across_instances(cluster: Cluster) -> None:
         answers.append(response.json())
     assert answers[0]["statusCode"] == 200, answers
     assert answers[1]["apiCode"] == 2080, answers  # refused by the other instance: one interval
+
+
+def test_the_audit_trail_sees_the_client_behind_haproxy_not_haproxy(cluster: Cluster) -> None:
+    """The client connects from 127.0.0.3; HAProxy reaches the instances from 127.0.0.1."""
+    client = "127.0.0.3"
+    token = cluster.front.management_token()
+
+    def recorded(base_url: str, forwarded_for: str | None = None) -> str:
+        headers = {"authorization": f"Bearer {token}"}
+        if forwarded_for is not None:
+            headers["x-forwarded-for"] = forwarded_for
+        with httpx.Client(transport=httpx.HTTPTransport(local_address=client), timeout=30, headers=headers) as http:
+            user = ok_data(http.post(f"{base_url}/api/v3/create-user",
+                                     json={"username": new_person("ip")["username"]}).json())
+            events = ok_data(http.get(f"{base_url}/api/v3/twofold/list-audit-events",
+                                      params={"userId": user["userId"]}).json())
+        address: str = events[0]["clientIp"]
+        return address
+
+    assert recorded(cluster.front.base_url) == client  # not HAProxy's 127.0.0.1
+    assert recorded(cluster.front.base_url, "203.0.113.9") == client  # HAProxy appends the real peer
+    assert recorded(cluster.instances[0].url, "203.0.113.9") == client  # a direct, untrusted peer: ignored
 
 
 # ---------------------------------------------------------------------------------- failure and rejoin
