@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     # An mfaToken lives at most 5 minutes (issue 10); shorter is allowed.
     mfa_token_ttl_seconds: int = Field(default=300, ge=30, le=300)
     # Password sign-in throttling: failed attempts allowed per account and per client IP in a window
-    # (0 = no limit).  Behind a proxy every client has the proxy's address: raise or disable the IP one.
+    # (0 = no limit).  Behind a proxy, forwarded_allow_ips names the proxy, or all clients share its address.
     signin_max_failures_per_account: int = Field(default=10, ge=0, le=1_000_000)
     signin_max_failures_per_ip: int = Field(default=100, ge=0, le=1_000_000)
     signin_throttle_window_seconds: int = Field(default=900, ge=1, le=86400)
