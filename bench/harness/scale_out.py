@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -30,11 +29,11 @@ from typing import Any
 import psycopg
 
 from .cpu import process_seconds
+from .haproxy import haproxy_config
 from .measure import Source, run_once, summarize, warm_up
 from .requests import fetch_token, scenario_requests, write_requests
 from .servers import Server, free_port
 
-SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "haproxy.cfg"
 MIX = (("get-mfa-status", "user_id"), ("set-mfa-status", "user_id"))
 MIX_NAME = "mix: get-mfa-status + set-mfa-status (1:1), by user_id, token"
 
@@ -50,22 +49,11 @@ class Balancer:
         self._dir = workdir
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def config(self, stats_socket: Path) -> str:
-        """The shipped config with this machine's frontend port and servers; without syslog, chroot and
-        the haproxy user (no system HAProxy needed).  Checks, retries and timeouts stay as shipped."""
-        text = SHIPPED_CONFIG.read_text()
-        for machine_only in ("log /dev/log local0", "chroot /var/lib/haproxy", "user haproxy", "group haproxy"):
-            text = text.replace(f"    {machine_only}\n", "")
-        text = re.sub(r"stats socket \S+", f"stats socket {stats_socket}", text)
-        text = re.sub(r"bind :80\b", f"bind 127.0.0.1:{self.port}", text)
-        text = re.sub(r"(?m)^    server .*\n", "", text)
-        servers = "".join(f"    server app{n} 127.0.0.1:{i.port}\n" for n, i in enumerate(self.instances, 1))
-        return text.rstrip("\n") + "\n" + servers
-
     def __enter__(self) -> Balancer:
         stats = self._dir / f"{self.name}.sock"
         path = self._dir / f"{self.name}.cfg"
-        path.write_text(self.config(stats))
+        servers = [(f"app{n}", i.port) for n, i in enumerate(self.instances, 1)]
+        path.write_text(haproxy_config(self.port, stats, servers))
         with (self._dir / f"{self.name}.log").open("ab") as log:
             self._proc = subprocess.Popen(["haproxy", "-db", "-f", str(path)], stdin=subprocess.DEVNULL,
                                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -3,8 +3,9 @@ PostgreSQL database, started at the same moment (so their migrations race), and 
 with the shipped ``deploy/haproxy.cfg`` (only its ports and servers changed).
 
 What the tests show: the state is in the database, not in an instance (one TOTP code, one lockout, one
-send interval, whichever instance a request reaches), and HAProxy routes around an instance killed under
-load without losing a write it acknowledged, and takes it back when it returns.
+send interval, whichever instance a request reaches); the audit trail sees the client behind HAProxy,
+not HAProxy; and HAProxy routes around an instance killed under load without losing a write it
+acknowledged, and takes it back when it returns.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
+from bench.harness.haproxy import haproxy_config
 
 from tests.compat.support import (
     LiveServer,
@@ -35,7 +37,7 @@ from tests.compat.support import (
     stop_server,
 )
 from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, POSTGRES_URL, SECRET_KEY
-from tests.deployment.support import WAIT, Cluster, Instance, haproxy_config, metric_total, start_instance
+from tests.deployment.support import WAIT, Cluster, Instance, metric_total, start_instance
 from tests.migrations.test_concurrent_upgrade import empty_schema
 
 pytestmark = [
@@ -63,7 +65,7 @@ def cluster(postgres_ready: str, tmp_path_factory: pytest.TempPathFactory) -> It
         instances.append(Instance(f"app{n}", free_port(), env, workdir / f"app{n}.log"))
     stats_socket = workdir / "haproxy.sock"
     config = workdir / "haproxy.cfg"
-    config.write_text(haproxy_config(front_port, stats_socket, instances))
+    config.write_text(haproxy_config(front_port, stats_socket, [(i.name, i.port) for i in instances]))
     haproxy_log = workdir / "haproxy.log"
     haproxy: subprocess.Popen[bytes] | None = None
     try:
