@@ -7,6 +7,7 @@ trail, the login history and the per-address sign-in limit all see the same addr
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -51,7 +52,7 @@ def peer(settings: Settings) -> Peer:
 async def recorded_address(api: Api, forwarded_for: str | None) -> str:
     """The ``clientIp`` of the audit event of one ``create-user`` sent with that ``X-Forwarded-For``."""
     headers = {"x-forwarded-for": forwarded_for} if forwarded_for is not None else {}
-    body = await api.raw("POST", "/api/v3/create-user", json={"username": f"u{id(headers)}"}, headers=headers)
+    body = await api.raw("POST", "/api/v3/create-user", json={"username": f"u{secrets.token_hex(6)}"}, headers=headers)
     assert body["statusCode"] == 200, body
     events = await api.ok("GET", "twofold/list-audit-events", {"userId": body["data"]["userId"]})
     assert len(events) == 1, events
