@@ -172,13 +172,17 @@ def run(bench: Any, wrk: str, db: Any, instances: int, workers: int) -> dict[str
             warm_up(wrk, target, source, conns, timing)
         runs: list[list[Any]] = [[] for _ in targets]
         cpu: list[list[dict[str, float]]] = [[] for _ in targets]
+        attempts: list[dict[str, float]] = []
+
+        def account() -> Any:  # the CPU of each attempt (a run is repeated when its workers were unbalanced)
+            ledger = CpuLedger(db.url, app_pids, haproxy_pids)
+            return lambda r: attempts.append({**ledger.stop(), "wrk_s": r.wrk_cpu * r.wall_seconds,
+                                              "requests": r.requests})
+
         for _ in range(timing.runs):
             for index, (_, target) in enumerate(targets):
-                ledger = CpuLedger(db.url, app_pids, haproxy_pids)
-                result = run_once(wrk, target, source, conns, timing.seconds, timing.wrk_threads)
-                cpu[index].append({**ledger.stop(), "wrk_s": result.wrk_cpu * result.wall_seconds,
-                                   "wall_s": result.wall_seconds, "requests": result.requests})
-                runs[index].append(result)
+                runs[index].append(run_once(wrk, target, source, conns, timing.seconds, timing.wrk_threads, account))
+                cpu[index].append(attempts[-1])  # the attempt that was kept
         rows = []
         for (label, target), r, c in zip(targets, runs, cpu, strict=True):
             row = {"config": label, "connections": conns, **summarize(r, target.peak_rss_mb()),
