@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from harness import environment, markdown, report, seed, signin_phase, write_phase
+from harness import environment, markdown, report, scale_out, seed, signin_phase, write_phase
 from harness.bulk import run_cli_import, run_import
 from harness.measure import Source, Timing, measure, measure_paired, warm_up
 from harness.requests import baseline_requests, fetch_token, scenario_requests, write_requests
@@ -63,6 +63,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--bulk-users", type=int, help="users imported by the bulk scenario; 0 skips it (default: 100000)"
+    )
+    p.add_argument(
+        "--scaling-instances",
+        type=int,
+        help="instances behind HAProxy in the scale-out phase (PostgreSQL); 0 skips it (default: 3)",
     )
     p.add_argument("--bulk-backends", type=_words, help="backends of the bulk import (default: sqlite)")
     p.add_argument("--bulk-connections", type=int, default=8, help="client connections of the bulk import")
@@ -112,6 +117,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "users": 1000 if quick else 10_000,
         "scaling_users": 0 if quick else 1_000_000,
         "bulk_users": 0 if quick else 100_000,
+        "scaling_instances": 0 if quick else 3,
         "bulk_backends": ["sqlite"],
         "otp_users": 5000 if quick else 20_000,
         "write_users": 200,
@@ -148,6 +154,7 @@ class Bench:
             "cells": [],
             "scaling": [],
             "bulk": [],
+            "scale_out": None,
             "peers": [],
             "targets": [],
             "unavailable": [],
@@ -228,6 +235,9 @@ class Bench:
                 signin_phase.run(self, wrk, backend, workers)
                 if args.scaling_users and workers == max(args.workers):
                     self.run_scaling(wrk, backend, workers)
+            self.save()
+        if args.scaling_instances and "postgresql" in backends:
+            self.run_scale_out(wrk, max(args.workers))
             self.save()
         if args.bulk_users:
             for backend in args.bulk_backends:
@@ -347,6 +357,18 @@ class Bench:
                         self.results["cells"].append(cell)
                         self.log_cell(f"{db.users:>9,} users", result)
         except Exception as exc:  # noqa: BLE001
+            traceback.print_exc()
+            self.unavailable(label, f"{type(exc).__name__}: {exc}")
+
+    def run_scale_out(self, wrk: str, workers: int) -> None:
+        """N instances behind HAProxy against one, direct and through HAProxy (harness/scale_out.py)."""
+        instances = self.args.scaling_instances
+        label = f"scale-out on postgresql: {instances} instances of {workers} worker(s) behind HAProxy vs 1"
+        self.log(label)
+        try:
+            db = self.database("postgresql", self.args.users)
+            self.results["scale_out"] = scale_out.run(self, wrk, db, instances, workers)
+        except Exception as exc:  # noqa: BLE001 - reported, the rest of the run goes on
             traceback.print_exc()
             self.unavailable(label, f"{type(exc).__name__}: {exc}")
 

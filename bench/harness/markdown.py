@@ -188,6 +188,7 @@ def render(results: dict[str, Any]) -> str:
                 for r in results["scaling"]
             ],
         )
+    out += _scale_out(results.get("scale_out"))
     out += ["## Bulk import (users with MFA status)", ""]
     rows = []
     for r in results.get("bulk", []):
@@ -281,6 +282,55 @@ def _write_floor(results: dict[str, Any]) -> list[str]:
     header = ["backend", "users", "w", "conns", "req/s", "spread", "floor", "floor req/s", "ratio"]
     header += ["p50 ms", "p99 ms", "floor p99 ms", "CPU us/req", "floor CPU us/req", "bg CPU"]
     return out + _table(header, rows)
+def _scale_out(phase: dict[str, Any] | None) -> list[str]:
+    if not phase:
+        return []
+    out = [
+        "## Scale-out behind HAProxy",
+        "",
+        f"{phase['scenario']}; PostgreSQL, {phase['users']:,} users; every instance `twofold serve` with "
+        f"{phase['workers_per_instance']} worker(s); Debian's HAProxy with the shipped `deploy/haproxy.cfg`. All "
+        "instances up at once, runs interleaved (A B C A B C …).",
+        "",
+        "**On this machine it shows overhead, not gain.** The instances, PostgreSQL, HAProxy and wrk share the "
+        "same 2 cores, so no number of instances can serve more than the cores allow: throughput ≤ cores / CPU "
+        "per request, and more instances only add HAProxy's hop and more processes competing for the cores. "
+        "What the extra instances cost shows in the CPU per request (µs of CPU, summed over the Twofold "
+        "processes, the PostgreSQL backends of the benchmark's database, HAProxy and wrk), which does not "
+        "depend on the neighbours. A req/s ratio above 1 here is not a gain: on a shared machine (background "
+        "column: cores other processes used meanwhile) more processes get a larger share of the cores.",
+        "",
+    ]
+    out += _table(
+        ["configuration", "conns", "req/s", "vs 1 direct", "p50 ms", "p99 ms", "app µs", "db µs", "HAProxy µs",
+         "wrk µs", "CPU µs/req", "CPU vs 1 direct", "background cores"],
+        [
+            [
+                r["config"] + _flag(r),
+                str(r["connections"]),
+                _n(r["rps"]["median"]),
+                _x(r["ratio_to_direct"]),
+                _n(r["latency_ms"]["p50"], 2),
+                _n(r["latency_ms"]["p99"], 2),
+                *(_n(r["cpu_per_request_us"][k]) for k in ("app", "db", "haproxy", "wrk", "total")),
+                _x(r["cpu_ratio_to_direct"]),
+                _x(r["background_cpu"]),
+            ]
+            for r in phase["rows"]
+        ],
+    )
+    m = phase["model"]
+    out += [
+        f"Capacity model (docs/performance.md#capacity), from the direct runs: one core serves "
+        f"{_n(m['app_rps_per_core'])} req/s of Twofold CPU and {_n(m['db_rps_per_core'])} req/s of PostgreSQL "
+        f"CPU. With Twofold, PostgreSQL and wrk on the same {m['cores']} cores it predicts "
+        f"{_n(m['predicted_rps_idle_machine'])} req/s on an idle machine, and {_n(m['predicted_rps_free_cores'])} "
+        f"req/s on the {_x(m['free_cores'])} cores the neighbours left during the runs (measured: "
+        f"{_n(m['measured_rps'])}).",
+        "",
+    ]
+    return out
+
 
 
 def _signin(results: dict[str, Any]) -> list[str]:

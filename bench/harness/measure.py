@@ -69,10 +69,22 @@ class Source:
             self.estimate = max(self.estimate or 0.0, run.rps)
 
 
-def _run(wrk: str, server: Server, source: Source, connections: int, seconds: int, threads: int) -> WrkRun:
-    """One timed wrk run (repeated when the workers were unbalanced, see ``_BALANCE_FLOOR``)."""
+def _run(
+    wrk: str,
+    server: Server,
+    source: Source,
+    connections: int,
+    seconds: int,
+    threads: int,
+    each_attempt: Callable[[], Callable[[WrkRun], None]] | None = None,
+) -> WrkRun:
+    """One timed wrk run (repeated when the workers were unbalanced, see ``_BALANCE_FLOOR``).
+    ``each_attempt`` is called before every attempt; what it returns is given that attempt's result."""
     for attempt in range(1, _ATTEMPTS + 1):
+        attempted = each_attempt() if each_attempt is not None else None
         result = _run_once(wrk, server, source, connections, seconds, threads)
+        if attempted is not None:
+            attempted(result)
         result.attempts = attempt
         if result.worker_balance >= _BALANCE_FLOOR or connections < 2 * server.workers:
             break

@@ -5,11 +5,12 @@ Settings are built once by the caller (the app factory or a CLI command), never 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=600)
     max_connections: int = Field(default=2048, ge=1)  # per worker: uvicorn's limit_concurrency
+    # The load balancers whose X-Forwarded-For names the client (api/proxy.py, docs/deployment.md#client-addresses):
+    # comma-separated addresses and networks.  Empty (the default): the header is ignored, the client is the peer.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one object per line (logs.py)
 
@@ -101,7 +105,7 @@ class Settings(BaseSettings):
     # An mfaToken lives at most 5 minutes (issue 10); shorter is allowed.
     mfa_token_ttl_seconds: int = Field(default=300, ge=30, le=300)
     # Password sign-in throttling: failed attempts allowed per account and per client IP in a window
-    # (0 = no limit).  Behind a proxy every client has the proxy's address: raise or disable the IP one.
+    # (0 = no limit).  Behind a proxy, forwarded_allow_ips names the proxy, or all clients share its address.
     signin_max_failures_per_account: int = Field(default=10, ge=0, le=1_000_000)
     signin_max_failures_per_ip: int = Field(default=100, ge=0, le=1_000_000)
     signin_throttle_window_seconds: int = Field(default=900, ge=1, le=86400)
@@ -131,6 +135,20 @@ class Settings(BaseSettings):
     # The overview's user counts are kept this long per process, so a big pool is not counted on
     # every view (0 = count on every view).
     console_counts_max_age_seconds: int = Field(default=60, ge=0, le=86400)
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _addresses_or_networks(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return value
+        trusted = [str(item).strip() for item in items if str(item).strip()]
+        for item in trusted:
+            try:
+                ipaddress.ip_network(item)  # an address is a network of one
+            except ValueError as exc:
+                raise ValueError(f"TWOFOLD_FORWARDED_ALLOW_IPS: {item!r} is not an IP address or network ({exc})") from None
+        return trusted
 
     @field_validator("database_url")
     @classmethod

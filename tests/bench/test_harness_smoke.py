@@ -202,3 +202,39 @@ def test_quick_run_measures_the_write_against_its_floor(tmp_path: Path, backend:
     rows = [t for t in results["targets"] if t["target"].startswith(f"issue 13: set-mfa-status on {backend}")]
     assert len(rows) == 2 and all(t["measured"] is not None for t in rows)
     assert "## The write path against its floor (issue 13)" in (tmp_path / "out" / "latest.md").read_text()
+
+
+def test_quick_run_measures_scale_out_behind_haproxy(tmp_path: Path) -> None:
+    """Issue 13: instances behind HAProxy against one instance, direct and through HAProxy, in one run,
+    with the CPU per request of each side (the capacity model's inputs)."""
+    if shutil.which("wrk") is None or shutil.which("haproxy") is None:
+        pytest.skip("wrk or haproxy not installed (.ci/run installs both)")
+    base = _bench_postgres_url()
+    if base is None:
+        pytest.skip("TWOFOLD_TEST_POSTGRES_URL not set")
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--backends", "postgresql", "--postgres-url", base,
+         "--scenarios", "none-of-the-main-matrix", "--scaling-instances", "2", "--users", "200",
+         "--output", str(tmp_path / "out"), "--workdir", str(tmp_path / "work")],
+        capture_output=True, text=True, timeout=240, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    results = json.loads((tmp_path / "out" / "latest.json").read_text())
+    assert results["unavailable"] == [], results["unavailable"]
+    phase = results["scale_out"]
+    assert (phase["instances"], phase["workers_per_instance"], phase["users"]) == (2, 1, 200)
+    rows = {r["config"]: r for r in phase["rows"]}
+    assert list(rows) == ["1 instance, direct", "1 instance via HAProxy", "2 instances via HAProxy"]
+    for name, row in rows.items():
+        assert row["valid"], (name, row["error_sample"])
+        assert row["rps"]["median"] > 0 and row["ratio_to_direct"] > 0
+        cpu = row["cpu_per_request_us"]
+        assert cpu["app"] > 0 and cpu["db"] > 0, (name, cpu)  # both sides did the work
+    # HAProxy worked only for the requests that went through it (directly: its health checks alone)
+    direct = rows["1 instance, direct"]["cpu_per_request_us"]["haproxy"]
+    assert all(rows[n]["cpu_per_request_us"]["haproxy"] > direct for n in list(rows)[1:]), rows
+    assert phase["model"]["app_rps_per_core"] > 0 and phase["model"]["db_rps_per_core"] > 0
+    markdown = (tmp_path / "out" / "latest.md").read_text()
+    assert "## Scale-out behind HAProxy" in markdown and "overhead, not gain" in markdown
+    assert "| 2 instances via HAProxy | 16 |" in markdown

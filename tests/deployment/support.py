@@ -1,9 +1,8 @@
 """The deployment under test (tests/deployment/test_haproxy.py): ``twofold serve`` instances on fixed
-ports, HAProxy's config made from the shipped one, and HAProxy's view of its servers."""
+ports and HAProxy's view of its servers (HAProxy's config, made from the shipped one: bench/harness/haproxy.py)."""
 
 from __future__ import annotations
 
-import re
 import socket
 import subprocess
 import time
@@ -16,7 +15,6 @@ import httpx
 from tests.compat.support import STARTUP_TIMEOUT, TWOFOLD_BIN, LiveServer, ok_data
 from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET
 
-SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "haproxy.cfg"
 WAIT = 60.0  # bound of every wait for HAProxy to see a state change
 
 
@@ -101,20 +99,6 @@ def start_instance(instance: Instance, workdir: Path) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{instance.name} did not become healthy:\n{instance.log.read_text(errors='replace')[-4000:]}")
-
-
-def haproxy_config(front_port: int, stats_socket: Path, instances: list[Instance]) -> str:
-    """The shipped config with this machine's ports: the frontend's bind, the runtime API socket, the
-    servers; without syslog, chroot and the haproxy user. Everything else (checks, retries, timeouts) is what an operator installs."""
-    text = SHIPPED_CONFIG.read_text()
-    for machine_only in ("log /dev/log local0", "chroot /var/lib/haproxy", "user haproxy", "group haproxy"):
-        text = text.replace(f"    {machine_only}\n", "")
-    text = re.sub(r"stats socket \S+", f"stats socket {stats_socket}", text)
-    text = re.sub(r"bind :80\b", f"bind 127.0.0.1:{front_port}", text)
-    text = re.sub(r"(?m)^    server .*\n", "", text)
-    servers = "".join(f"    server {i.name} 127.0.0.1:{i.port}\n" for i in instances)
-    assert "backend twofold\n" in text
-    return text.rstrip("\n") + "\n" + servers
 
 
 def metric_total(instance: Instance, name: str, **labels: str) -> float:

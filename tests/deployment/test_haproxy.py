@@ -4,8 +4,9 @@ with the shipped ``deploy/haproxy.cfg`` (only its ports and servers changed).
 
 What the tests show: the state is in the database, not in an instance (one TOTP code, one lockout, one
 send interval, whichever instance a request reaches; the send interval also with 3 more instances whose
-counters are in Redis), and HAProxy routes around an instance killed under
-load without losing a write it acknowledged, and takes it back when it returns.
+counters are in Redis); the audit trail sees the client behind HAProxy, not HAProxy; and HAProxy
+routes around an instance killed under load without losing a write it acknowledged, and takes it back
+when it returns.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any, cast
 import httpx
 import pyotp
 import pytest
+from bench.harness.haproxy import haproxy_config
 
 from tests.compat.support import (
     LiveServer,
@@ -39,7 +41,7 @@ from tests.compat.support import (
     stop_server,
 )
 from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, POSTGRES_URL, REDIS_URL, SECRET_KEY
-from tests.deployment.support import WAIT, Cluster, Instance, haproxy_config, metric_total, start_instance
+from tests.deployment.support import WAIT, Cluster, Instance, metric_total, start_instance
 from tests.migrations.test_concurrent_upgrade import empty_schema
 
 pytestmark = [
@@ -59,14 +61,14 @@ def brought_up(workdir: Path, database_url: str, **extra_env: str) -> Iterator[C
     instances = []
     for n in range(1, INSTANCES + 1):
         env = {**server_env(database_url, workdir / f"data{n}", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY),
-               # every client reaches Twofold from HAProxy's address (docs/deployment.md#client-addresses)
-               "TWOFOLD_SIGNIN_MAX_FAILURES_PER_IP": "0", "TWOFOLD_PASSCODE_IP_HOURLY_LIMIT": "100000",
+               # HAProxy (here on 127.0.0.1) names the client in X-Forwarded-For (docs/deployment.md#client-addresses)
+               "TWOFOLD_FORWARDED_ALLOW_IPS": "127.0.0.1",
                # one issuer for all: an instance refuses the tokens of another issuer (docs/deployment.md)
                "TWOFOLD_ISSUER_URL": f"http://127.0.0.1:{front_port}/oidc", **extra_env}
         instances.append(Instance(f"app{n}", free_port(), env, workdir / f"app{n}.log"))
     stats_socket = workdir / "haproxy.sock"
     config = workdir / "haproxy.cfg"
-    config.write_text(haproxy_config(front_port, stats_socket, instances))
+    config.write_text(haproxy_config(front_port, stats_socket, [(i.name, i.port) for i in instances]))
     haproxy_log = workdir / "haproxy.log"
     haproxy: subprocess.Popen[bytes] | None = None
     try:
@@ -234,6 +236,28 @@ async def test_parallel_sends_to_one_target_across_the_instances_send_once(
     assert fallbacks == [0.0] * INSTANCES, fallbacks  # with Redis, every count was made there
     codes = sorted((a.json()["statusCode"], a.json().get("apiCode")) for a in answers)
     assert codes == [(200, None)] + [(400, 2080)] * (RACERS - 1), codes
+
+
+def test_the_audit_trail_sees_the_client_behind_haproxy_not_haproxy(cluster: Cluster) -> None:
+    """The client connects from 127.0.0.3; HAProxy reaches the instances from 127.0.0.1."""
+    client = "127.0.0.3"
+    token = cluster.front.management_token()
+
+    def recorded(base_url: str, forwarded_for: str | None = None) -> str:
+        headers = {"authorization": f"Bearer {token}"}
+        if forwarded_for is not None:
+            headers["x-forwarded-for"] = forwarded_for
+        with httpx.Client(transport=httpx.HTTPTransport(local_address=client), timeout=30, headers=headers) as http:
+            user = ok_data(http.post(f"{base_url}/api/v3/create-user",
+                                     json={"username": new_person("ip")["username"]}).json())
+            events = ok_data(http.get(f"{base_url}/api/v3/twofold/list-audit-events",
+                                      params={"userId": user["userId"]}).json())
+        address: str = events[0]["clientIp"]
+        return address
+
+    assert recorded(cluster.front.base_url) == client  # not HAProxy's 127.0.0.1
+    assert recorded(cluster.front.base_url, "203.0.113.9") == client  # HAProxy appends the real peer
+    assert recorded(cluster.instances[0].url, "203.0.113.9") == client  # a direct, untrusted peer: ignored
 
 
 # ---------------------------------------------------------------------------------- failure and rejoin

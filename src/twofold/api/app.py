@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.responses import RedirectResponse, Response
 
 from twofold import __version__
-from twofold.api import errors, mfa_token, oidc, openapi
+from twofold.api import errors, mfa_token, oidc, openapi, proxy
 from twofold.api.edge import BodyLimitMiddleware
 from twofold.api.middleware import RequestContextMiddleware
 from twofold.api.v2 import codes as codes_v2
@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is not None:
         app.state.services = services
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)  # added last: outermost, so the limit's answer has a request id
+    app.add_middleware(RequestContextMiddleware)  # outside the limit, so the limit's answer has a request id
+    proxy.install(app, settings.forwarded_allow_ips)  # added last: outermost, everything sees the real client
     errors.install(app)
     openapi.install(app)
     # Routes are added to the app's own router, not through include_router: FastAPI's lazily

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from twofold.api.context import current_request_id
+from twofold.api.proxy import client_address
 from twofold.errors import AuthenticationFailed
 from twofold.services.container import Services
 from twofold.services.context import Caller
@@ -38,8 +39,7 @@ async def authenticate(request: Request) -> Caller:
         )
     else:
         raise AuthenticationFailed("no recognised authorization scheme")
-    client = request.client.host if request.client else "-"
-    return Caller(principal, current_request_id(), client)
+    return Caller(principal, current_request_id(), client_address(request))
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]

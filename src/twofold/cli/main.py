@@ -139,5 +139,5 @@ def serve(
         limit_concurrency=settings.max_connections,
         log_config=None,
         access_log=False,
-        proxy_headers=False,
+        proxy_headers=False,  # X-Forwarded-For is the app's own: TWOFOLD_FORWARDED_ALLOW_IPS (api/proxy.py)
     )

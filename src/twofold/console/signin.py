@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from twofold.api.proxy import client_address
 from twofold.console.i18n import LANG_COOKIE, LANGS
 from twofold.console.web import (
     PREFIX,
     SESSION_COOKIE,
     SIGNIN_COOKIE,
     checked_form,
-    client_ip,
     current_session,
     new_signin_cookie,
     read_form,
@@ -57,7 +57,7 @@ async def signin(request: Request) -> Response:
     key_id = form.get("access_key_id", "").strip()
     try:
         session = await services.console.sign_in(
-            key_id, form.get("access_key_secret", ""), client_ip(request), current_request_id()
+            key_id, form.get("access_key_secret", ""), client_address(request), current_request_id()
         )
     except (AuthenticationFailed, SignInThrottled):
         # One answer for every refusal, status included (a 401 here and a 429 there would tell them
@@ -74,7 +74,7 @@ async def signout(
     request: Request, session: Annotated[ConsoleSession, Depends(current_session)]
 ) -> Response:
     await checked_form(request, session)
-    await services_of(request).console.sign_out(session, current_request_id(), client_ip(request))
+    await services_of(request).console.sign_out(session, current_request_id(), client_address(request))
     response = redirect(f"{PREFIX}/signin")
     response.delete_cookie(SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict")
     return response

@@ -13,6 +13,7 @@ from fastapi import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from twofold.api.proxy import client_address
 from twofold.console.i18n import LANG_COOKIE, pick_lang, translator
 from twofold.request_context import current_request_id
 from twofold.services.console_sessions import ConsoleSession
@@ -96,12 +97,8 @@ def lang_of(request: Request) -> str:
     return pick_lang(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "-"
-
-
 def caller_of(request: Request, session: ConsoleSession) -> Caller:
-    return session.caller(current_request_id(), client_ip(request))
+    return session.caller(current_request_id(), client_address(request))
 
 
 def render(

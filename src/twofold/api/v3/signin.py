@@ -16,6 +16,7 @@ from starlette.responses import Response
 from twofold.api import envelope
 from twofold.api.context import current_lang, current_request_id
 from twofold.api.deps import ServicesDep
+from twofold.api.proxy import client_address
 from twofold.api.query import parse_query
 from twofold.api.routing import LeanRoute
 from twofold.api.v3 import PREFIX
@@ -43,8 +44,7 @@ def client_credentials(request: Request, client_id: str | None, client_secret: s
 
 
 def request_facts(request: Request) -> RequestFacts:
-    client_ip = request.client.host if request.client else "-"
-    return RequestFacts(current_request_id(), client_ip, request.headers.get("user-agent", "")[:512])
+    return RequestFacts(current_request_id(), client_address(request), request.headers.get("user-agent", "")[:512])
 
 
 def token_set_dto(tokens: TokenSet) -> dict[str, Any]:
