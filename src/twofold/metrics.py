@@ -51,6 +51,10 @@ DELIVERY_FAILURES = Counter(
     "twofold_delivery_failures", "Messages a transport did not take, by medium.", ["medium"]
 )
 
+AUDIT_EVENTS_SEALED = Counter(
+    "twofold_audit_events_sealed", "Audit events sealed into their pool's hash chain (services/audit_chain.py)."
+)
+
 
 def exposition() -> tuple[bytes, str]:
     """The metrics in the Prometheus text format, and its content type."""

@@ -11,6 +11,7 @@ from twofold.services.access_keys import AccessKeyService
 from twofold.services.app_secrets import AppSecretService
 from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
+from twofold.services.audit_chain import AuditChain
 from twofold.services.code_sends import CodeSendService
 from twofold.services.console_sessions import ConsoleSessionService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
@@ -46,6 +47,7 @@ class Services:
     mfa: MfaService
     applications: ApplicationService
     audit: AuditService
+    audit_chain: AuditChain  # seals the audit trail into each pool's hash chain, and verifies it
     health: HealthService
     mfa_check: MfaCheck  # the sign-in step's code checks (services/mfa_failures.py)
     mfa_admin: MfaAdminService
@@ -66,6 +68,7 @@ class Services:
     console: ConsoleSessionService  # the admin console's sign-in and sessions
 
     async def close(self) -> None:
+        await self.audit_chain.close()
         await self.delivery.close()
         await self.db.close()
 
@@ -119,6 +122,7 @@ async def _assemble(
         mfa=mfa,
         applications=ApplicationService(db, clock, app_secrets),
         audit=AuditService(db),
+        audit_chain=AuditChain(db, derive_key(master, "twofold/audit-chain/v1"), clock),
         health=HealthService(db, settings.resolved_database_url),
         mfa_check=mfa_check,
         mfa_admin=mfa_admin,
