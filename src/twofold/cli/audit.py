@@ -70,7 +70,9 @@ def verify(
                     "intact": r.intact,
                     "verified": r.verified,
                     "pending": r.pending,
-                    "tampering": None if r.tampering is None else r.tampering.__dict__,
+                    "tampering": None
+                    if r.tampering is None
+                    else {"eventId": r.tampering.event_id, "chainSeq": r.tampering.chain_seq, "reason": r.tampering.reason},
                 }
                 for r in reports
             ]

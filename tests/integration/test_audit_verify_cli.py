@@ -1,0 +1,78 @@
+"""``twofold audit verify``: its exit codes and its messages, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from tests.integration.test_cli import cli_env, run  # noqa: F401 - cli_env is a fixture used below
+from twofold.config import Settings
+from twofold.services.container import build_services
+from twofold.storage.repositories import audit as audit_repo
+from twofold.storage.repositories.audit import AuditRow
+
+
+def on_database(settings: Settings, statement: str | None = None, events: int = 0) -> str:
+    """Write ``events`` audit events of the default pool, or run ``statement``; the pool id."""
+
+    async def main() -> str:
+        services = await build_services(settings)
+        try:
+            pool_id = (await services.keys.ensure_default_pool())[0].id
+            async with services.db.transaction() as conn:
+                for i in range(events):
+                    row = AuditRow(pool_id, 1_700_000_000_000 + i, "key", f"rid-{i}", "127.0.0.1", None, "a.b", None, "{}")
+                    await audit_repo.insert(conn, row)
+                if statement:
+                    await conn.execute(statement)
+            return pool_id
+        finally:
+            await services.close()
+
+    return asyncio.run(main())
+
+
+def test_verify_exits_0_on_an_intact_trail_and_1_naming_the_first_bad_event(
+    cli_env: dict[str, str], settings: Settings  # noqa: F811
+) -> None:
+    assert run("audit", "verify") == (0, "no audit events yet\n")
+    pool_id = on_database(settings, events=3)
+
+    code, out = run("audit", "verify", "--no-seal")
+    assert (code, out.strip()) == (0, f"pool {pool_id}: intact, 0 sealed events verified, 3 pending")
+    code, out = run("audit", "verify")  # seals first
+    assert (code, out.strip()) == (0, f"pool {pool_id}: intact, 3 sealed events verified, 0 pending")
+
+    on_database(settings, "UPDATE audit_events SET action = 'mfa.unlock' WHERE chain_seq = 2")
+    code, out = run("audit", "verify", "--pool", pool_id)
+    event_id = _id_at(settings, 2)
+    assert code == 1
+    assert out.strip() == (
+        f"pool {pool_id}: tampered at event #{event_id} (chain_seq 2): the mac does not match (edited or reordered)"
+    )
+    code, out = run("audit", "verify", "--json")
+    assert code == 1
+    assert json.loads(out) == [
+        {
+            "userPoolId": pool_id,
+            "intact": False,
+            "verified": 1,
+            "pending": 0,
+            "tampering": {
+                "eventId": event_id,
+                "chainSeq": 2,
+                "reason": "the mac does not match (edited or reordered)",
+            },
+        }
+    ]
+
+
+def _id_at(settings: Settings, seq: int) -> int:
+    async def main() -> int:
+        services = await build_services(settings)
+        try:
+            async with services.db.read() as conn:
+                return int(await conn.fetch_value("SELECT id FROM audit_events WHERE chain_seq = :s", {"s": seq}))
+        finally:
+            await services.close()
+
+    return asyncio.run(main())
