@@ -57,7 +57,9 @@ def sealed_page(client: httpx.Client) -> str:
         time.sleep(0.2)
 
 
-def test_the_audit_page_says_intact_then_names_the_edited_event(live_server: LiveServer, clients: Clients) -> None:
+def test_the_audit_page_says_intact_then_names_the_edited_event(
+    live_server: LiveServer, clients: Clients
+) -> None:
     create_user(live_server)
     client = clients.signed_in()
     found = INTACT.search(sealed_page(client))
@@ -76,10 +78,14 @@ def test_the_browser_shows_the_integrity_line(page: Any, live_server: LiveServer
     sign_in(page, live_server)
     page.get_by_role("link", name="Audit trail").click()
     page.get_by_role("button", name="Check now").click()
-    expect(page.get_by_role("status")).to_contain_text(re.compile(r"Chain integrity: intact \(\d+ sealed, \d+ pending\)"))
+    expect(page.get_by_role("status")).to_contain_text(
+        re.compile(r"Chain integrity: intact \(\d+ sealed, \d+ pending\)")
+    )
     with first_event_edited(live_server) as event_id:
         page.get_by_role("button", name="Check now").click()
-        expect(page.get_by_role("alert")).to_have_text(f"Chain integrity: tampered at event #{event_id} ({MISMATCH})")
+        expect(page.get_by_role("alert")).to_have_text(
+            f"Chain integrity: tampered at event #{event_id} ({MISMATCH})"
+        )
         screenshot(page, live_server.backend, "audit-tampered")
     page.get_by_role("button", name="Check now").click()
     expect(page.get_by_role("status")).to_contain_text("Chain integrity: intact")

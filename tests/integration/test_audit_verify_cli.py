@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+
 from tests.integration.test_cli import cli_env, run  # noqa: F401 - cli_env is a fixture used below
 from twofold.config import Settings
 from twofold.services.container import build_services
@@ -20,7 +21,17 @@ def on_database(settings: Settings, statement: str | None = None, events: int = 
             pool_id = (await services.keys.ensure_default_pool())[0].id
             async with services.db.transaction() as conn:
                 for i in range(events):
-                    row = AuditRow(pool_id, 1_700_000_000_000 + i, "key", f"rid-{i}", "127.0.0.1", None, "a.b", None, "{}")
+                    row = AuditRow(
+                        pool_id,
+                        1_700_000_000_000 + i,
+                        "key",
+                        f"rid-{i}",
+                        "127.0.0.1",
+                        None,
+                        "a.b",
+                        None,
+                        "{}",
+                    )
                     await audit_repo.insert(conn, row)
                 if statement:
                     await conn.execute(statement)
@@ -32,7 +43,8 @@ def on_database(settings: Settings, statement: str | None = None, events: int = 
 
 
 def test_verify_exits_0_on_an_intact_trail_and_1_naming_the_first_bad_event(
-    cli_env: dict[str, str], settings: Settings  # noqa: F811
+    cli_env: dict[str, str],
+    settings: Settings,  # noqa: F811
 ) -> None:
     assert run("audit", "verify") == (0, "no audit events yet\n")
     pool_id = on_database(settings, events=3)
@@ -71,7 +83,9 @@ def _id_at(settings: Settings, seq: int) -> int:
         services = await build_services(settings)
         try:
             async with services.db.read() as conn:
-                return int(await conn.fetch_value("SELECT id FROM audit_events WHERE chain_seq = :s", {"s": seq}))
+                return int(
+                    await conn.fetch_value("SELECT id FROM audit_events WHERE chain_seq = :s", {"s": seq})
+                )
         finally:
             await services.close()
 

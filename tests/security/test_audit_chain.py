@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.conftest import Api
 from tests.factories import SEED_MFA_TRIGGER_DATA, user_payload
@@ -34,7 +36,12 @@ WRITES_EACH = 10
 
 async def set_mfa_status(api: Api, user_id: str, i: int) -> None:
     data = await api.ok(
-        "POST", "set-mfa-status", {"userId": user_id, "mfaTriggerData": {**SEED_MFA_TRIGGER_DATA, "mfaEmail": f"writer{i}@example.com"}}
+        "POST",
+        "set-mfa-status",
+        {
+            "userId": user_id,
+            "mfaTriggerData": {**SEED_MFA_TRIGGER_DATA, "mfaEmail": f"writer{i}@example.com"},
+        },
     )
     assert data is not None
 
@@ -57,8 +64,10 @@ async def only_report(chain: AuditChain) -> ChainReport:
 
 
 async def test_concurrent_writers_and_two_racing_sealers_make_one_contiguous_chain(
-    api: Api, services: Services, settings: Settings
+    api: Api, services: Services, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="twofold.audit")
+    counted_before = REGISTRY.get_sample_value("twofold_audit_events_sealed_total") or 0.0
     users = await asyncio.gather(*(api.ok("POST", "create-user", user_payload()) for _ in range(WRITERS)))
     # A second sealer on connections of its own: on SQLite it contends for the file's write lock, on
     # PostgreSQL for the pool's advisory lock, as another server process would.
@@ -90,6 +99,12 @@ async def test_concurrent_writers_and_two_racing_sealers_make_one_contiguous_cha
     assert len(rows) >= WRITERS * (WRITES_EACH + 1)
     assert [r["chain_seq"] for r in rows] == list(range(1, len(rows) + 1))
     assert sealed["first"] + sealed["second"] == len(rows)  # each event sealed once, by one of them
+    assert REGISTRY.get_sample_value("twofold_audit_events_sealed_total") == counted_before + len(rows)
+    anchors = [r.getMessage() for r in caplog.records if r.name == "twofold.audit" and r.levelname == "INFO"]
+    assert (
+        anchors[-1]
+        == f"audit chain of pool {rows[-1]['pool_id']} sealed to chain_seq {len(rows)}, mac {rows[-1]['mac']}"
+    )
     report = await only_report(services.audit_chain)
     assert report.intact, report.describe()
     assert (report.verified, report.pending) == (len(rows), 0)
@@ -133,9 +148,11 @@ def middle(rows: list[Row]) -> Row:
 def edit(column: str, value: Callable[[Row], Any]) -> Case:
     def case(rows: list[Row]) -> tuple[Statements, int, str]:
         row = middle(rows)
-        return [(f"UPDATE audit_events SET {column} = :v WHERE id = :id", {"v": value(row), "id": row["id"]})], (
-            row["chain_seq"]
-        ), MISMATCH
+        return (
+            [(f"UPDATE audit_events SET {column} = :v WHERE id = :id", {"v": value(row), "id": row["id"]})],
+            row["chain_seq"],
+            MISMATCH,
+        )
 
     return case
 
@@ -143,11 +160,15 @@ def edit(column: str, value: Callable[[Row], Any]) -> Case:
 def swap_seq(rows: list[Row]) -> tuple[Statements, int, str]:
     a, b = middle(rows), rows[len(rows) // 2 + 1]
     move = "UPDATE audit_events SET chain_seq = :seq WHERE id = :id"
-    return [
-        (move, {"seq": -1, "id": a["id"]}),
-        (move, {"seq": a["chain_seq"], "id": b["id"]}),
-        (move, {"seq": b["chain_seq"], "id": a["id"]}),
-    ], a["chain_seq"], MISMATCH
+    return (
+        [
+            (move, {"seq": -1, "id": a["id"]}),
+            (move, {"seq": a["chain_seq"], "id": b["id"]}),
+            (move, {"seq": b["chain_seq"], "id": a["id"]}),
+        ],
+        a["chain_seq"],
+        MISMATCH,
+    )
 
 
 CONTENT_COLUMNS = ("at", "actor", "request_id", "client_ip", "target_user_id", "action", "before", "after")
@@ -157,38 +178,66 @@ def swap_contents(rows: list[Row]) -> tuple[Statements, int, str]:
     a, b = middle(rows), rows[len(rows) // 2 + 1]
     assignments = ", ".join(f"{c} = :{c}" for c in CONTENT_COLUMNS)
     put = f"UPDATE audit_events SET {assignments} WHERE id = :id"
-    return [
-        (put, {**{c: b[c] for c in CONTENT_COLUMNS}, "id": a["id"]}),
-        (put, {**{c: a[c] for c in CONTENT_COLUMNS}, "id": b["id"]}),
-    ], a["chain_seq"], MISMATCH
+    return (
+        [
+            (put, {**{c: b[c] for c in CONTENT_COLUMNS}, "id": a["id"]}),
+            (put, {**{c: a[c] for c in CONTENT_COLUMNS}, "id": b["id"]}),
+        ],
+        a["chain_seq"],
+        MISMATCH,
+    )
 
 
 def delete_middle(rows: list[Row]) -> tuple[Statements, int, str]:
     row = middle(rows)
-    return [("DELETE FROM audit_events WHERE id = :id", {"id": row["id"]})], row["chain_seq"] + 1, "is missing"
+    return (
+        [("DELETE FROM audit_events WHERE id = :id", {"id": row["id"]})],
+        row["chain_seq"] + 1,
+        "is missing",
+    )
 
 
 def delete_last(rows: list[Row]) -> tuple[Statements, int, str]:
-    return [("DELETE FROM audit_events WHERE id = :id", {"id": rows[-1]["id"]})], len(rows) - 1, "were deleted"
+    return (
+        [("DELETE FROM audit_events WHERE id = :id", {"id": rows[-1]["id"]})],
+        len(rows) - 1,
+        "were deleted",
+    )
 
 
 def forge_sealed_row(rows: list[Row]) -> tuple[Statements, int, str]:
     """A new event at the end of the chain, with a mac made the right way but with the wrong key."""
     last = rows[-1]
     forged = {**last, "id": last["id"] + 1000, "chain_seq": len(rows) + 1, "action": "mfa.unlock"}
-    forged["mac"] = hmac.new(b"guessed", b"event\x00" + canonical(forged) + last["mac"].encode(), hashlib.sha256).hexdigest()
+    forged["mac"] = hmac.new(
+        b"guessed", b"event\x00" + canonical(forged) + last["mac"].encode(), hashlib.sha256
+    ).hexdigest()
     columns = ", ".join(forged)
-    return [
-        (f"INSERT INTO audit_events ({columns}) VALUES ({', '.join(f':{c}' for c in forged)})", forged),
-        ("UPDATE audit_chain_heads SET seq = :seq, mac = :mac", {"seq": forged["chain_seq"], "mac": forged["mac"]}),
-    ], len(rows) + 1, MISMATCH
+    return (
+        [
+            (f"INSERT INTO audit_events ({columns}) VALUES ({', '.join(f':{c}' for c in forged)})", forged),
+            (
+                "UPDATE audit_chain_heads SET seq = :seq, mac = :mac",
+                {"seq": forged["chain_seq"], "mac": forged["mac"]},
+            ),
+        ],
+        len(rows) + 1,
+        MISMATCH,
+    )
 
 
 def rewind_head(rows: list[Row]) -> tuple[Statements, int, str]:
     before_last = rows[-2]
-    return [
-        ("UPDATE audit_chain_heads SET seq = :seq, mac = :mac", {"seq": before_last["chain_seq"], "mac": before_last["mac"]})
-    ], len(rows), "does not verify"
+    return (
+        [
+            (
+                "UPDATE audit_chain_heads SET seq = :seq, mac = :mac",
+                {"seq": before_last["chain_seq"], "mac": before_last["mac"]},
+            )
+        ],
+        len(rows),
+        "does not verify",
+    )
 
 
 def delete_last_and_rewind_head(rows: list[Row]) -> tuple[Statements, int, str]:
@@ -202,12 +251,16 @@ def delete_head(rows: list[Row]) -> tuple[Statements, int, str]:
 
 def unseal_last_and_edit(rows: list[Row]) -> tuple[Statements, int, str]:
     """Unseal the last event and change it, for the sealer to seal the new content."""
-    return [
-        (
-            "UPDATE audit_events SET chain_seq = NULL, mac = NULL, after = :after WHERE id = :id",
-            {"after": '{"forged":true}', "id": rows[-1]["id"]},
-        )
-    ], len(rows) - 1, "were deleted"
+    return (
+        [
+            (
+                "UPDATE audit_events SET chain_seq = NULL, mac = NULL, after = :after WHERE id = :id",
+                {"after": '{"forged":true}', "id": rows[-1]["id"]},
+            )
+        ],
+        len(rows) - 1,
+        "were deleted",
+    )
 
 
 CASES: dict[str, Case] = {
@@ -275,4 +328,3 @@ async def test_a_chain_whose_head_does_not_verify_is_not_sealed_further(
     assert await services.audit_chain.seal() == 0
     report = await only_report(services.audit_chain)
     assert report.pending == 1 and report.tampering is not None
-

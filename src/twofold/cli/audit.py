@@ -72,7 +72,11 @@ def verify(
                     "pending": r.pending,
                     "tampering": None
                     if r.tampering is None
-                    else {"eventId": r.tampering.event_id, "chainSeq": r.tampering.chain_seq, "reason": r.tampering.reason},
+                    else {
+                        "eventId": r.tampering.event_id,
+                        "chainSeq": r.tampering.chain_seq,
+                        "reason": r.tampering.reason,
+                    },
                 }
                 for r in reports
             ]

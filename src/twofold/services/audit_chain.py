@@ -67,7 +67,9 @@ class ChainReport:
 
     def describe(self) -> str:
         if self.tampering is None:
-            return f"pool {self.pool_id}: intact, {self.verified} sealed events verified, {self.pending} pending"
+            return (
+                f"pool {self.pool_id}: intact, {self.verified} sealed events verified, {self.pending} pending"
+            )
         t = self.tampering
         where = "" if t.event_id is None else f" at event #{t.event_id} (chain_seq {t.chain_seq})"
         return f"pool {self.pool_id}: tampered{where}: {t.reason}"
@@ -172,10 +174,14 @@ class AuditChain:
                 for event in page:
                     seq = int(event["chain_seq"])
                     if seq != verified + 1:
-                        return report(Tampering(event["id"], seq, f"chain_seq {verified + 1} is missing (deleted)"))
+                        return report(
+                            Tampering(event["id"], seq, f"chain_seq {verified + 1} is missing (deleted)")
+                        )
                     expected = self.event_mac(event, previous)
                     if event["mac"] is None or not hmac.compare_digest(expected, event["mac"]):
-                        return report(Tampering(event["id"], seq, "the mac does not match (edited or reordered)"))
+                        return report(
+                            Tampering(event["id"], seq, "the mac does not match (edited or reordered)")
+                        )
                     verified, previous, last = seq, expected, event
                 if len(page) == self.PAGE:
                     continue
@@ -187,7 +193,9 @@ class AuditChain:
                         continue
                 return report(self._check_head(head, last, verified))
 
-    def _check_head(self, head: Mapping[str, Any] | None, last: Mapping[str, Any] | None, seq: int) -> Tampering | None:
+    def _check_head(
+        self, head: Mapping[str, Any] | None, last: Mapping[str, Any] | None, seq: int
+    ) -> Tampering | None:
         event_id = None if last is None else int(last["id"])
         at = (event_id, seq if last is not None else None)
         if head is None:
@@ -195,9 +203,13 @@ class AuditChain:
         if not self._head_verifies(head):
             return Tampering(*at, "the chain head does not verify (it was changed)")
         if int(head["seq"]) > seq:
-            return Tampering(*at, f"the head is at chain_seq {head['seq']}: the events after this one were deleted")
+            return Tampering(
+                *at, f"the head is at chain_seq {head['seq']}: the events after this one were deleted"
+            )
         if int(head["seq"]) < seq:
-            return Tampering(*at, f"the head is at chain_seq {head['seq']}, behind this event (it was moved back)")
+            return Tampering(
+                *at, f"the head is at chain_seq {head['seq']}, behind this event (it was moved back)"
+            )
         if last is not None and head["mac"] != last["mac"]:
             return Tampering(*at, "the head's mac is not this event's")
         return None

@@ -35,7 +35,9 @@ async def head(conn: Connection, pool_id: str) -> Mapping[str, Any] | None:
     )
 
 
-async def write_head(conn: Connection, pool_id: str, seq: int, mac: str, sealed_at: int, head_mac: str) -> None:
+async def write_head(
+    conn: Connection, pool_id: str, seq: int, mac: str, sealed_at: int, head_mac: str
+) -> None:
     await conn.execute(
         "INSERT INTO audit_chain_heads (pool_id, seq, mac, sealed_at, head_mac)"
         " VALUES (:pool, :seq, :mac, :at, :head_mac)"
