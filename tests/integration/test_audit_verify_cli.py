@@ -43,8 +43,8 @@ def on_database(settings: Settings, statement: str | None = None, events: int = 
 
 
 def test_verify_exits_0_on_an_intact_trail_and_1_naming_the_first_bad_event(
-    cli_env: dict[str, str],
-    settings: Settings,  # noqa: F811
+    cli_env: dict[str, str],  # noqa: F811 - the fixture imported above
+    settings: Settings,
 ) -> None:
     assert run("audit", "verify") == (0, "no audit events yet\n")
     pool_id = on_database(settings, events=3)

@@ -67,7 +67,8 @@ async def test_concurrent_writers_and_two_racing_sealers_make_one_contiguous_cha
     api: Api, services: Services, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="twofold.audit")
-    counted_before = REGISTRY.get_sample_value("twofold_audit_events_sealed_total") or 0.0
+    pool = {"pool": (await services.keys.ensure_default_pool())[0].id}
+    counted_before = REGISTRY.get_sample_value("twofold_audit_events_sealed_total", pool) or 0.0
     users = await asyncio.gather(*(api.ok("POST", "create-user", user_payload()) for _ in range(WRITERS)))
     # A second sealer on connections of its own: on SQLite it contends for the file's write lock, on
     # PostgreSQL for the pool's advisory lock, as another server process would.
@@ -99,7 +100,7 @@ async def test_concurrent_writers_and_two_racing_sealers_make_one_contiguous_cha
     assert len(rows) >= WRITERS * (WRITES_EACH + 1)
     assert [r["chain_seq"] for r in rows] == list(range(1, len(rows) + 1))
     assert sealed["first"] + sealed["second"] == len(rows)  # each event sealed once, by one of them
-    assert REGISTRY.get_sample_value("twofold_audit_events_sealed_total") == counted_before + len(rows)
+    assert REGISTRY.get_sample_value("twofold_audit_events_sealed_total", pool) == counted_before + len(rows)
     anchors = [r.getMessage() for r in caplog.records if r.name == "twofold.audit" and r.levelname == "INFO"]
     assert (
         anchors[-1]

@@ -7,8 +7,8 @@ events by id, and gives them the next ``chain_seq`` values and
 
     mac_n = HMAC-SHA256(key, "event" NUL canonical(event_n) || mac_{n-1})
 
-where ``canonical`` is the JSON (sorted keys) of every column but the mac, ``chain_seq`` included, and
-mac_0 is empty.  The chain's order is the seal order: an event committed after one with a higher id
+where ``canonical`` is the JSON array of every column but the mac, in a fixed order, ``chain_seq``
+included, and mac_0 is empty.  The chain's order is the seal order: an event committed after one with a higher id
 is sealed in the next batch.  The pool's head row holds the last seq and mac, and ``head_mac``, a MAC
 over the head itself, so that the head cannot be moved back over deleted events without the key; a
 sealer refuses to continue a chain whose head does not verify.  See docs/reliability.md#audit-chain
@@ -18,7 +18,6 @@ for what this detects and what it cannot.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
 from collections.abc import Mapping
@@ -42,7 +41,8 @@ CONTENT = (
 
 
 def canonical(event: Mapping[str, Any]) -> bytes:
-    return orjson.dumps({name: event[name] for name in CONTENT}, option=orjson.OPT_SORT_KEYS)
+    """The JSON array of the ``CONTENT`` columns, in that order."""
+    return orjson.dumps([event[name] for name in CONTENT])
 
 
 @dataclass(frozen=True)
@@ -94,12 +94,11 @@ class AuditChain:
     # ---------------------------------------------------------------------------------- the macs
     def event_mac(self, event: Mapping[str, Any], previous: str) -> str:
         message = b"event\x00" + canonical(event) + previous.encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, message, "sha256").hex()
 
     def head_mac(self, pool_id: str, seq: int, mac: str, sealed_at: int) -> str:
-        head = {"pool_id": pool_id, "seq": seq, "mac": mac, "sealed_at": sealed_at}
-        message = b"head\x00" + orjson.dumps(head, option=orjson.OPT_SORT_KEYS)
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        message = b"head\x00" + orjson.dumps([pool_id, seq, mac, sealed_at])
+        return hmac.digest(self._key, message, "sha256").hex()
 
     def _head_verifies(self, head: Mapping[str, Any]) -> bool:
         expected = self.head_mac(head["pool_id"], head["seq"], head["mac"], head["sealed_at"])
@@ -141,13 +140,15 @@ class AuditChain:
             sealed = []
             for event in events:
                 seq += 1
-                mac = self.event_mac({**event, "chain_seq": seq}, mac)
+                content = dict(event)
+                content["chain_seq"] = seq
+                mac = self.event_mac(content, mac)
                 sealed.append({"id": event["id"], "seq": seq, "mac": mac})
             await repo.seal(conn, sealed)
             now = self._clock()
             head_mac = self.head_mac(pool_id, seq, mac, now)
             await repo.write_head(conn, pool_id, seq, mac, now, head_mac)
-        metrics.AUDIT_EVENTS_SEALED.inc(len(sealed))
+        metrics.AUDIT_EVENTS_SEALED.labels(pool_id).inc(len(sealed))
         # The anchor: kept outside the database by the log pipeline, it shows a head moved back later.
         log.info("audit chain of pool %s sealed to chain_seq %d, mac %s", pool_id, seq, mac)
         self._broken.discard(pool_id)
@@ -184,6 +185,7 @@ class AuditChain:
                         )
                     verified, previous, last = seq, expected, event
                 if len(page) == self.PAGE:
+                    await asyncio.sleep(0)  # SQLite reads run on the event loop: let requests in between
                     continue
                 # The head is read after the events: a seal committed meanwhile moved it past them, so
                 # walk on; a head still past the last event once nothing follows means a deleted tail.

@@ -61,7 +61,20 @@ async def unsealed(conn: Connection, pool_id: str, limit: int) -> list[Mapping[s
 
 
 async def seal(conn: Connection, sealed: Sequence[Mapping[str, Any]]) -> None:
-    """Set ``chain_seq`` and ``mac`` of each ``{"id", "seq", "mac"}``."""
+    """Set ``chain_seq`` and ``mac`` of each ``{"id", "seq", "mac"}``: on PostgreSQL in one statement
+    (one round trip for the batch), on SQLite one statement each (no round trips there)."""
+    if conn.dialect == "postgresql":
+        await conn.execute(
+            "UPDATE audit_events AS e SET chain_seq = v.seq, mac = v.mac"
+            " FROM unnest(:ids::int[], :seqs::bigint[], :macs::text[]) AS v(id, seq, mac)"
+            " WHERE e.id = v.id AND e.chain_seq IS NULL",
+            {
+                "ids": [s["id"] for s in sealed],
+                "seqs": [s["seq"] for s in sealed],
+                "macs": [s["mac"] for s in sealed],
+            },
+        )
+        return
     await conn.execute_many(
         "UPDATE audit_events SET chain_seq = :seq, mac = :mac WHERE id = :id AND chain_seq IS NULL", sealed
     )
