@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from tests.integration.test_cli import cli_env, run  # noqa: F401 - cli_env is a fixture used below
 from twofold.config import Settings
@@ -54,9 +55,18 @@ def test_verify_exits_0_on_an_intact_trail_and_1_naming_the_first_bad_event(
     code, out = run("audit", "verify")  # seals first
     assert (code, out.strip()) == (0, f"pool {pool_id}: intact, 3 sealed events verified, 0 pending")
 
+    mac = _value(settings, "SELECT mac FROM audit_events WHERE chain_seq = 3")
+    assert run("audit", "verify", "--pool", pool_id, "--anchor", f"3:{mac}")[0] == 0
+    code, out = run("audit", "verify", "--pool", pool_id, "--anchor", f"4:{mac}")
+    assert code == 1 and "the chain ends before the anchor's chain_seq 4: events were deleted" in out
+    code, out = run("audit", "verify", "--anchor", f"3:{mac}")
+    assert code == 2 and "give --pool too" in out
+    code, out = run("audit", "verify", "--pool", pool_id, "--anchor", "3:not-a-mac")
+    assert code == 2 and "SEQ:MAC" in out
+
     on_database(settings, "UPDATE audit_events SET action = 'mfa.unlock' WHERE chain_seq = 2")
     code, out = run("audit", "verify", "--pool", pool_id)
-    event_id = _id_at(settings, 2)
+    event_id = _value(settings, "SELECT id FROM audit_events WHERE chain_seq = 2")
     assert code == 1
     assert out.strip() == (
         f"pool {pool_id}: tampered at event #{event_id} (chain_seq 2): the mac does not match (edited or reordered)"
@@ -78,14 +88,12 @@ def test_verify_exits_0_on_an_intact_trail_and_1_naming_the_first_bad_event(
     ]
 
 
-def _id_at(settings: Settings, seq: int) -> int:
-    async def main() -> int:
+def _value(settings: Settings, query: str) -> Any:
+    async def main() -> Any:
         services = await build_services(settings)
         try:
             async with services.db.read() as conn:
-                return int(
-                    await conn.fetch_value("SELECT id FROM audit_events WHERE chain_seq = :s", {"s": seq})
-                )
+                return await conn.fetch_value(query)
         finally:
             await services.close()
 

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +24,7 @@ from tests.conftest import Api
 from tests.factories import SEED_MFA_TRIGGER_DATA, user_payload
 from twofold.auth.vault import derive_key, load_master_key
 from twofold.config import Settings
-from twofold.services.audit_chain import AuditChain, ChainReport, canonical
+from twofold.services.audit_chain import Anchor, AuditChain, ChainReport, canonical
 from twofold.services.container import Services
 from twofold.storage.database import open_database
 from twofold.storage.repositories import audit as audit_repo
@@ -329,3 +330,39 @@ async def test_a_chain_whose_head_does_not_verify_is_not_sealed_further(
     assert await services.audit_chain.seal() == 0
     report = await only_report(services.audit_chain)
     assert report.pending == 1 and report.tampering is not None
+
+
+async def test_an_old_head_put_back_over_deleted_events_needs_the_logged_anchor(
+    sealed_trail: list[Row], api: Api, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The limit of the chain alone, and its remedy: a head row copied earlier (a backup) and put back
+    after deleting the events sealed since verifies; the seal's log line, kept outside the database,
+    does not match it."""
+    caplog.set_level(logging.INFO, logger="twofold.audit")
+    async with services.db.read() as conn:
+        old_head = dict(await conn.fetch_one("SELECT * FROM audit_chain_heads") or {})
+    await api.ok("POST", "create-user", user_payload())
+    assert await services.audit_chain.seal() == 1
+    logged = re.search(r"sealed to chain_seq (\d+), mac ([0-9a-f]{64})$", caplog.records[-1].getMessage())
+    assert logged, caplog.records[-1].getMessage()
+    anchor = Anchor(int(logged.group(1)), logged.group(2))
+    pool_id = old_head["pool_id"]
+    assert (await services.audit_chain.verify(pool_id, anchor))[0].intact
+    wrong = Anchor(anchor.seq, hashlib.sha256(b"another").hexdigest())
+    (report,) = await services.audit_chain.verify(pool_id, wrong)
+    assert report.tampering is not None and "not the event anchored" in report.tampering.reason
+
+    await sql(services, "DELETE FROM audit_events WHERE chain_seq = :seq", {"seq": anchor.seq})
+    await sql(
+        services,
+        "UPDATE audit_chain_heads SET seq = :seq, mac = :mac, sealed_at = :sealed_at, head_mac = :head_mac",
+        {k: old_head[k] for k in ("seq", "mac", "sealed_at", "head_mac")},
+    )
+    assert (await only_report(services.audit_chain)).intact  # the chain alone cannot tell
+    (report,) = await services.audit_chain.verify(pool_id, anchor)
+    assert report.tampering is not None, report.describe()
+    assert (report.tampering.chain_seq, report.tampering.event_id) == (
+        len(sealed_trail),
+        sealed_trail[-1]["id"],
+    )
+    assert "ends before the anchor's chain_seq 11" in report.tampering.reason

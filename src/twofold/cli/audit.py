@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from rich.table import Table
 from twofold.cli.output import JsonOption
 from twofold.cli.runtime import console, err_console, print_json, run_local
 from twofold.config import Settings
-from twofold.services.audit_chain import ChainReport
+from twofold.services.audit_chain import Anchor, ChainReport
 from twofold.services.container import Services
 
 app = typer.Typer(help="Read the audit trail and verify its hash chain.", no_args_is_help=True)
@@ -50,16 +51,25 @@ def verify(
     no_seal: Annotated[
         bool, typer.Option("--no-seal", help="Do not seal pending events first (only read the database).")
     ] = False,
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            help="SEQ:MAC from a seal's log line (`sealed to chain_seq SEQ, mac MAC`), with --pool: the chain"
+            " must still hold that event (shows a shortened chain with an old head put back)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check each pool's audit chain: exit 0 when intact, 1 naming the first bad event otherwise.
 
     By default the events not sealed yet are sealed first (as a running server does every second)."""
 
+    anchored = _anchor(anchor, pool)
+
     async def action_(services: Services, settings: Settings) -> list[ChainReport]:
         if not no_seal:
             await services.audit_chain.seal(pool)
-        return await services.audit_chain.verify(pool)
+        return await services.audit_chain.verify(pool, anchored)
 
     reports = run_local(action_)
     if as_json:
@@ -88,3 +98,14 @@ def verify(
             console.print("no audit events yet")
     if not all(r.intact for r in reports):
         raise typer.Exit(1)
+
+
+def _anchor(text: str | None, pool: str | None) -> Anchor | None:
+    if text is None:
+        return None
+    if pool is None:
+        raise typer.BadParameter("an anchor is of one pool: give --pool too", param_hint="--anchor")
+    seq, _, mac = text.strip().partition(":")
+    if not seq.isdigit() or int(seq) < 1 or not re.fullmatch(r"[0-9a-f]{64}", mac.lower()):
+        raise typer.BadParameter("SEQ:MAC, e.g. 42:<64 hex digits>", param_hint="--anchor")
+    return Anchor(int(seq), mac.lower())

@@ -75,6 +75,15 @@ class ChainReport:
         return f"pool {self.pool_id}: tampered{where}: {t.reason}"
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """A pool's chain position kept outside the database: the ``chain_seq`` and ``mac`` of the INFO
+    line logged at a seal."""
+
+    seq: int
+    mac: str
+
+
 class ChainBroken(Exception):
     """The pool's head does not verify: sealing on top of it would hide what was done."""
 
@@ -155,13 +164,14 @@ class AuditChain:
         return len(sealed)
 
     # ----------------------------------------------------------------------------------- checking
-    async def verify(self, pool_id: str | None = None) -> list[ChainReport]:
-        """Walk each pool's chain (``pool_id``'s, or every pool's) without sealing anything."""
+    async def verify(self, pool_id: str | None = None, anchor: Anchor | None = None) -> list[ChainReport]:
+        """Walk each pool's chain (``pool_id``'s, or every pool's) without sealing anything.  With
+        ``anchor`` (for ``pool_id``), the event at its ``chain_seq`` must still have its mac."""
         async with self._db.read() as conn:
             pools = [pool_id] if pool_id is not None else await repo.chain_pools(conn)
-        return [await self._verify_pool(pool) for pool in pools]
+        return [await self._verify_pool(pool, anchor) for pool in pools]
 
-    async def _verify_pool(self, pool_id: str) -> ChainReport:
+    async def _verify_pool(self, pool_id: str, anchor: Anchor | None) -> ChainReport:
         verified, previous = 0, ""
         last: Mapping[str, Any] | None = None
 
@@ -183,6 +193,8 @@ class AuditChain:
                         return report(
                             Tampering(event["id"], seq, "the mac does not match (edited or reordered)")
                         )
+                    if anchor is not None and seq == anchor.seq and expected != anchor.mac:
+                        return report(Tampering(event["id"], seq, "not the event anchored at this chain_seq"))
                     verified, previous, last = seq, expected, event
                 if len(page) == self.PAGE:
                     await asyncio.sleep(0)  # SQLite reads run on the event loop: let requests in between
@@ -193,6 +205,9 @@ class AuditChain:
                 if head is not None and int(head["seq"]) > verified:
                     if await repo.chain_page(conn, pool_id, verified, 1):
                         continue
+                if anchor is not None and anchor.seq > verified:
+                    reason = f"the chain ends before the anchor's chain_seq {anchor.seq}: events were deleted"
+                    return report(Tampering(None if last is None else last["id"], verified or None, reason))
                 return report(self._check_head(head, last, verified))
 
     def _check_head(
