@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     # every view (0 = count on every view).
     console_counts_max_age_seconds: int = Field(default=60, ge=0, le=86400)
 
+    # --- the audit trail's hash chain (docs/reliability.md#audit-chain) --------------------------
+    # Every server process seals the events written since its last round this often; an event is
+    # tamper-evident once sealed.
+    audit_seal_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
+
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod
     def _addresses_or_networks(cls, value: object) -> object:

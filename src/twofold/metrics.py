@@ -2,7 +2,7 @@
 
 Neutral ground, like ``request_context``: the HTTP middleware counts requests, the services count MFA
 verifications, lockouts and codes sent, and ``/metrics`` exposes them.  No label carries a user, an
-address or a code: labels are routes, factors, channels and outcomes, so their number is bounded.
+address or a code: labels are routes, factors, channels, pools and outcomes, so their number is bounded.
 
 Several worker processes: when ``PROMETHEUS_MULTIPROC_DIR`` names a directory before this module is
 imported (``twofold serve`` sets one for ``--workers`` > 1), each process writes its samples there and
@@ -71,6 +71,14 @@ COUNTER_FALLBACKS = Counter(
     "Send-limit and throttle counts made in the database although TWOFOLD_REDIS_URL is set, by reason "
     "(redis_error: Redis failed or timed out; breaker_open: it failed recently and is not tried yet).",
     ["reason"],
+)
+
+# By pool (only the operator creates pools, so they are few); with a label, no process that never
+# seals writes a sample (a counter without labels is created, and written, at import).
+AUDIT_EVENTS_SEALED = Counter(
+    "twofold_audit_events_sealed",
+    "Audit events sealed into their pool's hash chain (services/audit_chain.py), by user pool id.",
+    ["pool"],
 )
 
 

@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return
         built = await build_services(settings)
         await built.keys.watch_for_changes()
+        built.audit_chain.start(settings.audit_seal_interval_seconds)
         app.state.services = built
         # Everything built so far lives as long as the process: keep it out of the cyclic GC's full
         # collections, which otherwise walk the whole framework heap (~60 ms pauses mid-request).

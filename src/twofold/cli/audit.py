@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,11 +11,12 @@ import typer
 from rich.table import Table
 
 from twofold.cli.output import JsonOption
-from twofold.cli.runtime import console, print_json, run_local
+from twofold.cli.runtime import console, err_console, print_json, run_local
 from twofold.config import Settings
+from twofold.services.audit_chain import Anchor, ChainReport
 from twofold.services.container import Services
 
-app = typer.Typer(help="Read the audit trail.", no_args_is_help=True)
+app = typer.Typer(help="Read the audit trail and verify its hash chain.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -41,3 +43,69 @@ def list_events(
         console.print(table)
 
     run_local(action_)
+
+
+@app.command("verify")
+def verify(
+    pool: Annotated[str | None, typer.Option(help="Only this user pool id (default: every pool).")] = None,
+    no_seal: Annotated[
+        bool, typer.Option("--no-seal", help="Do not seal pending events first (only read the database).")
+    ] = False,
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            help="SEQ:MAC from a seal's log line (`sealed to chain_seq SEQ, mac MAC`), with --pool: the chain"
+            " must still hold that event (shows a shortened chain with an old head put back)."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check each pool's audit chain: exit 0 when intact, 1 naming the first bad event otherwise.
+
+    By default the events not sealed yet are sealed first (as a running server does every second)."""
+
+    anchored = _anchor(anchor, pool)
+
+    async def action_(services: Services, settings: Settings) -> list[ChainReport]:
+        if not no_seal:
+            await services.audit_chain.seal(pool)
+        return await services.audit_chain.verify(pool, anchored)
+
+    reports = run_local(action_)
+    if as_json:
+        print_json(
+            [
+                {
+                    "userPoolId": r.pool_id,
+                    "intact": r.intact,
+                    "verified": r.verified,
+                    "pending": r.pending,
+                    "tampering": None
+                    if r.tampering is None
+                    else {
+                        "eventId": r.tampering.event_id,
+                        "chainSeq": r.tampering.chain_seq,
+                        "reason": r.tampering.reason,
+                    },
+                }
+                for r in reports
+            ]
+        )
+    else:
+        for r in reports:
+            (console if r.intact else err_console).print(r.describe(), highlight=False, soft_wrap=True)
+        if not reports:
+            console.print("no audit events yet")
+    if not all(r.intact for r in reports):
+        raise typer.Exit(1)
+
+
+def _anchor(text: str | None, pool: str | None) -> Anchor | None:
+    if text is None:
+        return None
+    if pool is None:
+        raise typer.BadParameter("an anchor is of one pool: give --pool too", param_hint="--anchor")
+    seq, _, mac = text.strip().partition(":")
+    if not seq.isdigit() or int(seq) < 1 or not re.fullmatch(r"[0-9a-f]{64}", mac.lower()):
+        raise typer.BadParameter("SEQ:MAC, e.g. 42:<64 hex digits>", param_hint="--anchor")
+    return Anchor(int(seq), mac.lower())

@@ -11,6 +11,7 @@ from twofold.services.access_keys import AccessKeyService
 from twofold.services.app_secrets import AppSecretService
 from twofold.services.applications import ApplicationService
 from twofold.services.audit import AuditService
+from twofold.services.audit_chain import AuditChain
 from twofold.services.code_sends import CodeSendService
 from twofold.services.console_sessions import ConsoleSessionService
 from twofold.services.context import OTP_SECRET_READ, Clock, system_clock
@@ -49,6 +50,7 @@ class Services:
     mfa: MfaService
     applications: ApplicationService
     audit: AuditService
+    audit_chain: AuditChain  # seals the audit trail into each pool's hash chain, and verifies it
     health: HealthService
     mfa_check: MfaCheck  # the sign-in step's code checks (services/mfa_failures.py)
     mfa_admin: MfaAdminService
@@ -72,6 +74,7 @@ class Services:
     counters: Counters  # send limits and throttles: the database's, or Redis's (storage/counters.py)
 
     async def close(self) -> None:
+        await self.audit_chain.close()
         await self.delivery.close()
         await self.counters.close()
         await self.db.close()
@@ -133,6 +136,7 @@ async def _assemble(
         mfa=mfa,
         applications=ApplicationService(db, clock, app_secrets),
         audit=AuditService(db),
+        audit_chain=AuditChain(db, derive_key(master, "twofold/audit-chain/v1"), clock),
         health=HealthService(db, settings.resolved_database_url),
         mfa_check=mfa_check,
         mfa_admin=mfa_admin,

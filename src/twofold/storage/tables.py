@@ -204,9 +204,40 @@ audit_events = Table(
     Column("action", String(64), nullable=False),
     Column("before", Text, nullable=True),
     Column("after", Text, nullable=True),
+    # The pool's hash chain (services/audit_chain.py): NULL until the sealer reaches the event.
+    Column("chain_seq", BigInteger, nullable=True),
+    Column("mac", String(64), nullable=True),  # hex HMAC-SHA256 over the content and the previous mac
     Index(None, "pool_id", "id"),
     Index(None, "pool_id", "target_user_id", "id"),
     Index(None, "pool_id", "action", "id"),
+    # Both partial: a new (unsealed) event adds one small entry, to the index the sealer reads.
+    Index(
+        "ix_audit_events_unsealed",
+        "pool_id",
+        "id",
+        sqlite_where=text("chain_seq IS NULL"),
+        postgresql_where=text("chain_seq IS NULL"),
+    ),
+    Index(
+        "ix_audit_events_pool_id_chain_seq",
+        "pool_id",
+        "chain_seq",
+        unique=True,
+        sqlite_where=text("chain_seq IS NOT NULL"),
+        postgresql_where=text("chain_seq IS NOT NULL"),
+    ),
+)
+
+# The last sealed event of each pool's chain: its seq and mac, and ``head_mac``, a MAC over the row
+# itself, so that the head cannot be moved back without the key (services/audit_chain.py).
+audit_chain_heads = Table(
+    "audit_chain_heads",
+    metadata,
+    Column("pool_id", String(32), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("mac", String(64), nullable=False),
+    Column("sealed_at", BigInteger, nullable=False),
+    Column("head_mac", String(64), nullable=False),
 )
 
 custom_fields = Table(
