@@ -1,8 +1,8 @@
 """audit_chain: the audit trail's hash chain (audit_events.chain_seq and .mac, set by the sealer) and
 each pool's chain head (audit_chain_heads)
 
-Revision ID: 0009_audit_chain
-Revises: 0008_console_sessions
+Revision ID: 0010_audit_chain
+Revises: 0009_keyring
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_audit_chain"
-down_revision = "0008_console_sessions"
+revision = "0010_audit_chain"
+down_revision = "0009_keyring"
 branch_labels = None
 depends_on = None
 
