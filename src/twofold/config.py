@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     management_token_grace_seconds: int = Field(default=30, ge=0, le=600)
     signature_max_skew_seconds: int = Field(default=900, ge=1, le=3600)
     postgres_pool_size: int = Field(default=10, ge=1, le=200)
+    # Bounds on PostgreSQL, so that a database that stops answering (a network path that drops every
+    # packet) is answered DatabaseUnavailable (503/50301) in bounded time instead of hanging requests
+    # (docs/reliability.md#outages): opening a connection, one statement (checked by the client, which
+    # then drops the connection), and waiting for a pooled connection when all are busy.
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    database_statement_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     # How long a SQLite write waits for the write lock (held by another process) before it fails
     # with DatabaseBusy (503) instead of hanging.
     sqlite_lock_wait_seconds: float = Field(default=5.0, gt=0, le=300)

@@ -1,10 +1,12 @@
 """PostgreSQL goes away under load, then comes back (docs/reliability.md#outages).
 
-``twofold serve`` reaches PostgreSQL through a TCP relay in this process; cutting the relay closes
-every connection and refuses new ones, as a stopped PostgreSQL does.  Under 8 concurrent clients:
-every request gets an envelope within its timeout (a 503-class ``statusCode`` with apiCode 50301, never
-a 500, never a hung request), ``/readyz`` says not ready, and once the relay is back every request
-succeeds again without a restart."""
+``twofold serve`` reaches PostgreSQL through a TCP relay in this process.  Cutting the relay closes
+every connection and refuses new ones, as a stopped PostgreSQL does.  Freezing it keeps every
+connection open and accepts new ones but forwards nothing, as a network path that drops every packet
+does: only Twofold's own timeouts end a request then.  Under load (8 clients for the cut, 16 for the
+freeze): every request gets an envelope within its timeout (a 503-class ``statusCode`` with apiCode
+50301, never a 500, never a hung request), ``/readyz`` says not ready, and once the relay is back
+every request succeeds again without a restart."""
 
 from __future__ import annotations
 
@@ -24,15 +26,25 @@ pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="TWOFOLD_TEST_POSTGRES_
 
 
 class Relay:
-    """A TCP relay on a fixed local port to PostgreSQL that can be cut and restored."""
+    """A TCP relay on a fixed local port to PostgreSQL that can be cut and restored, or frozen and thawed."""
 
     def __init__(self, upstream_port: int) -> None:
         self._upstream_port = upstream_port
         self._listener: socket.socket | None = None
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._flowing = threading.Event()  # clear while frozen
+        self._flowing.set()
         self.port = 0
         self.restore()
+
+    def freeze(self) -> None:
+        """Forward nothing, in either direction, on open or new connections; close nothing."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        """Forward again (what was held back meanwhile goes through, as after a healed partition)."""
+        self._flowing.set()
 
     def restore(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", self.port))
@@ -67,7 +79,7 @@ class Relay:
             with self._lock:
                 self._sockets += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=pump, args=(source, sink), daemon=True).start()
+                threading.Thread(target=pump, args=(source, sink, None, self._flowing), daemon=True).start()
 
 
 @pytest.fixture
@@ -82,6 +94,7 @@ def relayed_server(postgres_ready: str, tmp_path: Path) -> Iterator[tuple[LiveSe
         yield LiveServer("postgresql", f"http://127.0.0.1:{port}", port, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, env), relay
     finally:
         stop_server(process)
+        relay.thaw()
         relay.cut()
         wipe_postgres(postgres_ready)
 
@@ -91,3 +104,13 @@ def test_an_outage_under_load_is_answered_and_recovered_from(relayed_server: tup
     run = under_load(server, relay.cut, relay.restore)
     check(run, "50301", successes_during=False)  # a PostgreSQL that is gone lets nothing through
     print(run.summary("PostgreSQL cut", "50301"))
+
+
+def test_a_hanging_database_under_load_is_answered_and_recovered_from(
+    relayed_server: tuple[LiveServer, Relay],
+) -> None:
+    """With the default timeouts (connect 5 s, statement 10 s, pool 5 s), for longer than the longest."""
+    server, relay = relayed_server
+    run = under_load(server, relay.freeze, relay.thaw, clients=16, trouble_seconds=12)
+    check(run, "50301", successes_during=False)
+    print(run.summary("PostgreSQL frozen", "50301"))
