@@ -421,6 +421,8 @@ def pump(source: socket.socket, sink: socket.socket, record: bytearray | None = 
     except OSError:
         pass
     finally:
+        if gate is not None:
+            gate.wait()
         try:
             sink.shutdown(socket.SHUT_WR)
         except OSError:
