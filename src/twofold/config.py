@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # How long a SQLite write waits for the write lock (held by another process) before it fails
     # with DatabaseBusy (503) instead of hanging.
     sqlite_lock_wait_seconds: float = Field(default=5.0, gt=0, le=300)
+    # The size of SQLite's WAL file past which the writer checkpoints it at once and empties it
+    # (docs/reliability.md#sqlite-wal); it stays under this plus what is written while that runs.
+    sqlite_wal_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024 * 1024)
 
     # --- MFA code checks: failures and lockout (docs/mfa-status.md#lockout) ---
     # Every mfa_max_failures-th consecutive failure of a factor locks it for

@@ -88,6 +88,7 @@ async def build_services(settings: Settings, clock: Clock = system_clock) -> Ser
         settings.postgres_pool_size,
         settings.sqlite_lock_wait_seconds,
         _database_timeouts(settings),
+        settings.sqlite_wal_max_bytes,
     )
     try:
         return await _assemble(settings, clock, master, box, db)

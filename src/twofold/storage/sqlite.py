@@ -14,6 +14,7 @@ and only here.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
 import time
@@ -143,19 +144,28 @@ class SqliteDatabase:
     CHECKPOINT_INTERVAL_SECONDS = 0.5
     WRITE_TROUBLE_SECONDS = 2.0  # not ready for this long (plus the lock wait) after a failed write
     RESTART_WAIT_MS = 200  # how long a RESTART checkpoint may wait for the current writer and readers
+    WAL_MAX_BYTES = 16 * 1024 * 1024  # past this, the writer asks for a checkpoint at once
+    TRUNCATE_WITHIN_SECONDS = 1.0  # how long that checkpoint may keep trying (holding this process's writes)
 
-    def __init__(self, path: str, lock_wait_seconds: float | None = None) -> None:
+    def __init__(self, path: str, lock_wait_seconds: float | None = None, wal_max_bytes: int | None = None) -> None:
         if lock_wait_seconds is not None:
             self.LOCK_WAIT_SECONDS = lock_wait_seconds
+        if wal_max_bytes is not None:
+            self.WAL_MAX_BYTES = wal_max_bytes
+        self._wal = f"{path}-wal"
         self._writer = sqlite_connect(path, busy_timeout_ms=0)
         self._writer.execute("PRAGMA wal_autocheckpoint=0")
+        self._writer.execute(f"PRAGMA journal_size_limit={self.WAL_MAX_BYTES}")
         self._reader = sqlite_connect(path, busy_timeout_ms=5000)
         self._checkpoints = Checkpointer(sqlite_connect(path, busy_timeout_ms=self.RESTART_WAIT_MS))
         self._lock = asyncio.Lock()
         self._turn = WriterTurn(f"{path}-writers")
         self._write = SqliteConnection(self._writer)
         self._read = SqliteConnection(self._reader)
-        self._group = GroupCommit(self._writer, self._write, self._lock, self._begin, self._turn, self._translate)
+        self._group = GroupCommit(
+            self._writer, self._write, self._lock, self._begin, self._turn, self._translate, self._after_commit
+        )
+        self._bounding: asyncio.Task[None] | None = None
         self._write_trouble_at = float("-inf")  # when a write last failed for the lock or for space
 
     def start_checkpoints(self) -> None:
@@ -164,6 +174,30 @@ class SqliteDatabase:
 
     def checkpoint(self) -> None:
         self._checkpoints.checkpoint()
+
+    def _after_commit(self) -> None:
+        """After each COMMIT (a ``stat``, microseconds): a log past ``WAL_MAX_BYTES`` is checkpointed now."""
+        if self._bounding is not None and not self._bounding.done():
+            return
+        try:
+            size = os.stat(self._wal).st_size
+        except OSError:
+            return
+        if size > self.WAL_MAX_BYTES:
+            self._bounding = asyncio.get_running_loop().create_task(self._bound_wal())
+
+    async def _bound_wal(self) -> None:
+        """Copy what can be copied while everyone goes on writing (PASSIVE), then hold this process's
+        writes and ask the other processes for the next turn of the write lock (``WriterTurn``) while a
+        TRUNCATE checkpoint copies the rest and empties the file: the interval checkpoints lose the
+        write lock to a steady stream of writers (docs/reliability.md#sqlite-wal)."""
+        await asyncio.to_thread(self._checkpoints.checkpoint, "PASSIVE")
+        async with self._lock:
+            self._turn.claim()
+            try:
+                await asyncio.to_thread(self._checkpoints.truncate, self.TRUNCATE_WITHIN_SECONDS)
+            finally:
+                self._turn.release()
 
     async def _begin(self, asked_at: float | None = None) -> None:
         # Another process holds the write lock for ~0.1-3 ms per batch: poll at that scale.  A process
@@ -217,6 +251,7 @@ class SqliteDatabase:
                 raise
             else:
                 self._end("COMMIT")
+                self._after_commit()
 
     async def atomic(self, fn: Callable[[Connection], Awaitable[T]]) -> T:
         return await self._group.submit(fn)
@@ -239,6 +274,8 @@ class SqliteDatabase:
         return bool(await self._read.fetch_value("SELECT 1") == 1)
 
     async def close(self) -> None:
+        if self._bounding is not None:
+            await self._bounding
         await self._checkpoints.close()
         self._writer.close()
         self._reader.close()
