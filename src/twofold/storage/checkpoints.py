@@ -14,8 +14,8 @@ The rounds alone do not bound the log's size: every COMMIT appends each page it 
 creation touches a dozen pages of tables and indexes), so under sustained writes the log gained
 several MB between two rounds, and the file never shrinks by itself (17 MiB within seconds,
 docs/reliability.md#sqlite-wal).  So the writer also checks the file's size after each COMMIT, and
-past ``sqlite_wal_max_bytes`` asks for a checkpoint at once (``SqliteDatabase._bound_wal``), which
-ends with TRUNCATE (``truncate``): the file is emptied.  ``journal_size_limit`` on the writer cuts a
+past ``sqlite_wal_max_bytes`` holds its writes for a TRUNCATE checkpoint at once
+(``SqliteDatabase._bound_wal``, ``truncate``): the file is emptied.  ``journal_size_limit`` on the writer cuts a
 file that the rounds restarted back to the bound as well.
 """
 
@@ -43,12 +43,11 @@ class Checkpointer:
             await asyncio.sleep(interval_seconds)
             await asyncio.to_thread(self.checkpoint)
 
-    def checkpoint(self, *modes: str) -> None:
-        """One round: PASSIVE, then RESTART (or the ``modes`` given)."""
+    def checkpoint(self) -> None:
         with self._lock:
             try:
-                for mode in modes or ("PASSIVE", "RESTART"):
-                    self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
             except sqlite3.OperationalError:
                 pass  # another process is checkpointing right now; the next round will do
 

@@ -144,7 +144,7 @@ class SqliteDatabase:
     CHECKPOINT_INTERVAL_SECONDS = 0.5
     WRITE_TROUBLE_SECONDS = 2.0  # not ready for this long (plus the lock wait) after a failed write
     RESTART_WAIT_MS = 200  # how long a RESTART checkpoint may wait for the current writer and readers
-    WAL_MAX_BYTES = 16 * 1024 * 1024  # past this, the writer asks for a checkpoint at once
+    WAL_MAX_BYTES = 16 * 1024 * 1024  # past this, the writer holds its writes for a checkpoint at once
     TRUNCATE_WITHIN_SECONDS = 1.0  # how long that checkpoint may keep trying (holding this process's writes)
 
     def __init__(self, path: str, lock_wait_seconds: float | None = None, wal_max_bytes: int | None = None) -> None:
@@ -187,11 +187,10 @@ class SqliteDatabase:
             self._bounding = asyncio.get_running_loop().create_task(self._bound_wal())
 
     async def _bound_wal(self) -> None:
-        """Copy what can be copied while everyone goes on writing (PASSIVE), then hold this process's
-        writes and ask the other processes for the next turn of the write lock (``WriterTurn``) while a
-        TRUNCATE checkpoint copies the rest and empties the file: the interval checkpoints lose the
-        write lock to a steady stream of writers (docs/reliability.md#sqlite-wal)."""
-        await asyncio.to_thread(self._checkpoints.checkpoint, "PASSIVE")
+        """Hold this process's writes and ask the other processes for the next turn of the write lock
+        (``WriterTurn``; they also hold theirs once they see the file past the bound) while a TRUNCATE
+        checkpoint copies the log into the database and empties the file.  Not a PASSIVE one first,
+        while the writers go on: the log grew by up to 4 MB more meanwhile (docs/reliability.md#sqlite-wal)."""
         async with self._lock:
             self._turn.claim()
             try:
