@@ -3,18 +3,29 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
-from tests.compat.support import LiveServer
+from tests.compat.support import LiveServer, server_env, start_server
+from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY
 
 CLIENTS = 8
 REQUEST_TIMEOUT = 30.0  # a request still unanswered after this is a hung request
 TROUBLE_SECONDS = 5.0
+
+
+def serve_sqlite(database: Path, tmp_path: Path, **extra: str) -> tuple[subprocess.Popen[bytes], LiveServer]:
+    """``twofold serve`` on the SQLite file ``database``, with the ``TWOFOLD_`` settings ``extra``."""
+    env = server_env(f"sqlite:///{database}", tmp_path / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY)
+    env.update(extra)
+    process, port = start_server(env, tmp_path, tmp_path / "server.log")
+    return process, LiveServer("sqlite", f"http://127.0.0.1:{port}", port, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, env)
 
 
 @dataclass(frozen=True)
