@@ -118,7 +118,7 @@ def test_an_outage_under_load_is_answered_and_recovered_from(relayed_server: tup
 def test_a_hanging_database_under_load_is_answered_and_recovered_from(
     relayed_server: tuple[LiveServer, Relay],
 ) -> None:
-    """With the default timeouts (connect 5 s, statement 10 s, pool 5 s), for longer than the longest."""
+    """With the default timeouts (connect 5 s, statement 10 s, pool 5 s), frozen for longer than any of them."""
     server, relay = relayed_server
     run = under_load(server, relay.freeze, relay.thaw, clients=16, trouble_seconds=12)
     check(run, "50301", successes_during=False)

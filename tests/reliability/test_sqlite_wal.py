@@ -3,10 +3,10 @@
 
 A real ``twofold serve`` with 2 worker processes on SQLite; 8 clients create users without pause until
 5,000 are acknowledged (``TWOFOLD_WAL_WRITES``; 20,000 with ``make chaos``), while 4 clients list users
-(each list counts the whole table: a read that holds its snapshot longer as the table grows).  A thread polls the size of the
-``-wal`` file every few milliseconds.  Its largest size must stay under
+(each list counts the whole table: a read that holds its snapshot longer as the table grows).  A thread
+polls the size of the ``-wal`` file every 5 ms.  Its largest size must stay under
 ``TWOFOLD_SQLITE_WAL_MAX_BYTES`` plus one checkpoint's worth of writes (what the writers add between
-the moment the WAL crosses the bound and the checkpoint that resets it).
+the moment the WAL crosses the bound and the checkpoint that empties it).
 """
 
 from __future__ import annotations
