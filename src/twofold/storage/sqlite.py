@@ -14,6 +14,7 @@ and only here.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import sqlite3
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from twofold.storage.database import Connection, Params, Row
 
 T = TypeVar("T")
+log = logging.getLogger("twofold.storage")
 _UNIQUE_COLUMNS = re.compile(r"constraint failed: (.+)$")
 _UNAVAILABLE = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_READONLY")
 
@@ -146,6 +148,7 @@ class SqliteDatabase:
     RESTART_WAIT_MS = 200  # how long a RESTART checkpoint may wait for the current writer and readers
     WAL_MAX_BYTES = 16 * 1024 * 1024  # past this, the writer holds its writes for a checkpoint at once
     TRUNCATE_WITHIN_SECONDS = 1.0  # how long that checkpoint may keep trying (holding this process's writes)
+    BOUND_RETRY_SECONDS = 5.0  # after it could not be done (a reader holds old frames), the writes go on this long
 
     def __init__(self, path: str, lock_wait_seconds: float | None = None, wal_max_bytes: int | None = None) -> None:
         if lock_wait_seconds is not None:
@@ -166,6 +169,7 @@ class SqliteDatabase:
             self._writer, self._write, self._lock, self._begin, self._turn, self._translate, self._after_commit
         )
         self._bounding: asyncio.Task[None] | None = None
+        self._bound_again_at = float("-inf")
         self._write_trouble_at = float("-inf")  # when a write last failed for the lock or for space
 
     def start_checkpoints(self) -> None:
@@ -177,7 +181,7 @@ class SqliteDatabase:
 
     def _after_commit(self) -> None:
         """After each COMMIT (a ``stat``, microseconds): a log past ``WAL_MAX_BYTES`` is checkpointed now."""
-        if self._bounding is not None and not self._bounding.done():
+        if (self._bounding is not None and not self._bounding.done()) or time.monotonic() < self._bound_again_at:
             return
         try:
             size = os.stat(self._wal).st_size
@@ -194,9 +198,13 @@ class SqliteDatabase:
         async with self._lock:
             self._turn.claim()
             try:
-                await asyncio.to_thread(self._checkpoints.truncate, self.TRUNCATE_WITHIN_SECONDS)
+                done = await asyncio.to_thread(self._checkpoints.truncate, self.TRUNCATE_WITHIN_SECONDS)
             finally:
                 self._turn.release()
+        if not done:  # a reader still holds old frames (a long read transaction, a backup): let writes go on
+            self._bound_again_at = time.monotonic() + self.BOUND_RETRY_SECONDS
+            log.warning("the WAL is past %d bytes and could not be checkpointed: a reader holds old frames",
+                        self.WAL_MAX_BYTES)
 
     async def _begin(self, asked_at: float | None = None) -> None:
         # Another process holds the write lock for ~0.1-3 ms per batch: poll at that scale.  A process
