@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     # with DatabaseBusy (503) instead of hanging.
     sqlite_lock_wait_seconds: float = Field(default=5.0, gt=0, le=300)
     # The size of SQLite's WAL file past which the writer checkpoints it at once and empties it
-    # (docs/reliability.md#sqlite-wal); it stays under this plus what is written while that runs.
+    # (docs/reliability.md#sqlite-wal); it stays under this plus what is written while that runs,
+    # unless a reader holds old frames (a long read transaction, a backup).
     sqlite_wal_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024 * 1024)
 
     # --- MFA code checks: failures and lockout (docs/mfa-status.md#lockout) ---
