@@ -50,9 +50,20 @@ class Settings(BaseSettings):
     postgres_pool_size: int = Field(default=10, ge=1, le=200)
     # How often a process looks the keyring up again for a new active data key (docs/keys.md).
     keyring_refresh_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Bounds on PostgreSQL, so that a database that stops answering (a network path that drops every
+    # packet) is answered DatabaseUnavailable (503/50301) in bounded time instead of hanging requests
+    # (docs/reliability.md#outages): opening a connection, one statement (checked by the client, which
+    # then drops the connection), and waiting for a pooled connection when all are busy.
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    database_statement_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     # How long a SQLite write waits for the write lock (held by another process) before it fails
     # with DatabaseBusy (503) instead of hanging.
     sqlite_lock_wait_seconds: float = Field(default=5.0, gt=0, le=300)
+    # The size of SQLite's WAL file past which the writer checkpoints it at once and empties it
+    # (docs/reliability.md#sqlite-wal); it stays under this plus what is written while that runs,
+    # unless a reader holds old frames (a long read transaction, a backup).
+    sqlite_wal_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024 * 1024)
 
     # --- MFA code checks: failures and lockout (docs/mfa-status.md#lockout) ---
     # Every mfa_max_failures-th consecutive failure of a factor locks it for

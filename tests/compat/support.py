@@ -404,11 +404,15 @@ class RecordingRelay:
                 self._threads.append(thread)
 
 
-def pump(source: socket.socket, sink: socket.socket, record: bytearray | None = None) -> None:
-    """Copy ``source`` to ``sink`` until it ends (keeping the bytes in ``record``), then half-close ``sink``."""
+def pump(source: socket.socket, sink: socket.socket, record: bytearray | None = None,
+         gate: threading.Event | None = None) -> None:
+    """Copy ``source`` to ``sink`` until it ends (keeping the bytes in ``record``), then half-close ``sink``.
+    ``gate``: nothing reaches ``sink`` (bytes or the half-close) while it is clear."""
     try:
         while True:
             chunk = source.recv(65536)
+            if gate is not None:
+                gate.wait()
             if not chunk:
                 break
             if record is not None:
@@ -417,6 +421,8 @@ def pump(source: socket.socket, sink: socket.socket, record: bytearray | None = 
     except OSError:
         pass
     finally:
+        if gate is not None:
+            gate.wait()
         try:
             sink.shutdown(socket.SHUT_WR)
         except OSError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -182,3 +183,45 @@ async def test_an_atomic_write_that_never_gets_the_lock_fails_instead_of_hanging
     finally:
         await holder.close()
         await waiter.close()
+
+
+async def test_a_wal_past_its_bound_is_emptied_once_no_reader_holds_its_frames(tmp_path: Path) -> None:
+    """docs/reliability.md#sqlite-wal: past ``wal_max_bytes`` the writer empties the WAL (TRUNCATE).  A
+    reader holding an old snapshot makes that impossible: the writes go on meanwhile (the WAL grows, as
+    it must), and once the reader lets go, the next write past the bound empties it."""
+    path = tmp_path / "b.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    bound = 1024 * 1024
+    db = SqliteDatabase(str(path), wal_max_bytes=bound)
+    db.TRUNCATE_WITHIN_SECONDS, db.BOUND_RETRY_SECONDS = 0.2, 0.2
+    wal = Path(f"{path}-wal")
+    reader = sqlite3.connect(path, isolation_level=None)
+    insert = "INSERT INTO user_pools (id, name, mfa_enabled_factors, created_at) VALUES (:id, 'p', '[]', 0)"
+
+    async def write(prefix: str, count: int) -> None:
+        for i in range(count):
+            await db.atomic(lambda conn, i=i: conn.execute(insert, {"id": f"{prefix}{i}"}))
+
+    async def wal_emptied() -> bool:
+        for _ in range(100):  # the checkpoint runs in the background; give it up to 10 s
+            if wal.stat().st_size <= bound:
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+    try:
+        await write("free", 600)  # ~2 pages a write: past the bound more than once
+        assert await wal_emptied()
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM user_pools").fetchone()  # holds a snapshot of old frames
+        await write("held", 600)
+        assert wal.stat().st_size > bound  # nothing could empty it
+        reader.execute("COMMIT")
+        await asyncio.sleep(db.BOUND_RETRY_SECONDS)
+        await write("after", 1)
+        assert await wal_emptied()
+        async with db.read() as conn:
+            assert await conn.fetch_value("SELECT COUNT(*) FROM user_pools") == 1201
+    finally:
+        reader.close()
+        await db.close()

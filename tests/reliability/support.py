@@ -3,24 +3,36 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
-from tests.compat.support import LiveServer
+from tests.compat.support import LiveServer, server_env, start_server
+from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY
 
 CLIENTS = 8
 REQUEST_TIMEOUT = 30.0  # a request still unanswered after this is a hung request
 TROUBLE_SECONDS = 5.0
 
 
+def serve_sqlite(database: Path, tmp_path: Path, **extra: str) -> tuple[subprocess.Popen[bytes], LiveServer]:
+    """``twofold serve`` on the SQLite file ``database``, with the ``TWOFOLD_`` settings ``extra``."""
+    env = server_env(f"sqlite:///{database}", tmp_path / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY)
+    env.update(extra)
+    process, port = start_server(env, tmp_path, tmp_path / "server.log")
+    return process, LiveServer("sqlite", f"http://127.0.0.1:{port}", port, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, env)
+
+
 @dataclass(frozen=True)
 class Answer:
     at: float
     outcome: str  # "200", "503/50302", ... or "error: <exception>"
+    took: float  # seconds from sending the request
 
 
 @dataclass(frozen=True)
@@ -37,13 +49,19 @@ class Run:
 
     def summary(self, what: str, api_code: str) -> str:
         during = self.during()
+        first_success = min((a.at for a in self.answers if a.at > self.ended and a.outcome == "200"), default=0.0)
+        all_success = min((a.at for a in self.answers if a.at > self.recovered_at and a.outcome == "200"), default=0.0)
         return (f"{what} in {self.began - self.asked:.1f} s, for {self.ended - self.began:.1f} s: "
                 f"{during.count(f'503/{api_code}')} requests answered 503/{api_code}, {during.count('200')} 200, "
-                f"none hung, no 500; every request succeeded {self.recovered_at - self.ended:.1f} s after")
+                f"none hung, no 500, the slowest answer took {max(a.took for a in self.answers):.1f} s; "
+                f"a request succeeded {first_success - self.ended:.1f} s after, "
+                f"every request from {all_success - self.ended:.1f} s after")
 
 
-def under_load(server: LiveServer, start: Callable[[], None], end: Callable[[], None]) -> Run:
-    """Load, ``start()`` the trouble, wait, ``end()`` it, load on; what was answered when."""
+def under_load(server: LiveServer, start: Callable[[], None], end: Callable[[], None], *,
+               clients: int = CLIENTS, trouble_seconds: float = TROUBLE_SECONDS) -> Run:
+    """Load from ``clients`` threads, ``start()`` the trouble, wait ``trouble_seconds``, ``end()`` it,
+    load on; what was answered when."""
     token = server.management_token()
     answers: list[Answer] = []
     lock = threading.Lock()
@@ -55,18 +73,20 @@ def under_load(server: LiveServer, start: Callable[[], None], end: Callable[[], 
             n = 0
             while not stop.is_set():
                 n += 1
+                sent = time.monotonic()
                 try:
                     body = http.post("create-user", json={"username": f"trouble-{index}-{n}"}).json()
                     outcome = str(body["statusCode"]) + (f"/{body['apiCode']}" if body["statusCode"] != 200 else "")
                 except (httpx.HTTPError, ValueError, KeyError) as exc:
                     outcome = f"error: {exc!r}"
+                now = time.monotonic()
                 with lock:
-                    answers.append(Answer(time.monotonic(), outcome))
+                    answers.append(Answer(now, outcome, now - sent))
 
     def readyz() -> int:
         return httpx.get(f"{server.base_url}/readyz", timeout=REQUEST_TIMEOUT).status_code
 
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
     time.sleep(2)
@@ -74,7 +94,7 @@ def under_load(server: LiveServer, start: Callable[[], None], end: Callable[[], 
     asked = time.monotonic()
     start()  # returns once the lock is held / the disk is full
     began = time.monotonic()
-    time.sleep(TROUBLE_SECONDS)
+    time.sleep(trouble_seconds)
     ready_during = readyz()
     ended = time.monotonic()
     end()

@@ -18,21 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.compat.support import LiveServer, server_env, start_server, stop_server
-from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY
-from tests.reliability.support import check, under_load
-
-
-def serve(database: Path, tmp_path: Path, **extra: str) -> tuple[subprocess.Popen[bytes], LiveServer]:
-    env = server_env(f"sqlite:///{database}", tmp_path / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY)
-    env.update(extra)
-    process, port = start_server(env, tmp_path, tmp_path / "server.log")
-    return process, LiveServer("sqlite", f"http://127.0.0.1:{port}", port, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, env)
+from tests.compat.support import stop_server
+from tests.reliability.support import check, serve_sqlite, under_load
 
 
 def test_a_database_file_locked_by_another_program(tmp_path: Path) -> None:
     database = tmp_path / "twofold.db"
-    process, server = serve(database, tmp_path, TWOFOLD_SQLITE_LOCK_WAIT_SECONDS="1")
+    process, server = serve_sqlite(database, tmp_path, TWOFOLD_SQLITE_LOCK_WAIT_SECONDS="1")
     holder = sqlite3.connect(database, isolation_level=None, timeout=30)
     try:
         def take() -> None:
@@ -80,7 +72,7 @@ def fill(path: Path) -> None:
 
 def test_a_full_disk(small_disk: Path, tmp_path: Path) -> None:
     filler = small_disk / "filler"
-    process, server = serve(small_disk / "twofold.db", tmp_path)
+    process, server = serve_sqlite(small_disk / "twofold.db", tmp_path)
     try:
         run = under_load(server, lambda: fill(filler), filler.unlink)
     finally:

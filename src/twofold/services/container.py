@@ -38,7 +38,7 @@ from twofold.services.tokens import TokenService
 from twofold.services.totp_check import TotpChecker
 from twofold.services.users import UserService
 from twofold.storage.counters import Counters, open_counters
-from twofold.storage.database import Database, open_database
+from twofold.storage.database import Database, Timeouts, open_database
 from twofold.transports import build_delivery
 
 
@@ -80,12 +80,24 @@ class Services:
         await self.db.close()
 
 
+def _database_timeouts(settings: Settings) -> Timeouts:
+    return Timeouts(
+        settings.database_connect_timeout_seconds,
+        settings.database_statement_timeout_seconds,
+        settings.database_pool_timeout_seconds,
+    )
+
+
 async def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     """Raises ``MasterKeyError`` for an unusable master key and ``DatabaseUnavailable`` for a database
     that cannot be reached: both are startup errors."""
     master = load_master_key(settings)
     db = await open_database(
-        settings.resolved_database_url, settings.postgres_pool_size, settings.sqlite_lock_wait_seconds
+        settings.resolved_database_url,
+        settings.postgres_pool_size,
+        settings.sqlite_lock_wait_seconds,
+        _database_timeouts(settings),
+        settings.sqlite_wal_max_bytes,
     )
     try:
         box = Keyring(db, master, settings.keyring_refresh_seconds, clock)
@@ -137,7 +149,7 @@ async def _assemble(
         applications=ApplicationService(db, clock, app_secrets),
         audit=AuditService(db),
         audit_chain=AuditChain(db, derive_key(master, "twofold/audit-chain/v1"), clock),
-        health=HealthService(db, settings.resolved_database_url),
+        health=HealthService(db, settings.resolved_database_url, _database_timeouts(settings)),
         mfa_check=mfa_check,
         mfa_admin=mfa_admin,
         mfa_overview=MfaOverviewService(db, clock),

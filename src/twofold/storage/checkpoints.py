@@ -9,6 +9,14 @@ the moment it takes to copy the last frames, so that the next write starts the l
 beginning.  PASSIVE alone never gets there under a steady stream of writes from several processes
 (the log always has new frames by the time a checkpoint ends): the log then grew by ~50 MB/s under
 load, and every page lookup of every reader searched it, halving throughput within seconds.
+
+The rounds alone do not bound the log's size: every COMMIT appends each page it changed (a user
+creation touches a dozen pages of tables and indexes), so under sustained writes the log gained
+several MB between two rounds, and the file never shrinks by itself (17 MiB within seconds,
+docs/reliability.md#sqlite-wal).  So the writer also checks the file's size after each COMMIT, and
+past ``sqlite_wal_max_bytes`` holds its writes for a TRUNCATE checkpoint at once
+(``SqliteDatabase._bound_wal``, ``truncate``): the file is emptied.  ``journal_size_limit`` on the writer cuts a
+file that the rounds restarted back to the bound as well.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from contextlib import suppress
 
 
@@ -41,6 +50,21 @@ class Checkpointer:
                 self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
             except sqlite3.OperationalError:
                 pass  # another process is checkpointing right now; the next round will do
+
+    def truncate(self, within_seconds: float) -> bool:
+        """Copy the whole log into the database and empty the file, retrying while another connection
+        writes or still reads old frames (each try waits the connection's busy_timeout), for at most
+        ``within_seconds``; whether it was done."""
+        deadline = time.monotonic() + within_seconds
+        with self._lock:
+            while True:
+                try:
+                    busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                except sqlite3.OperationalError:
+                    busy = 1  # another process is checkpointing
+                if not busy or time.monotonic() >= deadline:
+                    return not busy
+                time.sleep(0.001)
 
     async def close(self) -> None:
         """Stop the task, checkpoint one last time, close the connection."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from twofold.storage.postgres import PostgresDatabase
+from twofold.storage.postgres import PostgresDatabase, Timeouts
 from twofold.storage.sqlite import SqliteDatabase
 from twofold.storage.urls import DatabaseUrl
 
@@ -35,6 +35,7 @@ __all__ = [
     "PostgresDatabase",
     "Row",
     "SqliteDatabase",
+    "Timeouts",
     "open_database",
 ]
 
@@ -69,16 +70,24 @@ class Database(Protocol):
     async def ping(self) -> bool: ...
 
 
-async def open_database(url: str, pool_size: int = 10, lock_wait_seconds: float | None = None) -> Database:
+async def open_database(
+    url: str,
+    pool_size: int = 10,
+    lock_wait_seconds: float | None = None,
+    timeouts: Timeouts | None = None,
+    wal_max_bytes: int | None = None,
+) -> Database:
     """Open the database of ``url``.  ``lock_wait_seconds``: how long a SQLite write may wait for the
     write lock before it fails with ``WriteLockTimeout`` (default ``SqliteDatabase.LOCK_WAIT_SECONDS``).
+    ``wal_max_bytes``: the size past which SQLite's WAL is checkpointed at once (``SqliteDatabase``).
+    ``timeouts``: PostgreSQL's connect, statement and pool bounds (``postgres.Timeouts``).
     An unreachable PostgreSQL raises ``DatabaseUnavailable``."""
     parsed = DatabaseUrl.parse(url)
     if parsed.dialect == "sqlite":
         assert parsed.sqlite_path is not None
         parsed.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        database = SqliteDatabase(str(parsed.sqlite_path), lock_wait_seconds)
+        database = SqliteDatabase(str(parsed.sqlite_path), lock_wait_seconds, wal_max_bytes)
         database.start_checkpoints()
         return database
     assert parsed.asyncpg_dsn is not None
-    return await PostgresDatabase.connect(parsed.asyncpg_dsn, pool_size)
+    return await PostgresDatabase.connect(parsed.asyncpg_dsn, pool_size, timeouts)

@@ -48,6 +48,7 @@ class GroupCommit:
         begin: Callable[[], Awaitable[None]],
         turn: WriterTurn,
         translate: Callable[[BaseException], BaseException],
+        after_commit: Callable[[], None],
     ) -> None:
         self._writer = writer  # the raw connection, for SAVEPOINT / COMMIT
         self._write = write  # the same connection as the repositories see it
@@ -55,6 +56,7 @@ class GroupCommit:
         self._begin = begin  # BEGIN IMMEDIATE, waiting for the lock; raises WriteLockTimeout
         self._turn = turn
         self._translate = translate
+        self._after_commit = after_commit  # cheap and synchronous: bounds the WAL (SqliteDatabase)
         self._pending: list[_Write] = []
         self._committer: asyncio.Task[None] | None = None
 
@@ -112,6 +114,7 @@ class GroupCommit:
                         raise
                     continue
             _settle(outcomes)
+            self._after_commit()
 
     def _take_batch(self) -> list[_Write]:
         batch, self._pending = self._pending[: self.MAX_BATCH], self._pending[self.MAX_BATCH :]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,10 +39,14 @@ def upgrade_to_head(url: str) -> None:
         raise DatabaseUnavailable("cannot migrate: " + " ".join(str(exc.orig).split())) from exc
 
 
-def is_at_head(url: str) -> bool:
+def is_at_head(url: str, connect_timeout_seconds: float | None = None) -> bool:
     config = alembic_config(url)
     head = ScriptDirectory.from_config(config).get_current_head()
-    engine = create_engine(DatabaseUrl.parse(url).sqlalchemy_url, poolclass=pool.NullPool)
+    parsed = DatabaseUrl.parse(url)
+    connect_args = {}
+    if connect_timeout_seconds is not None and parsed.dialect == "postgresql":
+        connect_args["connect_timeout"] = max(2, math.ceil(connect_timeout_seconds))  # libpq: whole seconds, >= 2
+    engine = create_engine(parsed.sqlalchemy_url, poolclass=pool.NullPool, connect_args=connect_args)
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision() == head

@@ -4,13 +4,22 @@ SQL is written once with ``:name`` parameters; for asyncpg they are rewritten to
 ``atomic(fn)`` gets a pooled connection in autocommit and writes one statement (no BEGIN/COMMIT
 round trips).  Every asyncpg exception, and every failure to reach the server, is turned into a
 ``storage/errors.py`` one by ``translate_postgres``, here and only here.
+
+A server that stops answering without closing anything (a network path that drops every packet)
+would hold a request forever, so everything waits a bounded time (``Timeouts``): opening a
+connection, one statement (asyncpg's client-side ``command_timeout``), getting a pooled connection
+(and giving it back).  Each is ``DatabaseUnavailable``.  A connection that failed that way is
+terminated, never handed to the next request, and the listening connections are checked, since a
+silent one would miss every notification without being told it lost its server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -88,18 +97,37 @@ def _args(sql: str, params: Params | None) -> tuple[str, list[Any]]:
     return text, [values[name] for name in names]
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds; ``TWOFOLD_DATABASE_{CONNECT,STATEMENT,POOL}_TIMEOUT_SECONDS`` (docs/configuration.md)."""
+
+    connect: float = 5.0
+    statement: float = 10.0
+    pool: float = 5.0  # waiting for a pooled connection (and for one to be given back)
+
+
 class PostgresConnection:
     dialect = "postgresql"
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, on_broken: Callable[[], None] = lambda: None) -> None:
         self._conn = conn
+        self._on_broken = on_broken
+
+    def _failed(self, exc: BaseException) -> BaseException:
+        """``translate_postgres``; a connection that timed out or broke is terminated, so that the pool
+        opens a new one instead of lending this one again."""
+        error = translate_postgres(exc)
+        if isinstance(error, DatabaseUnavailable) and not self._conn.is_closed():
+            self._conn.terminate()
+            self._on_broken()
+        return error
 
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
         text, args = _args(sql, params)
         try:
             row: Row | None = await self._conn.fetchrow(text, *args)
         except DRIVER_ERRORS as exc:
-            raise translate_postgres(exc) from exc
+            raise self._failed(exc) from exc
         return row
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
@@ -107,21 +135,21 @@ class PostgresConnection:
         try:
             return list(await self._conn.fetch(text, *args))
         except DRIVER_ERRORS as exc:
-            raise translate_postgres(exc) from exc
+            raise self._failed(exc) from exc
 
     async def fetch_value(self, sql: str, params: Params | None = None) -> Any:
         text, args = _args(sql, params)
         try:
             return await self._conn.fetchval(text, *args)
         except DRIVER_ERRORS as exc:
-            raise translate_postgres(exc) from exc
+            raise self._failed(exc) from exc
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
         text, args = _args(sql, params)
         try:
             status: str = await self._conn.execute(text, *args)
         except DRIVER_ERRORS as exc:
-            raise translate_postgres(exc) from exc
+            raise self._failed(exc) from exc
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
@@ -132,7 +160,7 @@ class PostgresConnection:
         try:
             await self._conn.executemany(text, [[row[name] for name in names] for row in rows])
         except DRIVER_ERRORS as exc:
-            raise translate_postgres(exc) from exc
+            raise self._failed(exc) from exc
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -144,26 +172,34 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 class PostgresDatabase:
     dialect = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool, dsn: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, dsn: str, timeouts: Timeouts) -> None:
         self._pool = pool
         self._dsn = dsn
+        self._timeouts = timeouts
         self._listeners: list[asyncpg.Connection] = []
+        self._listener_check: asyncio.Task[None] | None = None
 
     @classmethod
-    async def connect(cls, dsn: str, size: int) -> PostgresDatabase:
+    async def connect(cls, dsn: str, size: int, timeouts: Timeouts | None = None) -> PostgresDatabase:
         """Open the pool; a server that cannot be reached is ``DatabaseUnavailable`` right away."""
+        timeouts = timeouts or Timeouts()
         try:
-            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_keep_session)
+            pool = await asyncpg.create_pool(
+                dsn, min_size=1, max_size=size, reset=_keep_session,
+                timeout=timeouts.connect, command_timeout=timeouts.statement,
+            )
         except DRIVER_ERRORS as exc:
             raise translate_postgres(exc) from exc
-        return cls(pool, dsn)
+        return cls(pool, dsn, timeouts)
 
     async def subscribe(
         self, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
     ) -> bool:
         """LISTEN on a connection of its own; ``on_lost`` runs if that connection ends."""
         try:
-            conn = await asyncpg.connect(self._dsn)
+            conn = await asyncpg.connect(
+                self._dsn, timeout=self._timeouts.connect, command_timeout=self._timeouts.statement
+            )
             await conn.add_listener(channel, lambda _conn, _pid, _channel, payload: on_message(payload))
         except DRIVER_ERRORS as exc:
             raise translate_postgres(exc) from exc
@@ -171,28 +207,45 @@ class PostgresDatabase:
         self._listeners.append(conn)
         return True
 
+    def _connection_broken(self) -> None:
+        if self._listeners and (self._listener_check is None or self._listener_check.done()):
+            self._listener_check = asyncio.get_running_loop().create_task(self._check_listeners())
+
+    async def _check_listeners(self) -> None:
+        """A pooled connection stopped answering: a listening one that does not answer either is
+        terminated (which runs its ``on_lost``) rather than left waiting for notifications."""
+        for conn in list(self._listeners):
+            try:
+                await conn.fetchval("SELECT 1")
+            except DRIVER_ERRORS:
+                conn.terminate()
+                self._listeners.remove(conn)
+
+    def _acquire(self) -> Any:
+        return self._pool.acquire(timeout=self._timeouts.pool)
+
     # The pool's acquire, BEGIN and COMMIT can fail too (a lost server): the three context managers
     # translate what escapes them; the caller's own errors pass through unchanged.
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresConnection]:
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                yield PostgresConnection(conn)
+            async with self._acquire() as conn, conn.transaction():
+                yield PostgresConnection(conn, self._connection_broken)
         except DRIVER_ERRORS as exc:
             raise translate_postgres(exc) from exc
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[PostgresConnection]:
         try:
-            async with self._pool.acquire() as conn:
-                yield PostgresConnection(conn)
+            async with self._acquire() as conn:
+                yield PostgresConnection(conn, self._connection_broken)
         except DRIVER_ERRORS as exc:
             raise translate_postgres(exc) from exc
 
     async def atomic(self, fn: Callable[[Connection], Awaitable[T]]) -> T:
         try:
-            async with self._pool.acquire() as conn:
-                return await fn(PostgresConnection(conn))
+            async with self._acquire() as conn:
+                return await fn(PostgresConnection(conn, self._connection_broken))
         except DRIVER_ERRORS as exc:
             raise translate_postgres(exc) from exc
 
@@ -201,6 +254,11 @@ class PostgresDatabase:
             return bool(await conn.fetch_value("SELECT 1") == 1)
 
     async def close(self) -> None:
+        if self._listener_check is not None:
+            self._listener_check.cancel()
         for conn in self._listeners:
-            await conn.close()
-        await self._pool.close()
+            conn.terminate()  # nothing to finish on a listening connection; close() could wait on a silent one
+        try:
+            await asyncio.wait_for(self._pool.close(), self._timeouts.statement)
+        except TimeoutError:
+            self._pool.terminate()

@@ -14,6 +14,8 @@ and only here.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import re
 import sqlite3
 import time
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from twofold.storage.database import Connection, Params, Row
 
 T = TypeVar("T")
+log = logging.getLogger("twofold.storage")
 _UNIQUE_COLUMNS = re.compile(r"constraint failed: (.+)$")
 _UNAVAILABLE = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_READONLY")
 
@@ -143,19 +146,30 @@ class SqliteDatabase:
     CHECKPOINT_INTERVAL_SECONDS = 0.5
     WRITE_TROUBLE_SECONDS = 2.0  # not ready for this long (plus the lock wait) after a failed write
     RESTART_WAIT_MS = 200  # how long a RESTART checkpoint may wait for the current writer and readers
+    WAL_MAX_BYTES = 16 * 1024 * 1024  # past this, the writer holds its writes for a checkpoint at once
+    TRUNCATE_WITHIN_SECONDS = 1.0  # how long that checkpoint may keep trying (holding this process's writes)
+    BOUND_RETRY_SECONDS = 5.0  # after it could not be done (a reader holds old frames), the writes go on this long
 
-    def __init__(self, path: str, lock_wait_seconds: float | None = None) -> None:
+    def __init__(self, path: str, lock_wait_seconds: float | None = None, wal_max_bytes: int | None = None) -> None:
         if lock_wait_seconds is not None:
             self.LOCK_WAIT_SECONDS = lock_wait_seconds
+        if wal_max_bytes is not None:
+            self.WAL_MAX_BYTES = wal_max_bytes
+        self._wal = f"{path}-wal"
         self._writer = sqlite_connect(path, busy_timeout_ms=0)
         self._writer.execute("PRAGMA wal_autocheckpoint=0")
+        self._writer.execute(f"PRAGMA journal_size_limit={self.WAL_MAX_BYTES}")
         self._reader = sqlite_connect(path, busy_timeout_ms=5000)
         self._checkpoints = Checkpointer(sqlite_connect(path, busy_timeout_ms=self.RESTART_WAIT_MS))
         self._lock = asyncio.Lock()
         self._turn = WriterTurn(f"{path}-writers")
         self._write = SqliteConnection(self._writer)
         self._read = SqliteConnection(self._reader)
-        self._group = GroupCommit(self._writer, self._write, self._lock, self._begin, self._turn, self._translate)
+        self._group = GroupCommit(
+            self._writer, self._write, self._lock, self._begin, self._turn, self._translate, self._after_commit
+        )
+        self._bounding: asyncio.Task[None] | None = None
+        self._bound_again_at = float("-inf")
         self._write_trouble_at = float("-inf")  # when a write last failed for the lock or for space
 
     def start_checkpoints(self) -> None:
@@ -164,6 +178,33 @@ class SqliteDatabase:
 
     def checkpoint(self) -> None:
         self._checkpoints.checkpoint()
+
+    def _after_commit(self) -> None:
+        """After each COMMIT (a ``stat``, microseconds): a log past ``WAL_MAX_BYTES`` is checkpointed now."""
+        if (self._bounding is not None and not self._bounding.done()) or time.monotonic() < self._bound_again_at:
+            return
+        try:
+            size = os.stat(self._wal).st_size
+        except OSError:
+            return
+        if size > self.WAL_MAX_BYTES:
+            self._bounding = asyncio.get_running_loop().create_task(self._bound_wal())
+
+    async def _bound_wal(self) -> None:
+        """Hold this process's writes and ask the other processes for the next turn of the write lock
+        (``WriterTurn``; they also hold theirs once they see the file past the bound) while a TRUNCATE
+        checkpoint copies the log into the database and empties the file.  Not a PASSIVE one first,
+        while the writers go on: the log grew by up to 4 MB more meanwhile (docs/reliability.md#sqlite-wal)."""
+        async with self._lock:
+            self._turn.claim()
+            try:
+                done = await asyncio.to_thread(self._checkpoints.truncate, self.TRUNCATE_WITHIN_SECONDS)
+            finally:
+                self._turn.release()
+        if not done:  # a reader still holds old frames (a long read transaction, a backup): let writes go on
+            self._bound_again_at = time.monotonic() + self.BOUND_RETRY_SECONDS
+            log.warning("the WAL is past %d bytes and could not be checkpointed: a reader holds old frames",
+                        self.WAL_MAX_BYTES)
 
     async def _begin(self, asked_at: float | None = None) -> None:
         # Another process holds the write lock for ~0.1-3 ms per batch: poll at that scale.  A process
@@ -217,6 +258,7 @@ class SqliteDatabase:
                 raise
             else:
                 self._end("COMMIT")
+                self._after_commit()
 
     async def atomic(self, fn: Callable[[Connection], Awaitable[T]]) -> T:
         return await self._group.submit(fn)
@@ -239,6 +281,8 @@ class SqliteDatabase:
         return bool(await self._read.fetch_value("SELECT 1") == 1)
 
     async def close(self) -> None:
+        if self._bounding is not None:
+            await self._bounding
         await self._checkpoints.close()
         self._writer.close()
         self._reader.close()
