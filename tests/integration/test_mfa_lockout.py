@@ -14,6 +14,8 @@ from twofold.domain.lockout import LockoutPolicy
 from twofold.domain.mfa import Factor
 from twofold.services.mfa_admin import FactorLock
 from twofold.services.totp_check import Outcome
+from twofold.storage.database import Connection
+from twofold.storage.repositories.mfa_failures import OnAccept, after_accept
 
 LIMIT = 5
 
@@ -191,7 +193,9 @@ class _EmailCode:
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
 
-    async def accept(self, conn: object) -> Outcome:
+    async def accept(self, conn: Connection, then: OnAccept | None = None) -> Outcome:
+        if self.outcome is Outcome.ACCEPTED and then is not None:
+            await after_accept(conn, then)
         return self.outcome
 
 
