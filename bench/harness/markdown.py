@@ -55,7 +55,7 @@ def render(results: dict[str, Any]) -> str:
         "at the same workers and connections. RSS = peak resident memory (VmHWM) of the busiest worker. "
         f"Wall time of the whole run: {_n(meta.get('elapsed_s'))} s.",
         "",
-        "## Targets (issue 5)",
+        "## Targets (issues 5 and 13)",
         "",
     ]
     out += _table(
