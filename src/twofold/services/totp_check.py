@@ -1,7 +1,8 @@
 """Checking a TOTP code and a recovery code against a user's bound authenticator.
 
-TOTP (RFC 6238) as authenticator apps use it: SHA1, 6 digits, 30-second steps, computed by pyotp, and
-accepted within one step either side of now (pyotp's ``valid_window=1``).  A code is accepted at most
+TOTP (RFC 6238) as authenticator apps use it: SHA1, 6 digits, 30-second steps, computed as the HOTP
+of the step by ``cryptography``, and accepted within one step either side of now (pyotp's
+``valid_window=1``).  A code is accepted at most
 once: the step it belongs to must be newer than the last accepted step of the authenticator, and the
 acceptance is a compare-and-set in the database (``otp_repo.accept_step``), never a process lock, so
 one code submitted many times at once, to any number of worker processes or instances on one
