@@ -103,7 +103,7 @@ def run_workers(
 ) -> list[bool]:
     """Run ``per_process`` concurrent checks of ``code`` in each of ``processes`` OS processes at once
     (each with its own services on the same database); every result."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(REPO / "src"), str(REPO)))}  # this checkout's code
     args = [
         sys.executable, "-m", "tests.mfa_worker",
         settings.resolved_database_url, str(settings.data_dir), str(now), pool_id, user_id, mode, code, str(per_process),

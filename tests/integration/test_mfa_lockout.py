@@ -14,6 +14,8 @@ from twofold.domain.lockout import LockoutPolicy
 from twofold.domain.mfa import Factor
 from twofold.services.mfa_admin import FactorLock
 from twofold.services.totp_check import Outcome
+from twofold.storage.database import Connection
+from twofold.storage.repositories.mfa_failures import OnAccept, after_accept
 
 LIMIT = 5
 
@@ -111,6 +113,20 @@ async def test_parallel_failures_cannot_count_past_the_lock(otp: OtpUser) -> Non
     assert (lock.failures, lock.locked, lock.locked_until) == (LIMIT, True, otp.clock() + 60_000)
 
 
+async def test_one_code_checked_20_times_at_once_wins_once_and_is_audited_once(otp: OtpUser) -> None:
+    """The winner's compare-and-set, cleared count and audit event are one write (one statement on
+    PostgreSQL): the losers leave no ``verified`` event and clear nothing, and are not counted."""
+    await fail(otp, LIMIT - 1)
+    code = otp.code()
+    results = await asyncio.gather(*(check(otp, code) for _ in range(20)))
+    assert sorted(results) == [False] * 19 + [True]
+    actions = [e["action"] for e in await otp.audit()]
+    assert actions.count("mfa.factor.verified") == 1
+    assert (await otp_lock(otp)).failures == 0
+    await fail(otp, 1)
+    assert (await otp_lock(otp)).failures == 1  # a loser's replay did not touch the count afterwards
+
+
 async def test_parallel_failures_in_two_processes_cannot_count_past_the_lock(
     otp: OtpUser, settings: Settings
 ) -> None:
@@ -191,7 +207,9 @@ class _EmailCode:
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
 
-    async def accept(self, conn: object) -> Outcome:
+    async def accept(self, conn: Connection, then: OnAccept | None = None) -> Outcome:
+        if self.outcome is Outcome.ACCEPTED and then is not None:
+            await after_accept(conn, then)
         return self.outcome
 
 

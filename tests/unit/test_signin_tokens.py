@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import jwt
 import pytest
@@ -106,3 +107,25 @@ def test_mfa_token_round_trip_expiry_and_foreign_tokens() -> None:
     management = mint_management_token(KEY, "pool", "key", 1000, 300)  # same key, other audience
     with pytest.raises(jwt.InvalidTokenError):
         mfa_tokens.decode(KEY, management, ISSUER, 1100)
+
+
+def test_the_unverified_header_only_chooses_how_to_verify(signing_key: user_tokens.SigningKey) -> None:
+    access = user_tokens.sign(signing_key, claims(), user_tokens.ACCESS_TYPE)
+    mfa = mfa_tokens.mint(KEY, ISSUER, "pool", "user", "app", "openid", 1000, 300)
+    assert user_tokens.is_of_type(access, user_tokens.ACCESS_TYPE)
+    assert not user_tokens.is_of_type(mfa, user_tokens.ACCESS_TYPE)
+    assert user_tokens.unverified_header(mfa) == jwt.get_unverified_header(mfa)
+    for junk in ("", "abc", "!!!.x.y", base64.urlsafe_b64encode(b"[1]").decode() + ".x.y", "...", "\xff.a.b"):
+        assert user_tokens.unverified_header(junk) is None, junk
+        assert not user_tokens.is_of_type(junk, user_tokens.ACCESS_TYPE)
+    assert not user_tokens.is_of_type("e30.x.y", user_tokens.ACCESS_TYPE)  # {}: no typ
+    # An ID token whose header is rewritten to say "access token" keeps the ID token's signature: refused.
+    id_token = user_tokens.sign(signing_key, claims(), user_tokens.ID_TYPE)
+    header = base64.urlsafe_b64encode(
+        json.dumps({**jwt.get_unverified_header(id_token), "typ": user_tokens.ACCESS_TYPE}).encode()
+    ).rstrip(b"=").decode()
+    relabelled = ".".join([header, *id_token.split(".")[1:]])
+    assert user_tokens.is_of_type(relabelled, user_tokens.ACCESS_TYPE)
+    public = {signing_key.kid: signing_key.private_key.public_key()}
+    with pytest.raises(jwt.InvalidSignatureError):
+        user_tokens.verify(public, relabelled, user_tokens.ACCESS_TYPE, ISSUER, 1500)

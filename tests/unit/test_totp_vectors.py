@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import doctest
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +64,23 @@ def test_lockout_formula() -> None:
     for bad in ((0, 1, 1), (1, 0, 1), (1, 10, 5), (1, 1, 2**32 + 1)):
         with pytest.raises(ValueError, match="lockout"):
             LockoutPolicy(*bad)
+
+
+class _AnyLengthTOTP(pyotp.TOTP):
+    """pyotp's codes for the 80-bit secrets import accepts (pyotp itself wants 112 bits)."""
+
+    min_secret_length_bits = 80
+
+
+@pytest.mark.parametrize("key_bytes", [10, 16, 20, 32])
+def test_matching_steps_agrees_with_pyotp_for_any_secret_and_time(key_bytes: int) -> None:
+    rng = random.Random(key_bytes)  # a fixed seed: the same cases on every run
+    for _ in range(60):
+        secret = base64.b32encode(rng.randbytes(key_bytes)).decode().rstrip("=")  # unpadded, as apps show it
+        secret = secret.lower() if rng.random() < 0.3 else secret  # as some imports write it
+        at_ms = rng.randrange(0, 4_000_000_000_000)
+        now = time_step(at_ms)
+        totp = _AnyLengthTOTP(secret)
+        for code in (totp.generate_otp(now + rng.choice((-2, -1, 0, 1, 2))), f"{rng.randrange(10**6):06d}"):
+            expected = [s for s in range(now - 1, now + 2) if totp.generate_otp(s) == code]
+            assert matching_steps(secret, code, at_ms) == expected, (secret, at_ms, code)

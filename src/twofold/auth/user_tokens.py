@@ -10,6 +10,7 @@ Management tokens (``auth/tokens.py``) are a different thing: HS256, another key
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 from dataclasses import dataclass
@@ -77,24 +78,48 @@ def sign(key: SigningKey, claims: dict[str, Any], token_type: str) -> str:
     return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": token_type})
 
 
+def unverified_header(token: str) -> dict[str, Any] | None:
+    """The JOSE header of a compact JWT, *not verified*: only to choose a key (``kid``) or which kind of
+    token to verify it as; None when it does not parse.  Cheaper than ``jwt.get_unverified_header``,
+    which validates and decodes every segment: the one verification that follows (PyJWT) does that."""
+    head, dot, _ = token.partition(".")
+    if not dot or len(head) > 1024:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def verify(
     public_keys: dict[str, rsa.RSAPublicKey], token: str, token_type: str, issuer: str, now_seconds: int
 ) -> dict[str, Any]:
     """Verify signature, ``typ``, issuer and expiry; raise ``jwt.InvalidTokenError``.  The audience is
-    the application the token was issued to, checked by the caller (any of the pool's apps is fine)."""
-    header = jwt.get_unverified_header(token)
-    if header.get("typ") != token_type or header.get("alg") != ALGORITHM:
+    the application the token was issued to, checked by the caller (any of the pool's apps is fine).
+    The token is decoded once, by PyJWT; the unverified header only picks the key."""
+    header = unverified_header(token)
+    if header is None or header.get("typ") != token_type or header.get("alg") != ALGORITHM:
         raise jwt.InvalidTokenError(f"not an {token_type} token")
     key = public_keys.get(str(header.get("kid")))
     if key is None:
         raise UnknownKeyId("unknown kid")
-    claims: dict[str, Any] = jwt.decode(
+    verified = jwt.decode_complete(
         token,
         key,
         algorithms=[ALGORITHM],
         issuer=issuer,
         options={"require": ["exp", "iat", "sub", "aud", "jti"], "verify_aud": False, "verify_exp": False},
     )
+    if verified["header"].get("typ") != token_type:  # what was signed, not what was peeked at
+        raise jwt.InvalidTokenError(f"not an {token_type} token")
+    claims: dict[str, Any] = verified["payload"]
     if int(claims["exp"]) <= now_seconds:
         raise jwt.ExpiredSignatureError("token expired")
     return claims
+
+
+def is_of_type(token: str, token_type: str) -> bool:
+    """Whether the (unverified) header says ``typ`` = ``token_type``: which verification to try first."""
+    header = unverified_header(token)
+    return header is not None and header.get("typ") == token_type

@@ -64,6 +64,7 @@ class TokenSet:
     expire_in: int
     scope: str
     token_type: str = "Bearer"  # noqa: S105 - RFC 6750
+    expires_at: int = 0  # the access token's ``exp`` (epoch seconds), known when it is minted
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jwt
-
 from twofold.domain.identifiers import UserIdType
 from twofold.domain.mfa import Factor
 from twofold.domain.passcodes import Email, Phone
@@ -91,11 +89,10 @@ class V2Enrolment:
         await self._enrolment.confirm_otp_pending(subject, pending, code, facts)
         if subject.ticket is None:
             return StepResult(True)
-        spent = await self._tickets.consume_mfa_token(token)
+        spent = await self._tickets.consume(subject.ticket)
         tokens = await self._signin.complete_mfa(spent, str(Factor.OTP), facts)
         view = await self._users.get_user(spent.pool_id, spent.user_id, str(UserIdType.USER_ID))
-        claims = jwt.decode(tokens.access_token, options={"verify_signature": False})  # just minted by us
-        return StepResult(True, tokens, view, int(claims["exp"]))
+        return StepResult(True, tokens, view, tokens.expires_at)
 
     async def bindable(self, token: str | None, phone: str | None, email: str | None) -> bool:
         await self._auth.user_or_ticket(token)

@@ -44,7 +44,7 @@ class CodeCandidate(Protocol):
     """A code compared with what was read (``totp_check.Candidate``; an SMS or email code check
     brings its own): ``accept`` is its compare-and-set, run in the atomic write with the counters."""
 
-    async def accept(self, conn: Connection) -> Outcome: ...
+    async def accept(self, conn: Connection, then: failures_repo.OnAccept | None = None) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -64,10 +64,14 @@ class MfaCheck:
         self.policy = policy
 
     async def check_totp(self, pool_id: str, user_id: str, code: str, attempt: Attempt | None = None) -> bool:
-        """True iff the factor is not locked and ``code`` is the user's TOTP code of a step not used yet."""
-        return await self.check_factor(
-            pool_id, user_id, Factor.OTP, lambda: self.totp.prepare_totp(pool_id, user_id, code), attempt
-        )
+        """True iff the factor is not locked and ``code`` is the user's TOTP code of a step not used yet.
+        The lock and the authenticator are read in one query; the code is compared only if not locked."""
+        stored, until = await self.totp.read_with_lock(pool_id, user_id, str(Factor.OTP))
+
+        async def prepare() -> CodeCandidate:
+            return await self.totp.totp_candidate(pool_id, user_id, stored, code)
+
+        return await self._decide(pool_id, user_id, Factor.OTP, until, prepare, attempt, VERIFIED)
 
     async def check_recovery_code(
         self, pool_id: str, user_id: str, code: str, attempt: Attempt | None = None, replace_with: str | None = None
@@ -96,6 +100,21 @@ class MfaCheck:
         write); its ``accept`` is the compare-and-set, run with the counters and the audit event in
         one atomic write.  SMS and EMAIL codes are checked through here too, with their own candidate
         (``accept`` answers ACCEPTED, WRONG, REPLAYED or NOT_BOUND; only WRONG is counted)."""
+        async with self._db.read() as conn:
+            until = await failures_repo.locked_until(conn, pool_id, user_id, factor)
+        return await self._decide(pool_id, user_id, factor, until, prepare, attempt, success_action)
+
+    async def _decide(
+        self,
+        pool_id: str,
+        user_id: str,
+        factor: Factor,
+        until: int | None,
+        prepare: Callable[[], Awaitable[CodeCandidate]],
+        attempt: Attempt | None,
+        success_action: str,
+    ) -> bool:
+        """``check_factor`` once the lock (``until``) is known."""
         attempt = attempt or Attempt()
         principal = Principal(pool_id, f"user:{user_id}", frozenset())
         caller = Caller(principal, attempt.request_id or current_request_id(), attempt.client_ip)
@@ -103,8 +122,6 @@ class MfaCheck:
         if attempt.app_id is not None:
             about["appId"] = attempt.app_id
         label = "RECOVERY_CODE" if success_action == RECOVERY_CODE_USED else str(factor)
-        async with self._db.read() as conn:
-            until = await failures_repo.locked_until(conn, pool_id, user_id, factor)
         if until is not None and until > self._clock():
             await self._db.atomic(self._refused(caller, user_id, factor, about, Outcome.WRONG, locked=True))
             metrics.MFA_VERIFICATIONS.labels(label, LOCKED).inc()
@@ -112,10 +129,10 @@ class MfaCheck:
         candidate = await prepare()
 
         async def write(conn: Connection) -> tuple[Outcome, str | None]:
-            outcome = await candidate.accept(conn)
+            success = self._event(caller, success_action, user_id, about)
+            then = failures_repo.OnAccept(pool_id, user_id, str(factor), success)
+            outcome = await candidate.accept(conn, then)  # with a win, the count cleared and the event
             if outcome is Outcome.ACCEPTED:
-                await failures_repo.clear(conn, pool_id, user_id, factor)
-                await audit_repo.insert(conn, self._event(caller, success_action, user_id, about))
                 return outcome, None
             return outcome, await self._refused(caller, user_id, factor, about, outcome)(conn)
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jwt
-
+from twofold.auth.user_tokens import ACCESS_TYPE, is_of_type
 from twofold.domain.identifiers import UserIdType
 from twofold.domain.mfa import Factor
 from twofold.domain.passcodes import Channel, Target, bound_target
@@ -64,22 +63,27 @@ class MfaStepService:
         self._passcodes = passcodes
 
     async def verify_totp(self, token: str | None, code: str, facts: RequestFacts) -> StepResult:
-        """``mfa-totp-verify``: with an mfaToken, a right code for a challenged OTP finishes the sign-in."""
-        try:
-            ticket = await self._tickets.verify_mfa_token(token)
-        except MfaTokenInvalid:
+        """``mfa-totp-verify``: with an mfaToken, a right code for a challenged OTP finishes the sign-in;
+        with an access token, the answer is only whether the code was right.  The token's (unverified)
+        ``typ`` says which of the two to verify it as, so it is verified once: an access token can never
+        pass as an mfaToken (another algorithm and key), nor the other way round."""
+        if token and is_of_type(token, ACCESS_TYPE):
             try:
                 claims = await self._tokens.verify_access_token(token)
             except InvalidUserToken:
                 raise MfaTokenInvalid("neither a live mfaToken nor an access token") from None
             attempt = Attempt(facts.request_id, facts.client_ip, claims.app_id)
             return StepResult(await self._check.check_totp(claims.pool_id, claims.user_id, code, attempt))
-        return await self._finish_otp(ticket, token, code, facts)
+        try:
+            ticket = await self._tickets.verify_mfa_token(token)
+        except MfaTokenInvalid:
+            raise MfaTokenInvalid("neither a live mfaToken nor an access token") from None
+        return await self._finish_otp(ticket, code, facts)
 
     async def complete_with_totp(self, token: str | None, code: str, facts: RequestFacts) -> StepResult:
         """v2 ``/api/v2/mfa/totp/verify``: only an mfaToken (``MfaTokenInvalid`` otherwise)."""
         ticket = await self._tickets.verify_mfa_token(token)
-        return await self._finish_otp(ticket, token, code, facts)
+        return await self._finish_otp(ticket, code, facts)
 
     async def verify_recovery_code(self, token: str | None, code: str, facts: RequestFacts) -> StepResult:
         """v2 ``/api/v2/mfa/totp/recovery``: the recovery code of a challenged OTP factor finishes the
@@ -93,7 +97,7 @@ class MfaStepService:
         attempt = Attempt(facts.request_id, facts.client_ip, ticket.app_id)
         if not await self._check.check_recovery_code(ticket.pool_id, ticket.user_id, code, attempt, fresh):
             return StepResult(False)
-        done = await self._complete(token, view, facts)
+        done = await self._complete(ticket, view, facts)
         return StepResult(True, done.tokens, done.user, done.expires_at, fresh)
 
     async def complete_with_passcode(
@@ -117,7 +121,7 @@ class MfaStepService:
 
         if not await self._check.check_factor(ticket.pool_id, ticket.user_id, factor, prepare, attempt):
             return StepResult(False)
-        return await self._complete(token, view, facts, factor)
+        return await self._complete(ticket, view, facts, factor)
 
     async def _challenged_user(self, ticket: MfaTicket, factor: Factor = Factor.OTP) -> UserView | None:
         """The ticket's user, when this sign-in challenges ``factor`` (None: it does not)."""
@@ -127,20 +131,20 @@ class MfaStepService:
             return None
         return view
 
-    async def _finish_otp(self, ticket: MfaTicket, token: str | None, code: str, facts: RequestFacts) -> StepResult:
+    async def _finish_otp(self, ticket: MfaTicket, code: str, facts: RequestFacts) -> StepResult:
         view = await self._challenged_user(ticket)
         if view is None:
             return StepResult(False)  # the policy does not challenge OTP for this sign-in
         attempt = Attempt(facts.request_id, facts.client_ip, ticket.app_id)
         if not await self._check.check_totp(ticket.pool_id, ticket.user_id, code, attempt):
             return StepResult(False)
-        return await self._complete(token, view, facts)
+        return await self._complete(ticket, view, facts)
 
     async def _complete(
-        self, token: str | None, view: UserView, facts: RequestFacts, factor: Factor = Factor.OTP
+        self, ticket: MfaTicket, view: UserView, facts: RequestFacts, factor: Factor = Factor.OTP
     ) -> StepResult:
-        """The factor passed: spend the mfaToken (a lost race is ``MfaTokenInvalid``), issue the tokens."""
-        spent = await self._tickets.consume_mfa_token(token)
+        """The factor passed: spend the mfaToken of ``ticket`` (verified at the start of this request; a
+        lost race, or expiry meanwhile, is ``MfaTokenInvalid``), issue the tokens."""
+        spent = await self._tickets.consume(ticket)
         tokens = await self._signin.complete_mfa(spent, str(factor), facts)
-        claims = jwt.decode(tokens.access_token, options={"verify_signature": False})  # just minted by us
-        return StepResult(True, tokens, view, int(claims["exp"]))
+        return StepResult(True, tokens, view, tokens.expires_at)

@@ -60,8 +60,15 @@ class MfaTicketService:
     async def consume_mfa_token(self, token: str | None) -> MfaTicket:
         """Verify and spend, atomically: the first caller gets the ticket, every later one (or any
         concurrent one that lost) gets ``MfaTokenInvalid``.  Call it only once the factor is verified."""
-        ticket = self._decode(token)
+        return await self.consume(self._decode(token))
+
+    async def consume(self, ticket: MfaTicket) -> MfaTicket:
+        """Spend the mfaToken of ``ticket``, which ``verify_mfa_token`` returned earlier in the same
+        request (so the token is not decoded twice); expiry is checked again, now.  What makes it
+        single-use is the database's ``jti`` insert, never anything this process remembers."""
         now = self._clock()
+        if ticket.expires_at <= now // 1000:
+            raise MfaTokenInvalid("mfaToken expired")
         async with self._db.transaction() as conn:
             won = await tickets_repo.spend(conn, ticket.jti, ticket.user_id, now, ticket.expires_at * 1000)
             if won and now % 64 == 0:  # now and then, forget jtis whose tokens expired anyway

@@ -46,6 +46,7 @@ from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import audit as audit_repo
 from twofold.storage.repositories import passcodes as repo
 from twofold.storage.repositories.audit import AuditRow
+from twofold.storage.repositories.mfa_failures import OnAccept, after_accept
 from twofold.storage.repositories.passcodes import PasscodeKey
 
 log = logging.getLogger("twofold.passcodes")
@@ -195,7 +196,11 @@ class PasscodeCandidate:
     attempt: repo.Attempt | None
     now: int
 
-    async def accept(self, conn: Connection) -> Outcome:
+    async def accept(self, conn: Connection, then: OnAccept | None = None) -> Outcome:
         if self.attempt is None:
             return Outcome.WRONG
-        return Outcome.ACCEPTED if await repo.spend(conn, self.key, self.attempt, self.now) else Outcome.REPLAYED
+        if not await repo.spend(conn, self.key, self.attempt, self.now):
+            return Outcome.REPLAYED
+        if then is not None:
+            await after_accept(conn, then)
+        return Outcome.ACCEPTED

@@ -132,7 +132,7 @@ class TokenService:
             {**base, "exp": now + self._id_ttl, "jti": secrets.token_hex(12), "amr": amr, **_id_claims(user, scope)},
             user_tokens.ID_TYPE,
         )
-        return TokenSet(access, id_token, refresh, self._access_ttl, scope)
+        return TokenSet(access, id_token, refresh, self._access_ttl, scope, expires_at=now + self._access_ttl)
 
     # ---------------------------------------------------------------------------------- verify
     def _decode(self, token: str) -> dict[str, Any]:

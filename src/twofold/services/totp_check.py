@@ -1,7 +1,8 @@
 """Checking a TOTP code and a recovery code against a user's bound authenticator.
 
-TOTP (RFC 6238) as authenticator apps use it: SHA1, 6 digits, 30-second steps, computed by pyotp, and
-accepted within one step either side of now (pyotp's ``valid_window=1``).  A code is accepted at most
+TOTP (RFC 6238) as authenticator apps use it: SHA1, 6 digits, 30-second steps, computed as the HOTP
+of the step by ``cryptography``, and accepted within one step either side of now (pyotp's
+``valid_window=1``).  A code is accepted at most
 once: the step it belongs to must be newer than the last accepted step of the authenticator, and the
 acceptance is a compare-and-set in the database (``otp_repo.accept_step``), never a process lock, so
 one code submitted many times at once, to any number of worker processes or instances on one
@@ -18,6 +19,7 @@ by ``MfaCheck`` (``services/mfa_failures.py``).  docs/mfa-status.md#verification
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -26,13 +28,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import pyotp
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor.hotp import HOTP
 from pyotp.utils import strings_equal
 
 from twofold.services.context import Clock
 from twofold.services.keyring import Keyring
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import otp as otp_repo
+from twofold.storage.repositories.mfa_failures import OnAccept, after_accept
+from twofold.storage.repositories.otp import StoredAuthenticator
 
 PERIOD_SECONDS = 30
 DIGITS = 6
@@ -67,14 +72,23 @@ def clean_code(code: str) -> str:
     return _SEPARATORS.sub("", code)
 
 
+def secret_bytes(secret: str) -> bytes:
+    """The key of a base32 TOTP secret, decoded as pyotp decodes it (padding added, any case)."""
+    return base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+
+
 def matching_steps(secret: str, code: str, at_ms: int, window: int = VALID_WINDOW) -> list[int]:
-    """The steps within ``window`` of ``at_ms`` whose code is ``code``, oldest first (constant-time compares)."""
+    """The steps within ``window`` of ``at_ms`` whose code is ``code``, oldest first (constant-time compares).
+
+    RFC 6238 is RFC 4226's HOTP of the time step: ``cryptography``'s HOTP, with the secret decoded once
+    (pyotp decodes it again for every code it generates); tests/unit check it against pyotp."""
     typed = clean_code(code)
     if not _CODE.fullmatch(typed):
         return []
-    totp = pyotp.TOTP(secret, digits=DIGITS, interval=PERIOD_SECONDS)
+    hotp = HOTP(secret_bytes(secret), DIGITS, SHA1(), enforce_key_length=False)  # noqa: S303 - RFC 6238 default
     now = time_step(at_ms)
-    return [s for s in range(now - window, now + window + 1) if strings_equal(totp.generate_otp(s), typed)]
+    wanted = typed.encode()
+    return [s for s in range(now - window, now + window + 1) if hmac.compare_digest(hotp.generate(s), wanted)]
 
 
 def recovery_code_digest(key: bytes, code: str) -> str:
@@ -96,12 +110,13 @@ class Candidate:
     # recovery code: whether another ciphertext holds the same code (a key rotation re-encrypted it)
     same_code: Callable[[str], Awaitable[bool]] | None = field(default=None, compare=False)
 
-    async def accept(self, conn: Connection) -> Outcome:
-        """The compare-and-set: ACCEPTED for exactly one of any number of concurrent callers."""
+    async def accept(self, conn: Connection, then: OnAccept | None = None) -> Outcome:
+        """The compare-and-set: ACCEPTED for exactly one of any number of concurrent callers; ``then``
+        is written with it when it wins (in the same statement where the database allows)."""
         if self.outcome is not Outcome.ACCEPTED:
             return self.outcome
         if self.step is not None:
-            won = await otp_repo.accept_step(conn, self.pool_id, self.user_id, self.step)
+            won = await otp_repo.accept_step(conn, self.pool_id, self.user_id, self.step, then)
             return Outcome.ACCEPTED if won else Outcome.REPLAYED
         assert self.recovery_ciphertext is not None
         won = await otp_repo.spend_recovery_code(
@@ -114,6 +129,8 @@ class Candidate:
                 won = await otp_repo.spend_recovery_code(
                     conn, self.pool_id, self.user_id, current, self.replacement_ciphertext
                 )
+        if won and then is not None:
+            await after_accept(conn, then)
         return Outcome.ACCEPTED if won else Outcome.NOT_BOUND
 
 
@@ -127,6 +144,15 @@ class TotpChecker:
     async def prepare_totp(self, pool_id: str, user_id: str, code: str) -> Candidate:
         async with self._db.read() as conn:
             stored = await otp_repo.find(conn, pool_id, user_id)
+        return await self.totp_candidate(pool_id, user_id, stored, code)
+
+    async def read_with_lock(self, pool_id: str, user_id: str, factor: str) -> tuple[StoredAuthenticator | None, int | None]:
+        """The authenticator and the lock of ``factor`` (``locked_until``, ms), in one query."""
+        async with self._db.read() as conn:
+            return await otp_repo.find_with_lock(conn, pool_id, user_id, factor)
+
+    async def totp_candidate(self, pool_id: str, user_id: str, stored: StoredAuthenticator | None, code: str) -> Candidate:
+        """``code`` compared with what was read (no database read; the keyring may reload on a new key)."""
         if stored is None:
             return Candidate(pool_id, user_id, Outcome.NOT_BOUND)
         steps = matching_steps(await self._box.decrypt(stored.secret_ciphertext), code, self._clock())

@@ -14,6 +14,36 @@ from dataclasses import dataclass
 
 from twofold.domain.lockout import MAX_SHIFT, LockoutPolicy
 from twofold.storage.database import Connection
+from twofold.storage.repositories import audit as audit_repo
+
+
+@dataclass(frozen=True)
+class OnAccept:
+    """What a right code's compare-and-set brings with it, in the same write: the factor's failure
+    count set back to zero and ``event`` appended to the audit trail (``after_accept``)."""
+
+    pool_id: str
+    user_id: str
+    factor: str
+    event: audit_repo.AuditRow
+
+    def params(self) -> dict[str, object]:
+        return {"f_pool": self.pool_id, "f_uid": self.user_id, "f_factor": self.factor, **self.event.params()}
+
+
+# The two writes of ``after_accept``, as CTEs for a data-modifying statement on PostgreSQL whose
+# compare-and-set is the CTE ``won`` (``otp.accept_step``): one statement, one commit.
+AFTER_ACCEPT_CTES = (
+    "cleared AS (DELETE FROM mfa_failures WHERE pool_id = :f_pool AND user_id = :f_uid"
+    " AND factor = :f_factor AND EXISTS (SELECT 1 FROM won)),"
+    f" logged AS ({audit_repo.INSERT_COLUMNS} SELECT {audit_repo.VALUES} FROM won)"
+)
+
+
+async def after_accept(conn: Connection, then: OnAccept) -> None:
+    """The writes of ``then`` as separate statements, for a compare-and-set that has just won."""
+    await clear(conn, then.pool_id, then.user_id, then.factor)
+    await audit_repo.insert(conn, then.event)
 
 
 @dataclass(frozen=True)

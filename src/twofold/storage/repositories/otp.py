@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from twofold.storage.database import Connection
+from twofold.storage.repositories.mfa_failures import AFTER_ACCEPT_CTES, OnAccept, after_accept
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,31 @@ async def find(conn: Connection, pool_id: str, user_id: str) -> StoredAuthentica
     )
 
 
+_FIND_WITH_LOCK = (
+    "SELECT a.secret_ciphertext, a.recovery_code_ciphertext, a.last_used_step,"
+    " (SELECT f.locked_until FROM mfa_failures f WHERE f.pool_id = :pool AND f.user_id = :uid"
+    " AND f.factor = :factor) AS locked_until"
+    " FROM (SELECT 1 AS one) AS o"
+    " LEFT JOIN otp_authenticators a ON a.pool_id = :pool AND a.user_id = :uid"
+)
+
+
+async def find_with_lock(
+    conn: Connection, pool_id: str, user_id: str, factor: str
+) -> tuple[StoredAuthenticator | None, int | None]:
+    """``find`` and ``mfa_failures.locked_until`` of ``factor`` in one query (one round trip)."""
+    row = await conn.fetch_one(_FIND_WITH_LOCK, {"pool": pool_id, "uid": user_id, "factor": factor})
+    assert row is not None  # the LEFT JOIN from one row always answers one
+    until = row["locked_until"]
+    if row["secret_ciphertext"] is None:
+        return None, None if until is None else int(until)
+    step = row["last_used_step"]
+    stored = StoredAuthenticator(
+        row["secret_ciphertext"], row["recovery_code_ciphertext"], None if step is None else int(step)
+    )
+    return stored, None if until is None else int(until)
+
+
 async def exists(conn: Connection, pool_id: str, user_id: str) -> bool:
     value = await conn.fetch_value(
         "SELECT 1 FROM otp_authenticators WHERE pool_id = :pool AND user_id = :uid",
@@ -73,17 +99,29 @@ async def exists(conn: Connection, pool_id: str, user_id: str) -> bool:
     return value is not None
 
 
-async def accept_step(conn: Connection, pool_id: str, user_id: str, step: int) -> bool:
+_ACCEPT_STEP = (
+    "UPDATE otp_authenticators SET last_used_step = :step WHERE pool_id = :pool AND user_id = :uid"
+    " AND (last_used_step IS NULL OR last_used_step < :step)"
+)
+
+
+async def accept_step(conn: Connection, pool_id: str, user_id: str, step: int, then: OnAccept | None = None) -> bool:
     """Record ``step`` as used if it is newer than the last one; True iff this call did (one row changed).
+    ``then``: the failure count to clear and the audit event to append when it did, in the same write.
 
     One statement: on PostgreSQL a concurrent UPDATE of the row waits for the first one and re-checks
-    the condition on the committed row; on SQLite writes are serialised by the write lock.
+    the condition on the committed row; on SQLite writes are serialised by the write lock.  With
+    ``then`` on PostgreSQL, still one statement (the clear and the event are CTEs that act only if the
+    UPDATE changed the row), so one round trip and one commit; on SQLite, where the request's writes
+    share the group commit's transaction, they follow as separate statements.
     """
-    changed = await conn.execute(
-        "UPDATE otp_authenticators SET last_used_step = :step WHERE pool_id = :pool AND user_id = :uid"
-        " AND (last_used_step IS NULL OR last_used_step < :step)",
-        {"pool": pool_id, "uid": user_id, "step": step},
-    )
+    params = {"pool": pool_id, "uid": user_id, "step": step}
+    if then is not None and conn.dialect == "postgresql":
+        sql = f"WITH won AS ({_ACCEPT_STEP} RETURNING 1), {AFTER_ACCEPT_CTES} SELECT count(*) FROM won"
+        return bool(await conn.fetch_value(sql, {**params, **then.params()}) == 1)
+    changed = await conn.execute(_ACCEPT_STEP, params)
+    if changed == 1 and then is not None:
+        await after_accept(conn, then)
     return changed == 1
 
 
