@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -92,11 +93,9 @@ def _bench_postgres_url() -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, f"/twofold_bench_smoke_{parts.path.lstrip('/')}", "", ""))
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_quick_run_measures_the_sign_in_scenarios_against_their_floors(tmp_path: Path, backend: str) -> None:
-    """Issue 10: TOTP verification against parse-only, password sign-in against raw Argon2, each cell
-    with its floor measured in the same run, every answer the expected one (right code verified, wrong
-    code refused, sign-in answered with tokens)."""
+def _quick_run(tmp_path: Path, backend: str, *args: str) -> dict[str, Any]:
+    """``run.py --quick`` on ``backend`` with ``args``, which must succeed; its JSON results.  Skips
+    without wrk, or without a PostgreSQL to run on."""
     if shutil.which("wrk") is None:
         pytest.skip("wrk not installed: the benchmark smoke run needs it (Debian/Ubuntu: apt-get install wrk)")
     extra = ["--backends", backend]
@@ -105,29 +104,25 @@ def test_quick_run_measures_the_sign_in_scenarios_against_their_floors(tmp_path:
         if base is None:
             pytest.skip("TWOFOLD_TEST_POSTGRES_URL not set")
         extra += ["--postgres-url", base]
+    out, work = tmp_path / "out", tmp_path / "work"
     done = subprocess.run(
-        [
-            sys.executable,
-            str(RUN),
-            "--quick",
-            *extra,
-            "--scenarios",
-            "mfa-totp-verify.*,signin.*",
-            "--signin-users",
-            "20",
-            "--output",
-            str(tmp_path / "out"),
-            "--workdir",
-            str(tmp_path / "work"),
-        ],
+        [sys.executable, str(RUN), "--quick", *extra, *args, "--output", str(out), "--workdir", str(work)],
         capture_output=True,
         text=True,
         timeout=240,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    results: dict[str, Any] = json.loads((out / "latest.json").read_text())
+    return results
 
-    results = json.loads((tmp_path / "out" / "latest.json").read_text())
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_quick_run_measures_the_sign_in_scenarios_against_their_floors(tmp_path: Path, backend: str) -> None:
+    """Issue 10: TOTP verification against parse-only, password sign-in against raw Argon2, each cell
+    with its floor measured in the same run, every answer the expected one (right code verified, wrong
+    code refused, sign-in answered with tokens)."""
+    results = _quick_run(tmp_path, backend, "--scenarios", "mfa-totp-verify.*,signin.*", "--signin-users", "20")
     assert results["unavailable"] == [], results["unavailable"]
     signin = [c for c in results["cells"] if c["phase"] == "signin"]
     ours = {c["name"]: c for c in signin if c["kind"] == "twofold"}
@@ -156,36 +151,7 @@ def test_quick_run_measures_the_write_against_its_floor(tmp_path: Path, backend:
     """Issue 13: set-mfa-status in alternation with its floor (parse-only + one asyncpg UPDATE on
     PostgreSQL, parse-only on SQLite), every answer a success, the ratio and both CPU costs recorded,
     and the targets table holding the issue's two rows for the backend."""
-    if shutil.which("wrk") is None:
-        pytest.skip("wrk not installed: the benchmark smoke run needs it (Debian/Ubuntu: apt-get install wrk)")
-    extra = ["--backends", backend]
-    if backend == "postgresql":
-        base = _bench_postgres_url()
-        if base is None:
-            pytest.skip("TWOFOLD_TEST_POSTGRES_URL not set")
-        extra += ["--postgres-url", base]
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(RUN),
-            "--quick",
-            *extra,
-            "--scenarios",
-            "set-mfa-status.floor",
-            "--write-users",
-            "50",
-            "--output",
-            str(tmp_path / "out"),
-            "--workdir",
-            str(tmp_path / "work"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    results = json.loads((tmp_path / "out" / "latest.json").read_text())
+    results = _quick_run(tmp_path, backend, "--scenarios", "set-mfa-status.floor", "--write-users", "50")
     assert not results["unavailable"], results["unavailable"]
     cells = [c for c in results["cells"] if c.get("phase") == "write"]
     floor = {"sqlite": "parse_only", "postgresql": "floor_write"}[backend]
@@ -207,20 +173,11 @@ def test_quick_run_measures_the_write_against_its_floor(tmp_path: Path, backend:
 def test_quick_run_measures_scale_out_behind_haproxy(tmp_path: Path) -> None:
     """Issue 13: instances behind HAProxy against one instance, direct and through HAProxy, in one run,
     with the CPU per request of each side (the capacity model's inputs)."""
-    if shutil.which("wrk") is None or shutil.which("haproxy") is None:
-        pytest.skip("wrk or haproxy not installed (.ci/run installs both)")
-    base = _bench_postgres_url()
-    if base is None:
-        pytest.skip("TWOFOLD_TEST_POSTGRES_URL not set")
-    done = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--backends", "postgresql", "--postgres-url", base,
-         "--scenarios", "none-of-the-main-matrix", "--scaling-instances", "2", "--users", "200",
-         "--output", str(tmp_path / "out"), "--workdir", str(tmp_path / "work")],
-        capture_output=True, text=True, timeout=240, check=False,
+    if shutil.which("haproxy") is None:
+        pytest.skip("haproxy not installed (.ci/run installs it)")
+    results = _quick_run(
+        tmp_path, "postgresql", "--scenarios", "none-of-the-main-matrix", "--scaling-instances", "2", "--users", "200"
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-
-    results = json.loads((tmp_path / "out" / "latest.json").read_text())
     assert results["unavailable"] == [], results["unavailable"]
     phase = results["scale_out"]
     assert (phase["instances"], phase["workers_per_instance"], phase["users"]) == (2, 1, 200)
