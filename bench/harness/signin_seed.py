@@ -185,8 +185,8 @@ async def _bootstrap(url: str, pool_id: str) -> tuple[str, str, str, user_tokens
         password_hash = await hash_password(PASSWORD)
         async with services.db.read() as conn:
             first = (await keys_repo.list_all(conn))[0]
-        box = SecretBox(load_master_key(settings))
-        key = user_tokens.load_signing_key(first["kid"], box.decrypt(first["private_key_ciphertext"]))
+        pem = await services.keyring.decrypt(first["private_key_ciphertext"])
+        key = user_tokens.load_signing_key(first["kid"], pem)
         return created.application.id, created.secret, password_hash, key
     finally:
         await services.close()
