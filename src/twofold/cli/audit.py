@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -11,8 +11,10 @@ from rich.table import Table
 
 from twofold.cli.output import JsonOption
 from twofold.cli.runtime import console, print_json, run_local
-from twofold.config import Settings
-from twofold.services.container import Services
+
+if TYPE_CHECKING:
+    from twofold.config import Settings
+    from twofold.services.container import Services
 
 app = typer.Typer(help="Read the audit trail.", no_args_is_help=True)
 
