@@ -208,7 +208,10 @@ def _submit(client: ManagementClient, rows: list[Row], resumed: bool, report: Im
     _submit(client, rows[middle:], resumed, report)
 
 
-IN_FLIGHT = 2  # batches sent at once: the server overlaps one batch's parsing with another's writing
+# Batches sent at once, each on a keep-alive connection of its own. The kernel hands each connection
+# to one server worker: with two in flight both often landed on the same worker (two workers at 40 %
+# and 20 % of a core, 2,000 users/s); four keep two workers busy (docs/performance.md).
+IN_FLIGHT = 4
 
 
 def import_users(
