@@ -67,6 +67,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--bulk-backends", type=_words, help="backends of the bulk import (default: sqlite)")
     p.add_argument("--bulk-connections", type=int, default=8, help="client connections of the bulk import")
     p.add_argument(
+        "--cli-users",
+        type=int,
+        help="rows of the `twofold users import` run, on every backend; 0 skips it (default: 20000)",
+    )
+    p.add_argument(
         "--otp-users",
         type=int,
         help="users of mfa-totp-verify.right, each verified about once per 30-s step (default: 20000);"
@@ -104,6 +109,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "scaling_users": 0 if quick else 1_000_000,
         "bulk_users": 0 if quick else 100_000,
         "bulk_backends": ["sqlite"],
+        "cli_users": 0 if quick else 20_000,
         "otp_users": 5000 if quick else 20_000,
         "signin_users": 100 if quick else 1000,
         "signin_connections": [1] if quick else [1, 4],
@@ -216,6 +222,10 @@ class Bench:
         if args.bulk_users:
             for backend in args.bulk_backends:
                 self.run_bulk(backend, max(args.workers))
+            self.save()
+        if args.cli_users:
+            for backend in backends:
+                self.run_cli(backend, max(args.workers))
             self.save()
         if args.peers:
             from harness import peers
@@ -385,18 +395,37 @@ class Bench:
             with self.twofold(db, workers) as server:
                 token = fetch_token(server.port)
                 rows += run_import(server.port, token, db.pool_id, users, self.args.bulk_connections)
-                try:
-                    rows.append(run_cli_import(server.port, users, self.workdir, "cli"))
-                except Exception as exc:  # noqa: BLE001 - the CLI path is reported, not fatal
-                    rows.append({"path": "cli", "unavailable": f"{type(exc).__name__}: {exc}"})
         except Exception as exc:  # noqa: BLE001
             traceback.print_exc()
             rows.append({"path": "all", "unavailable": f"{type(exc).__name__}: {exc}"})
+        self.log_bulk(rows, backend, workers)
+
+    def run_cli(self, backend: str, workers: int) -> None:
+        """`twofold users import` of a fresh CSV into a fresh database, as README shows it (harness/bulk.py)."""
+        users = self.args.cli_users
+        self.log(f"twofold users import of {users:,} rows on {backend}, {workers} worker(s)")
+        try:
+            db = seed.prepare(backend, self.url(backend, "cli"), 0)
+            self.databases[(backend, "cli")] = db
+            with self.twofold(db, workers) as server:
+                row = run_cli_import(server.port, users, self.workdir, "cli", server.all_pids())
+        except Exception as exc:  # noqa: BLE001 - reported, not fatal
+            traceback.print_exc()
+            row = {"path": "cli", "unavailable": f"{type(exc).__name__}: {exc}"}
+        self.log_bulk([row], backend, workers)
+
+    def log_bulk(self, rows: list[dict[str, Any]], backend: str, workers: int) -> None:
         for row in rows:
             row.update(backend=backend, workers=workers)
             if "users_per_s" in row:
+                cpu = (
+                    f" (client CPU {row['client_cores']:.2f} cores, server {row['server_cores']:.2f})"
+                    if "client_cores" in row
+                    else ""
+                )
                 self.log(
-                    f"  {row['path']}: {row['users']:,} users in {row['seconds']:.1f} s = {row['users_per_s']:,.0f} users/s"
+                    f"  {row['path']}: {row['users']:,} users in {row['seconds']:.1f} s"
+                    f" = {row['users_per_s']:,.0f} users/s{cpu}"
                 )
             else:
                 self.log(f"  {row['path']}: unavailable: {row['unavailable']}")
