@@ -207,8 +207,9 @@ def _submit(
 
     A refusal that names its row (``list[i]``) costs that row only: the rest is sent again whole
     (``whole``), which is all it takes when one row is bad. If the rest is refused again, it is split
-    in halves, so that a batch of many bad rows costs O(bad rows x log batch) rows sent again, not
-    O(bad rows x batch). Any other refusal is bisected until the refused rows are alone."""
+    in halves: a batch of n rows, however many of them bad, is sent again as at most about
+    2n x log2(n) rows in all, where sending the rest whole after every refusal cost up to n^2 / 2.
+    Any other refusal is bisected until the refused rows are alone."""
     from twofold_client import ApiError
 
     if not rows:
