@@ -419,7 +419,8 @@ class Bench:
             row.update(backend=backend, workers=workers)
             if "users_per_s" in row:
                 cpu = (
-                    f" (client CPU {row['client_cores']:.2f} cores, server {row['server_cores']:.2f})"
+                    f" (CPU: client {row['client_cores']:.2f}, server {row['server_cores']:.2f},"
+                    f" others {row['background_cpu']:.2f} cores)"
                     if "client_cores" in row
                     else ""
                 )

@@ -28,7 +28,7 @@ from typing import Any
 
 from twofold.cli.user_import import IN_FLIGHT
 
-from .cpu import process_seconds
+from .cpu import Meter, process_seconds
 from .requests import raw_request
 from .seed import EMAIL_DOMAIN, KEY_ID, KEY_SECRET
 
@@ -184,7 +184,8 @@ def run_cli_import(port: int, users: int, workdir: Path, prefix: str, server_pid
     """``twofold users import users.csv`` as a new user runs it (README): default batch size, the
     progress output, an access key in the environment, a running server. The figure is the wall time
     of the CLI process, start-up included; the client's CPU and the server's over the same time say
-    which side was the bottleneck."""
+    which side was the bottleneck, and the background CPU (other processes, PostgreSQL's included)
+    whether the machine let them run."""
     path = workdir / f"{prefix}.csv"
     write_import_csv(path, users, prefix)
     binary = Path(sys.executable).with_name("twofold")
@@ -197,12 +198,14 @@ def run_cli_import(port: int, users: int, workdir: Path, prefix: str, server_pid
     )
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = sum(process_seconds(pid) for pid in server_pids)
+    meter = Meter(list(server_pids))
     t0 = time.monotonic()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, check=False)
     seconds = time.monotonic() - t0
     server = sum(process_seconds(pid) for pid in server_pids) - server
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     client = after.ru_utime - children.ru_utime + after.ru_stime - children.ru_stime
+    background = meter.stop(seconds, client)
     found = _CREATED.search(done.stdout)
     if done.returncode != 0 or found is None:
         raise RuntimeError(
@@ -219,6 +222,7 @@ def run_cli_import(port: int, users: int, workdir: Path, prefix: str, server_pid
         "server_cpu_s": server,
         "client_cores": client / seconds,
         "server_cores": server / seconds,
+        "background_cpu": background,
     }
 
 

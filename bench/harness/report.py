@@ -171,7 +171,7 @@ def targets(results: dict[str, Any], main_users: int) -> list[dict[str, Any]]:
         if row.get("users_per_s"):
             ups = row["users_per_s"]
             cpu = (
-                f"CPU: client {row['client_cores']:.2f}, server {row['server_cores']:.2f} cores"
+                f"CPU: client {row['client_cores']:.2f}, server {row['server_cores']:.2f}, others {row['background_cpu']:.2f} cores"
                 if "client_cores" in row
                 else ""
             )
