@@ -184,8 +184,8 @@ def run_cli_import(port: int, users: int, workdir: Path, prefix: str, server_pid
     """``twofold users import users.csv`` as a new user runs it (README): default batch size, the
     progress output, an access key in the environment, a running server. The figure is the wall time
     of the CLI process, start-up included; the client's CPU and the server's over the same time say
-    which side was the bottleneck, and the background CPU (other processes, PostgreSQL's included)
-    whether the machine let them run."""
+    which side was the bottleneck, and the background CPU (the machine's busy time less theirs and
+    PostgreSQL's: harness/cpu.py) whether the machine let them run."""
     path = workdir / f"{prefix}.csv"
     write_import_csv(path, users, prefix)
     binary = Path(sys.executable).with_name("twofold")
