@@ -5,7 +5,8 @@ and then Twofold's scenarios on each backend, all on the same uvicorn stack and 
 that every figure can be read as a ratio to the parse-only baseline measured minutes before it.  On each
 backend the sign-in scenarios of issue 10 follow (harness/signin_phase.py), each run in alternation with
 its own floor (parse-only, or raw Argon2 verifications).  Then the user-count scaling cells, the bulk
-import, and (``--peers``) moto and privacyIDEA.
+import, ``twofold users import`` as README shows it on each backend (issue 13), and (``--peers``) moto
+and privacyIDEA.
 
 Results: ``bench/results/latest.md`` (tracked) and ``latest.json`` (git-ignored; ``quick.*`` with ``--quick``).
 Nothing is read back from earlier runs: the results directory may be empty or absent.
