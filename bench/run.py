@@ -5,7 +5,8 @@ and then Twofold's scenarios on each backend, all on the same uvicorn stack and 
 that every figure can be read as a ratio to the parse-only baseline measured minutes before it.  On each
 backend the sign-in scenarios of issue 10 follow (harness/signin_phase.py), each run in alternation with
 its own floor (parse-only, or raw Argon2 verifications).  Then the user-count scaling cells, the bulk
-import, and (``--peers``) moto and privacyIDEA.
+import, ``twofold users import`` as README shows it on each backend (issue 13), and (``--peers``) moto
+and privacyIDEA.
 
 Results: ``bench/results/latest.md`` (tracked) and ``latest.json`` (git-ignored; ``quick.*`` with ``--quick``).
 Nothing is read back from earlier runs: the results directory may be empty or absent.
@@ -72,6 +73,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--bulk-backends", type=_words, help="backends of the bulk import (default: sqlite)")
     p.add_argument("--bulk-connections", type=int, default=8, help="client connections of the bulk import")
     p.add_argument(
+        "--cli-users",
+        type=int,
+        help="rows of the `twofold users import` run, on every backend; 0 skips it (default: 20000)",
+    )
+    p.add_argument(
         "--otp-users",
         type=int,
         help="users of mfa-totp-verify.right, each verified about once per 30-s step (default: 20000);"
@@ -119,6 +125,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "bulk_users": 0 if quick else 100_000,
         "scaling_instances": 0 if quick else 3,
         "bulk_backends": ["sqlite"],
+        "cli_users": 0 if quick else 20_000,
         "otp_users": 5000 if quick else 20_000,
         "write_users": 200,
         "signin_users": 100 if quick else 1000,
@@ -242,6 +249,10 @@ class Bench:
         if args.bulk_users:
             for backend in args.bulk_backends:
                 self.run_bulk(backend, max(args.workers))
+            self.save()
+        if args.cli_users:
+            for backend in backends:
+                self.run_cli(backend, max(args.workers))
             self.save()
         if args.peers:
             from harness import peers
@@ -423,18 +434,38 @@ class Bench:
             with self.twofold(db, workers) as server:
                 token = fetch_token(server.port)
                 rows += run_import(server.port, token, db.pool_id, users, self.args.bulk_connections)
-                try:
-                    rows.append(run_cli_import(server.port, users, self.workdir, "cli"))
-                except Exception as exc:  # noqa: BLE001 - the CLI path is reported, not fatal
-                    rows.append({"path": "cli", "unavailable": f"{type(exc).__name__}: {exc}"})
         except Exception as exc:  # noqa: BLE001
             traceback.print_exc()
             rows.append({"path": "all", "unavailable": f"{type(exc).__name__}: {exc}"})
+        self.log_bulk(rows, backend, workers)
+
+    def run_cli(self, backend: str, workers: int) -> None:
+        """`twofold users import` of a fresh CSV into a fresh database, as README shows it (harness/bulk.py)."""
+        users = self.args.cli_users
+        self.log(f"twofold users import of {users:,} rows on {backend}, {workers} worker(s)")
+        try:
+            db = seed.prepare(backend, self.url(backend, "cli"), 0)
+            self.databases[(backend, "cli")] = db
+            with self.twofold(db, workers) as server:
+                row = run_cli_import(server.port, users, self.workdir, "cli", server.all_pids())
+        except Exception as exc:  # noqa: BLE001 - reported, not fatal
+            traceback.print_exc()
+            row = {"path": "cli", "unavailable": f"{type(exc).__name__}: {exc}"}
+        self.log_bulk([row], backend, workers)
+
+    def log_bulk(self, rows: list[dict[str, Any]], backend: str, workers: int) -> None:
         for row in rows:
             row.update(backend=backend, workers=workers)
             if "users_per_s" in row:
+                cpu = (
+                    f" (CPU: client {row['client_cores']:.2f}, server {row['server_cores']:.2f},"
+                    f" others {row['background_cpu']:.2f} cores)"
+                    if "client_cores" in row
+                    else ""
+                )
                 self.log(
-                    f"  {row['path']}: {row['users']:,} users in {row['seconds']:.1f} s = {row['users_per_s']:,.0f} users/s"
+                    f"  {row['path']}: {row['users']:,} users in {row['seconds']:.1f} s"
+                    f" = {row['users_per_s']:,.0f} users/s{cpu}"
                 )
             else:
                 self.log(f"  {row['path']}: unavailable: {row['unavailable']}")

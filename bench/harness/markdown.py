@@ -199,6 +199,8 @@ def render(results: dict[str, Any]) -> str:
         detail = (
             f"create {r['create_users_per_s']:,.0f}/s, set-mfa-status {r['set_status_per_s']:,.0f}/s"
             if "create_users_per_s" in r
+            else f"CPU: client {r['client_cores']:.2f}, server {r['server_cores']:.2f}, others {r['background_cpu']:.2f} cores"
+            if "client_cores" in r
             else ""
         )
         rows.append(

@@ -34,6 +34,8 @@ def test_quick_run_writes_json_and_markdown_with_positive_figures(tmp_path: Path
             SCENARIO,
             "--users",
             "200",
+            "--cli-users",
+            "300",
             "--output",
             str(tmp_path / "out"),
             "--workdir",
@@ -64,6 +66,12 @@ def test_quick_run_writes_json_and_markdown_with_positive_figures(tmp_path: Path
     assert ours["ratios"]["rps_vs_parse_only"] > 0
     assert results["wrk"]["ceiling"][0]["bare_rps"] > 0
     assert "| get-mfa-status.user_id.token |" in (tmp_path / "out" / "latest.md").read_text()
+    # `twofold users import` as README shows it: every row created, its wall time and both sides' CPU
+    [cli] = [row for row in results["bulk"] if row["path"] == "cli"]
+    assert (cli["backend"], cli["users"]) == ("sqlite", 300)
+    assert cli["users_per_s"] > 0 and cli["client_cpu_s"] > 0 and cli["server_cpu_s"] > 0
+    [target] = [t for t in results["targets"] if "twofold users import" in t["target"]]
+    assert target["measured"] == cli["users_per_s"] and target["note"].startswith("CPU: client")
 
 
 def test_the_in_process_profiler_reports_every_scenario(tmp_path: Path) -> None:

@@ -155,6 +155,35 @@ def test_import_csv_reports_bad_rows_and_never_half_imports(
     assert status["totpMfaEnabled"] is True and len(status["applicationMfa"]) == 2
 
 
+def test_import_of_many_bad_rows_in_one_batch_reports_each_exactly(
+    cli: CliRunner, bootstrapped: None, tmp_path: Path
+) -> None:
+    """Every third row is bad, all in one batch: each is reported with its line and its own error,
+    and every good row is created (the client isolates refused rows without losing any)."""
+    source = tmp_path / "users.csv"
+    lines, bad = ["username,email,mfaPolicies"], {}
+    for i in range(60):
+        if i % 6 == 2:
+            lines.append(f"m{i},not-an-email,OTP")
+            bad[i + 2] = (40001, "email")
+        elif i % 6 == 5:
+            lines.append(f"m{i},m{i}@example.com,PUSH")
+            bad[i + 2] = (40003, "mfaPolicy")
+        else:
+            lines.append(f"m{i},m{i}@example.com,OTP:1:0")
+    source.write_text("\n".join(lines) + "\n")
+    code, out = run(cli, "users", "import", str(source), "--json")
+    assert code == 2
+    report = json.loads(out)
+    assert report["created"] == 40
+    assert [f["line"] for f in report["failed"]] == sorted(bad)
+    for failure in report["failed"]:
+        code, word = bad[failure["line"]]
+        assert failure["apiCode"] == code and word in failure["message"], failure
+        assert "list[" not in failure["message"]
+    assert ok_json(cli, "users", "list", "--limit", "50")["totalCount"] == 40
+
+
 def test_import_resumes_where_it_stopped(cli: CliRunner, bootstrapped: None, tmp_path: Path) -> None:
     source = tmp_path / "users.jsonl"
     rows = [{"username": f"j{i}", "email": f"j{i}@example.com", "mfaPolicies": "SMS"} for i in range(10)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -12,9 +12,11 @@ from rich.table import Table
 
 from twofold.cli.output import JsonOption
 from twofold.cli.runtime import console, err_console, print_json, run_local
-from twofold.config import Settings
-from twofold.services.audit_chain import Anchor, ChainReport
-from twofold.services.container import Services
+
+if TYPE_CHECKING:
+    from twofold.config import Settings
+    from twofold.services.audit_chain import Anchor, ChainReport
+    from twofold.services.container import Services
 
 app = typer.Typer(help="Read the audit trail and verify its hash chain.", no_args_is_help=True)
 
@@ -101,6 +103,8 @@ def verify(
 
 
 def _anchor(text: str | None, pool: str | None) -> Anchor | None:
+    from twofold.services.audit_chain import Anchor
+
     if text is None:
         return None
     if pool is None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from twofold.cli.output import JsonOption
 from twofold.cli.runtime import console, print_json, run_local
-from twofold.config import Settings
-from twofold.services.container import Services
 from twofold.services.context import OTP_SECRET_READ
+
+if TYPE_CHECKING:
+    from twofold.config import Settings
+    from twofold.services.container import Services
 
 app = typer.Typer(help="Create, list and revoke access keys; rotate the master (data) key.", no_args_is_help=True)
 

@@ -5,20 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
-from twofold import metrics
 from twofold.cli import apps, audit, db, keys, mfa, outbox, users
 from twofold.cli.connection import ConnectionOptions
 from twofold.cli.output import JsonOption
 from twofold.cli.runtime import console, one_line_errors, print_json, run_local
-from twofold.config import Settings
-from twofold.logs import configure_logging
-from twofold.services.container import Services, bootstrap
-from twofold.transports import describe_delivery, refuse_outbox_in_production
+
+if TYPE_CHECKING:  # the server's modules load in the commands that use them (cli/runtime.py)
+    from twofold.config import Settings
+    from twofold.services.container import Services
 
 app = typer.Typer(no_args_is_help=True)
 app.add_typer(keys.app, name="keys")
@@ -85,6 +83,7 @@ def _show_first_key(created: tuple[str, str, str] | None, as_json: bool) -> None
 @app.command()
 def init(as_json: JsonOption = False) -> None:
     """Create the database, the default user pool and a first access key (printed once)."""
+    from twofold.services.container import bootstrap
 
     async def action(services: Services, settings: Settings) -> None:
         created = await bootstrap(services, settings)
@@ -104,6 +103,14 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes (TWOFOLD_WORKERS).")] = None,
 ) -> None:
     """Migrate the database and run the API server."""
+    import uvicorn
+
+    from twofold import metrics
+    from twofold.config import Settings
+    from twofold.logs import configure_logging
+    from twofold.services.container import bootstrap
+    from twofold.transports import describe_delivery, refuse_outbox_in_production
+
     with one_line_errors():
         refuse_outbox_in_production(Settings())
 

@@ -4,14 +4,16 @@ transport is configured), read from the local database and decrypted."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from twofold.cli.output import JsonOption
 from twofold.cli.runtime import console, print_json, run_local
-from twofold.config import Settings
-from twofold.services.container import Services
+
+if TYPE_CHECKING:
+    from twofold.config import Settings
+    from twofold.services.container import Services
 
 
 def show(

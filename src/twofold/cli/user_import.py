@@ -13,11 +13,12 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
@@ -31,6 +32,8 @@ CSV_FIELDS_HELP = (
 )
 _MFA_KEYS = ("mfaPolicies", "totpMfaEnabled", "faceMfaEnabled", "mfaPhone", "mfaPhoneCountryCode", "mfaEmail")
 _OTP_KEYS = ("otpSecret", "otpRecoveryCode")
+_MFA_KEY_SET = frozenset(_MFA_KEYS)
+_SPECIAL_KEYS = frozenset(_MFA_KEYS + _OTP_KEYS)
 _ROW_IN_MESSAGE = re.compile(r"list\[(\d+)\]")
 USER_ALREADY_EXISTS = 40901
 
@@ -74,8 +77,13 @@ def _flag(value: Any, name: str) -> bool:
 def _policies(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, list):
         return value
+    return [dict(entry) for entry in _parsed_policies(str(value))]
+
+
+@lru_cache(maxsize=256)  # a file has a few distinct policy lists, repeated on every row
+def _parsed_policies(text: str) -> tuple[dict[str, Any], ...]:
     entries = []
-    for index, part in enumerate(p.strip() for p in str(value).replace(",", ";").split(";")):
+    for index, part in enumerate(p.strip() for p in text.replace(",", ";").split(";")):
         if not part:
             continue
         bits = part.split(":")
@@ -85,18 +93,22 @@ def _policies(value: Any) -> list[dict[str, Any]]:
             entries.append({"mfaPolicy": bits[0].upper(), "status": int(bits[1]), "sort": int(bits[2])})
         else:
             raise RowError(f"mfaPolicies: cannot read {part!r} (use FACTOR or FACTOR:status:sort)")
-    return entries
+    return tuple(entries)
 
 
 def to_payload(record: dict[str, Any]) -> dict[str, Any]:
     """A flat CSV/JSON record (see ``CSV_FIELDS_HELP``) as a ``CreateUserInfoDto`` with Twofold extensions."""
-    values = {k.strip(): v for k, v in record.items() if k and v is not None and v != ""}
-    payload = {k: v for k, v in values.items() if k not in _MFA_KEYS and k not in _OTP_KEYS}
+    return _payload({k.strip(): v for k, v in record.items() if k and v is not None and v != ""})
+
+
+def _payload(values: dict[str, Any]) -> dict[str, Any]:
+    """``to_payload`` of a record whose keys are stripped and whose empty values are dropped."""
+    payload = {k: v for k, v in values.items() if k not in _SPECIAL_KEYS}
     if "otpSecret" in values:
         payload["otp"] = {"secret": values["otpSecret"]}
         if "otpRecoveryCode" in values:
             payload["otp"]["recoveryCode"] = values["otpRecoveryCode"]
-    if any(k in values for k in _MFA_KEYS):
+    if not _MFA_KEY_SET.isdisjoint(values):
         trigger: dict[str, Any] = dict(payload.get("mfaTriggerData") or {})
         trigger["applicationMfa"] = _policies(values.get("mfaPolicies", trigger.get("applicationMfa", [])))
         for key in ("totpMfaEnabled", "faceMfaEnabled"):
@@ -109,6 +121,17 @@ def to_payload(record: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
+def _csv_records(handle: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, record) of each CSV row, as ``csv.DictReader`` reads them, with the header's keys stripped
+    once and empty cells left out (what ``to_payload`` would drop)."""
+    reader = csv.reader(handle)
+    header = next(reader, None) or []
+    keys = [k.strip() for k in header]
+    for row in reader:
+        if row:  # DictReader skips blank lines too; cells beyond the header are dropped, as there
+            yield reader.line_num, {k: v for k, v in zip(keys, row, strict=False) if k and v}
+
+
 def read_rows(path: Path, fmt: str | None = None) -> tuple[list[Row], list[Failure]]:
     """All rows of the file, with 1-based line numbers (a CSV header is line 1)."""
     kind = (fmt or path.suffix.lstrip(".")).lower()
@@ -116,17 +139,19 @@ def read_rows(path: Path, fmt: str | None = None) -> tuple[list[Row], list[Failu
     failures: list[Failure] = []
     with path.open(encoding="utf-8-sig", newline="") as handle:
         if kind == "csv":
-            reader = csv.DictReader(handle)
-            records: Iterable[tuple[int, str | dict[str, Any]]] = ((reader.line_num, r) for r in reader)
-        elif kind in ("jsonl", "ndjson", "json"):
-            records = ((n, t) for n, t in enumerate(handle, start=1) if t.strip())
-        else:
+            for line, values in _csv_records(handle):
+                try:
+                    rows.append(Row(line, _payload(values)))
+                except RowError as exc:
+                    failures.append(Failure(line, str(exc)))
+            return rows, failures
+        if kind not in ("jsonl", "ndjson", "json"):
             raise RowError(f"unknown format {kind!r}: use .csv or .jsonl, or --format")
-        for line, record in records:
+        for line, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
             try:
-                rows.append(
-                    Row(line, to_payload(record if isinstance(record, dict) else _json_record(record)))
-                )
+                rows.append(Row(line, to_payload(_json_record(text))))
             except RowError as exc:
                 failures.append(Failure(line, str(exc)))
     return rows, failures
@@ -175,8 +200,16 @@ class ImportState:
         self.path.unlink(missing_ok=True)
 
 
-def _submit(client: ManagementClient, rows: list[Row], resumed: bool, report: ImportReport) -> None:
-    """Create ``rows``; isolate refused rows by bisection."""
+def _submit(
+    client: ManagementClient, rows: list[Row], resumed: bool, report: ImportReport, whole: bool = True
+) -> None:
+    """Create ``rows``; isolate refused rows.
+
+    A refusal that names its row (``list[i]``) costs that row only: the rest is sent again whole
+    (``whole``), which is all it takes when one row is bad. If the rest is refused again, it is split
+    in halves: a batch of n rows, however many of them bad, is sent again as at most about
+    2n x log2(n) rows in all, where sending the rest whole after every refusal cost up to n^2 / 2.
+    Any other refusal is bisected until the refused rows are alone."""
     from twofold_client import ApiError
 
     if not rows:
@@ -188,27 +221,30 @@ def _submit(client: ManagementClient, rows: list[Row], resumed: bool, report: Im
     except ApiError as exc:
         if exc.status_code >= 500 or exc.status_code in (401, 403):
             raise
+        message = _ROW_IN_MESSAGE.sub("row", exc.message, count=1)
         if len(rows) == 1:
             if resumed and exc.api_code == USER_ALREADY_EXISTS:
                 report.skipped_existing += 1
             else:
-                report.failures.append(Failure(rows[0].line, exc.message, exc.api_code))
+                report.failures.append(Failure(rows[0].line, message, exc.api_code))
             return
         named = _ROW_IN_MESSAGE.search(exc.message)
         if named and exc.status_code == 400 and int(named.group(1)) < len(rows):
             index = int(named.group(1))
-            bad = rows[index]
-            report.failures.append(
-                Failure(bad.line, _ROW_IN_MESSAGE.sub("row", exc.message, count=1), exc.api_code)
-            )
-            _submit(client, rows[:index] + rows[index + 1 :], resumed, report)
-            return
+            report.failures.append(Failure(rows[index].line, message, exc.api_code))
+            rows = rows[:index] + rows[index + 1 :]
+            if whole:
+                _submit(client, rows, resumed, report, whole=False)
+                return
     middle = len(rows) // 2
     _submit(client, rows[:middle], resumed, report)
     _submit(client, rows[middle:], resumed, report)
 
 
-IN_FLIGHT = 2  # batches sent at once: the server overlaps one batch's parsing with another's writing
+# Batches sent at once, each on a keep-alive connection of its own. The kernel hands each connection
+# to one server worker: with two in flight both often landed on the same worker (two workers at 40 %
+# and 20 % of a core, 2,000 users/s); four keep two workers busy (docs/performance.md).
+IN_FLIGHT = 4
 
 
 def import_users(

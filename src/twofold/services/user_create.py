@@ -34,6 +34,7 @@ from twofold.services.user_support import (
 )
 from twofold.storage.database import Connection
 from twofold.storage.errors import UniqueViolation
+from twofold.storage.repositories import audit as audit_repo
 from twofold.storage.repositories import custom_fields as custom_fields_repo
 from twofold.storage.repositories import otp as otp_repo
 from twofold.storage.repositories import users as users_repo
@@ -74,9 +75,13 @@ class UserCreation(UserServiceBase):
                 for p in prepared:
                     apply_custom_data(p.user, p.command.fields, definitions)
                 await users_repo.insert_many(conn, [p.user for p in prepared])
+                # every user.create event in one round trip, before each user's mfa.status.set
+                await audit_repo.insert_many(
+                    conn,
+                    [audit.event(self._clock, caller, "user.create", p.user.id, after=_created(p)) for p in prepared],
+                )
                 for p in prepared:
                     await self._attach(conn, caller.pool_id, p, now)
-                    await audit.record(conn, self._clock, caller, "user.create", p.user.id, after=_created(p))
                     await mfa_writes.write_initial(conn, self._clock, caller, p.user.id, p.mfa)
         except UniqueViolation as exc:
             raise conflict_from(exc) from None

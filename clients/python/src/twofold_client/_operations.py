@@ -98,8 +98,18 @@ def _query(values: Mapping[str, Any]) -> Query:
     return tuple(items)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _wire(value: Any) -> Any:
     """A JSON-ready value: models by alias (``None`` members dropped), enums by value."""
+    kind = type(value)  # exact types first: a bulk body is thousands of plain dicts and strings
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {str(k): _wire(v) for k, v in value.items()}
+    if kind is list:
+        return [_wire(v) for v in value]
     if isinstance(value, BaseModel):
         return value.model_dump(by_alias=True, exclude_none=True, mode="json")
     if isinstance(value, Enum):
