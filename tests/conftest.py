@@ -71,6 +71,16 @@ def wipe_postgres(url: str) -> None:
         conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
+def fresh_database_url(request: pytest.FixtureRequest, backend: str, workdir: Path) -> str:
+    """An empty database for a ``twofold serve`` subprocess: a new SQLite file in ``workdir``, or the
+    test PostgreSQL database, wiped (``wipe_postgres`` it again when done)."""
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / 'twofold.db'}"
+    url: str = request.getfixturevalue("postgres_ready")
+    wipe_postgres(url)
+    return url
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database of each backend."""
@@ -206,11 +216,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
     backend: str = request.param
     workdir = tmp_path_factory.mktemp(f"live-{backend}")
-    if backend == "sqlite":
-        database_url = f"sqlite:///{workdir / 'twofold.db'}"
-    else:
-        database_url = request.getfixturevalue("postgres_ready")
-        wipe_postgres(database_url)
+    database_url = fresh_database_url(request, backend, workdir)
     env = server_env(database_url, workdir / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY)
     process, port = start_server(env, workdir, workdir / "server.log")
     try:

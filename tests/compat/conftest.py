@@ -23,7 +23,14 @@ from tests.compat.support import (
     start_server,
     stop_server,
 )
-from tests.conftest import BACKENDS, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY, wipe_postgres
+from tests.conftest import (
+    BACKENDS,
+    BOOTSTRAP_KEY_ID,
+    BOOTSTRAP_SECRET,
+    SECRET_KEY,
+    fresh_database_url,
+    wipe_postgres,
+)
 from tests.delivery_peers import SmtpHandler, Webhook, code_in, smtp_server, webhook_receiver
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -77,11 +84,7 @@ def delivering_server(
     """Like ``live_server``, with ``TWOFOLD_SMTP_URL`` and ``TWOFOLD_SMS_WEBHOOK_URL`` set."""
     backend: str = request.param
     workdir = tmp_path_factory.mktemp(f"delivering-{backend}")
-    if backend == "sqlite":
-        database_url = f"sqlite:///{workdir / 'twofold.db'}"
-    else:
-        database_url = request.getfixturevalue("postgres_ready")
-        wipe_postgres(database_url)
+    database_url = fresh_database_url(request, backend, workdir)
     hook = Webhook(WEBHOOK_SECRET.encode())
     with smtp_server() as (mail, smtp_port), webhook_receiver(hook) as hook_url:
         env = server_env(database_url, workdir / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY)

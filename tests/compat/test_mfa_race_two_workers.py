@@ -31,7 +31,14 @@ from tests.compat.support import (
     start_server,
     stop_server,
 )
-from tests.conftest import BACKENDS, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY, wipe_postgres
+from tests.conftest import (
+    BACKENDS,
+    BOOTSTRAP_KEY_ID,
+    BOOTSTRAP_SECRET,
+    SECRET_KEY,
+    fresh_database_url,
+    wipe_postgres,
+)
 
 pytestmark = pytest.mark.compat
 
@@ -73,11 +80,7 @@ class WorkerServer(LiveServer):
 def two_workers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerServer]:
     backend: str = request.param
     workdir = tmp_path_factory.mktemp(f"race-{backend}")
-    if backend == "sqlite":
-        database_url = f"sqlite:///{workdir / 'twofold.db'}"
-    else:
-        database_url = request.getfixturevalue("postgres_ready")
-        wipe_postgres(database_url)
+    database_url = fresh_database_url(request, backend, workdir)
     env = {**server_env(database_url, workdir / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY),
            "TWOFOLD_WORKERS": "2"}
     process, port = start_server(env, workdir, workdir / "server.log")

@@ -20,7 +20,14 @@ import pyotp
 import pytest
 
 from tests.compat.support import LiveServer, server_env, start_server
-from tests.conftest import BACKENDS, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY, wipe_postgres
+from tests.conftest import (
+    BACKENDS,
+    BOOTSTRAP_KEY_ID,
+    BOOTSTRAP_SECRET,
+    SECRET_KEY,
+    fresh_database_url,
+    wipe_postgres,
+)
 
 WRITERS = 16
 # Acknowledged writes (user + status pairs) before the kill; `make chaos` raises it for the long run.
@@ -65,11 +72,7 @@ def _group_alive(pgid: int) -> bool:
 
 @pytest.fixture(params=BACKENDS)
 def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
-    if request.param == "sqlite":
-        database_url = f"sqlite:///{tmp_path / 'twofold.db'}"
-    else:
-        database_url = request.getfixturevalue("postgres_ready")
-        wipe_postgres(database_url)
+    database_url = fresh_database_url(request, request.param, tmp_path)
     env = server_env(database_url, tmp_path / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY)
     env["TWOFOLD_WORKERS"] = "2"
     running = Deployment(env, tmp_path)

@@ -40,7 +40,14 @@ from tests.compat.support import (
     start_server,
     stop_server,
 )
-from tests.conftest import BACKENDS, BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY, wipe_postgres
+from tests.conftest import (
+    BACKENDS,
+    BOOTSTRAP_KEY_ID,
+    BOOTSTRAP_SECRET,
+    SECRET_KEY,
+    fresh_database_url,
+    wipe_postgres,
+)
 from twofold.auth.vault import key_id_of
 from twofold.config import Settings
 from twofold.services.container import Services, build_services
@@ -89,11 +96,7 @@ class Fleet:
 @pytest.fixture(params=BACKENDS)
 def fleet(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fleet]:
     backend: str = request.param
-    if backend == "sqlite":
-        database_url = f"sqlite:///{tmp_path / 'twofold.db'}"
-    else:
-        database_url = request.getfixturevalue("postgres_ready")
-        wipe_postgres(database_url)
+    database_url = fresh_database_url(request, backend, tmp_path)
     env = {**server_env(database_url, tmp_path / "data", BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, SECRET_KEY),
            "TWOFOLD_KEYRING_REFRESH_SECONDS": str(REFRESH_SECONDS)}
     running = Fleet(backend, env, tmp_path)
