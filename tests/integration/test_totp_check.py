@@ -158,3 +158,18 @@ async def test_an_imported_recovery_code_is_kept_only_as_its_digest(otp: OtpUser
     assert stored is not None and stored.recovery_code_ciphertext is not None
     kept = await otp.services.keyring.decrypt(stored.recovery_code_ciphertext)
     assert kept.startswith(HASHED_RECOVERY) and otp.recovery_code.lower() not in kept.lower()
+
+
+async def test_a_recovery_code_given_at_user_creation_works_once_and_is_kept_as_its_digest(otp: OtpUser) -> None:
+    """create-users-batch with ``otp`` stores what import-otp stores: the code's digest, not the code."""
+    created = await otp.api.ok("POST", "create-users-batch", {"list": [
+        {"username": "batch-otp", "otp": {"secret": pyotp.random_base32(32), "recoveryCode": "rc-7777-8888"}}]})
+    user_id = created[0]["userId"]
+    async with otp.services.db.read() as conn:
+        stored = await otp_repo.find(conn, otp.pool_id, user_id)
+    assert stored is not None and stored.recovery_code_ciphertext is not None
+    kept = await otp.services.keyring.decrypt(stored.recovery_code_ciphertext)
+    assert kept.startswith(HASHED_RECOVERY) and "7777" not in kept
+    totp = otp.services.mfa_check.totp
+    assert await totp.verify_recovery_code(otp.pool_id, user_id, "RC-7777-8888")
+    assert not await totp.verify_recovery_code(otp.pool_id, user_id, "rc-7777-8888")

@@ -114,10 +114,10 @@ async def _assemble(
     keys = AccessKeyService(db, box, derive_key(master, "twofold/management-jwt/v1"), settings, clock)
     await keys.check_master_key()  # a changed key fails here, not as a 500 on some later request
     await box.ensure_active()  # only now: never a first data key wrapped under a wrong secret
-    users = UserService(db, box, clock)
     delivery = build_delivery(settings, db, box, clock)
     passcode_key = derive_key(master, "twofold/passcodes/v1")
     recovery_key = derive_key(master, "twofold/recovery-code/v1")
+    users = UserService(db, box, clock, recovery_key)
     mfa = MfaService(db, box, clock, users, recovery_key)
     app_secrets = AppSecretService(db, derive_key(master, "twofold/app-secret/v1"), clock)
     tokens = TokenService(db, box, settings, clock)

@@ -9,6 +9,7 @@ under the user's lock (the event's ``before``) and the new one written in one at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from twofold.domain.identifiers import UserRef
@@ -16,6 +17,7 @@ from twofold.domain.mfa import MfaStatus
 from twofold.services import audit
 from twofold.services.context import Caller, Clock
 from twofold.storage.database import Connection
+from twofold.storage.repositories import audit as audit_repo
 from twofold.storage.repositories import mfa as mfa_repo
 from twofold.storage.repositories.audit import AuditRow
 from twofold.storage.repositories.mfa import StoredStatus
@@ -62,11 +64,15 @@ def prepare(
 
 
 async def write_initial(
-    conn: Connection, clock: Clock, caller: Caller, user_id: str, status: MfaStatus | None
+    conn: Connection, clock: Clock, caller: Caller, statuses: Sequence[tuple[str, MfaStatus]]
 ) -> None:
-    """The initial status (if any) of a user created in this transaction: nothing can be stored yet."""
-    if status is not None and await prepare(clock, caller, user_id, status, None).run(conn) is None:
-        raise RuntimeError("a new user already had an MFA status")
+    """The initial statuses (user id, status) of users created in this transaction, where nothing can
+    be stored yet: every status and then every event, each kind in one round trip."""
+    writes = [prepare(clock, caller, user_id, status, None) for user_id, status in statuses]
+    await mfa_repo.insert_new(
+        conn, caller.pool_id, [(w.user_id, w.status, w.document, w.event.at) for w in writes]
+    )
+    await audit_repo.insert_many(conn, [w.event for w in writes])
 
 
 @dataclass(frozen=True)

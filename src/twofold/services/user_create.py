@@ -20,8 +20,9 @@ from twofold.domain.users import DEFAULT_PHOTO, User, UserStatus
 from twofold.errors import IdentityAlreadyLinked, InvalidParameter, MissingUserIdentifier
 from twofold.services import audit, mfa_writes
 from twofold.services.context import Caller, new_id
-from twofold.services.mfa_input import parse_trigger_data
+from twofold.services.mfa_input import blank_to_none, parse_trigger_data
 from twofold.services.passwords import hash_password, is_argon2_hash
+from twofold.services.totp_check import recovery_code_digest
 from twofold.services.user_support import (
     UserServiceBase,
     UserView,
@@ -82,7 +83,12 @@ class UserCreation(UserServiceBase):
                 )
                 for p in prepared:
                     await self._attach(conn, caller.pool_id, p, now)
-                    await mfa_writes.write_initial(conn, self._clock, caller, p.user.id, p.mfa)
+                await otp_repo.upsert_many(
+                    conn, caller.pool_id, [(p.user.id, *p.otp) for p in prepared if p.otp is not None], now
+                )
+                await mfa_writes.write_initial(
+                    conn, self._clock, caller, [(p.user.id, p.mfa) for p in prepared if p.mfa is not None]
+                )
         except UniqueViolation as exc:
             raise conflict_from(exc) from None
         return [UserView(p.user) for p in prepared]
@@ -118,9 +124,12 @@ class UserCreation(UserServiceBase):
         otp = None
         if item.otp is not None:
             secret = normalize_totp_secret(item.otp.secret, prefix + "otp.secret")
+            recovery = blank_to_none(item.otp.recovery_code)
             otp = (
                 await self._box.encrypt(secret),
-                await self._box.encrypt(item.otp.recovery_code) if item.otp.recovery_code else None,
+                None
+                if recovery is None
+                else await self._box.encrypt(recovery_code_digest(self._recovery_key, recovery)),
             )
         mfa = None
         if item.mfa_trigger_data is not None:
@@ -139,8 +148,6 @@ class UserCreation(UserServiceBase):
             await users_repo.upsert_sync_relation(
                 conn, pool_id, rel.provider, rel.user_id_in_idp, p.user.id, now
             )
-        if p.otp is not None:
-            await otp_repo.upsert(conn, pool_id, p.user.id, p.otp[0], p.otp[1], now)
 
 
 def _created(p: _Prepared) -> dict[str, Any]:

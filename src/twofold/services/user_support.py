@@ -67,12 +67,14 @@ def the_one(found: list[T]) -> T:
 
 
 class UserServiceBase:
-    """The database, the secret box and the clock every user-directory service works with."""
+    """The database, the secret box and the clock every user-directory service works with, and the key
+    an imported recovery code is stored as the digest under (``totp_check.recovery_code_digest``)."""
 
-    def __init__(self, db: Database, box: Keyring, clock: Clock) -> None:
+    def __init__(self, db: Database, box: Keyring, clock: Clock, recovery_key: bytes) -> None:
         self._db = db
         self._box = box
         self._clock = clock
+        self._recovery_key = recovery_key
 
     async def resolve(self, conn: Connection, pool_id: str, ref: UserRef) -> User:
         return the_one(await users_repo.find(conn, pool_id, ref))

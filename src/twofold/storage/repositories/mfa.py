@@ -19,6 +19,7 @@ the enrolment flags as set, ``any_enabled`` whether the policy challenges anythi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -183,6 +184,16 @@ async def write(
         if version is not None:
             await audit_repo.insert(conn, audit)
     return None if version is None else int(version)
+
+
+async def insert_new(conn: Connection, pool_id: str, rows: Sequence[tuple[str, MfaStatus, str, int]]) -> None:
+    """The first status of each user ``rows`` names (user id, status, its ``encode``, time), for users
+    inserted in this same transaction: no other writer can have stored one, so there is nothing to
+    compare and every row is one INSERT of a single pipelined batch.  The caller appends the events."""
+    await conn.execute_many(
+        f"INSERT INTO mfa_statuses ({_COLUMNS}) VALUES ({_VALUES})",
+        [{**_params(pool_id, status, at, document), "uid": uid} for uid, status, document, at in rows],
+    )
 
 
 async def write_direct(

@@ -6,7 +6,7 @@ compare-and-set in the database, so a step is accepted at most once across proce
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,15 @@ class StoredAuthenticator:
     last_used_step: int | None
 
 
+_UPSERT = (
+    "INSERT INTO otp_authenticators (user_id, pool_id, secret_ciphertext, recovery_code_ciphertext, created_at)"
+    " VALUES (:uid, :pool, :secret, :recovery, :at) ON CONFLICT (user_id) DO UPDATE SET"
+    " secret_ciphertext = excluded.secret_ciphertext,"
+    " recovery_code_ciphertext = excluded.recovery_code_ciphertext, created_at = excluded.created_at,"
+    " last_used_step = NULL"  # a new secret: the old one's steps say nothing about it
+)
+
+
 async def upsert(
     conn: Connection,
     pool_id: str,
@@ -29,19 +38,16 @@ async def upsert(
     recovery_ciphertext: str | None,
     at: int,
 ) -> None:
-    await conn.execute(
-        "INSERT INTO otp_authenticators (user_id, pool_id, secret_ciphertext, recovery_code_ciphertext, created_at)"
-        " VALUES (:uid, :pool, :secret, :recovery, :at) ON CONFLICT (user_id) DO UPDATE SET"
-        " secret_ciphertext = excluded.secret_ciphertext,"
-        " recovery_code_ciphertext = excluded.recovery_code_ciphertext, created_at = excluded.created_at,"
-        " last_used_step = NULL",  # a new secret: the old one's steps say nothing about it
-        {
-            "uid": user_id,
-            "pool": pool_id,
-            "secret": secret_ciphertext,
-            "recovery": recovery_ciphertext,
-            "at": at,
-        },
+    await upsert_many(conn, pool_id, [(user_id, secret_ciphertext, recovery_ciphertext)], at)
+
+
+async def upsert_many(
+    conn: Connection, pool_id: str, rows: Sequence[tuple[str, str, str | None]], at: int
+) -> None:
+    """(user id, secret ciphertext, recovery-code ciphertext) of each row, in one pipelined batch."""
+    await conn.execute_many(
+        _UPSERT,
+        [{"uid": uid, "pool": pool_id, "secret": secret, "recovery": recovery, "at": at} for uid, secret, recovery in rows],
     )
 
 
