@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
+from psycopg import sql
 from typer.testing import CliRunner
 
-from tests.conftest import SECRET_KEY
+from tests.conftest import POSTGRES_URL, SECRET_KEY
 from twofold.cli.main import app
 
 
@@ -69,3 +73,42 @@ def test_audit_list_and_db_upgrade(cli_env: dict[str, str]) -> None:
     assert run("db", "upgrade")[0] == 0
     code, out = run("audit", "list", "--json")
     assert code == 0 and json.loads(out) == []
+
+
+@pytest.fixture
+def role_without_create() -> Iterator[str]:
+    """The URL of a fresh database, beside the test one and named after it, whose role may connect but
+    not create anything in its schema.  Made and dropped here (idempotently: a run that died left them)."""
+    assert POSTGRES_URL
+    parts = urlsplit(POSTGRES_URL)
+    name = f"{parts.path.lstrip('/')}_nocreate"  # the database and the role
+    database, role = sql.Identifier(name), sql.Identifier(name)
+
+    def drop(conn: psycopg.Connection) -> None:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        drop(conn)
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(database))
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+    with psycopg.connect(urlunsplit(parts._replace(path=f"/{name}")), autocommit=True) as conn:
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")  # the default from PostgreSQL 15 on
+    try:
+        yield urlunsplit(parts._replace(netloc=f"{name}@{parts.hostname}:{parts.port or 5432}", path=f"/{name}"))
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            drop(conn)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="TWOFOLD_TEST_POSTGRES_URL not set (PostgreSQL only)")
+def test_db_upgrade_without_create_permission_prints_one_line(
+    role_without_create: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWOFOLD_DATABASE_URL", role_without_create)
+    monkeypatch.setenv("TWOFOLD_DATA_DIR", str(tmp_path / "data"))
+    code, out = run("db", "upgrade")
+    assert code == 1 and "Traceback" not in out, out
+    [line] = out.strip().splitlines()
+    assert line.startswith("error: cannot migrate the database: permission denied for schema public")
+    assert "needs CREATE on the schema" in line

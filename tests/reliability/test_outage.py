@@ -6,24 +6,33 @@ connection open and accepts new ones but forwards nothing, as a network path tha
 does: only Twofold's own timeouts end a request then.  Under load (8 clients for the cut, 16 for the
 freeze): every request gets an envelope within its timeout (a 503-class ``statusCode`` with apiCode
 50301, never a 500, never a hung request), ``/readyz`` says not ready, and once the relay is back
-every request succeeds again without a restart."""
+every request succeeds again without a restart.  The connection that listens for access-key changes,
+ended by PostgreSQL, is opened again by itself, and a shutdown ends it without a word."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 
 from tests.compat.support import LiveServer, pump, server_env, start_server, stop_server
 from tests.conftest import BOOTSTRAP_KEY_ID, BOOTSTRAP_SECRET, POSTGRES_URL, SECRET_KEY, wipe_postgres
 from tests.reliability.support import check, under_load
+from twofold.config import Settings
+from twofold.errors import AuthenticationFailed
+from twofold.services.access_keys import NewAccessKey
+from twofold.services.container import Services, build_services
 from twofold.storage.database import Timeouts, open_database
 from twofold.storage.errors import DatabaseUnavailable
+from twofold.storage.repositories.access_keys import KEY_CHANGES_CHANNEL
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="TWOFOLD_TEST_POSTGRES_URL not set (PostgreSQL only)")
 
@@ -54,11 +63,15 @@ class Relay:
         self.port = self._listener.getsockname()[1]
         threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
 
-    def cut(self) -> None:
-        """Refuse new connections and close every open one."""
+    def refuse(self) -> None:
+        """Refuse new connections; the open ones carry on."""
         assert self._listener is not None
         self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread (close alone does not)
         self._listener.close()
+
+    def cut(self) -> None:
+        """Refuse new connections and close every open one."""
+        self.refuse()
         with self._lock:
             for sock in self._sockets:
                 try:
@@ -128,12 +141,13 @@ def test_a_hanging_database_under_load_is_answered_and_recovered_from(
 async def test_a_connection_that_stops_answering_is_dropped_and_the_listener_given_up(postgres_ready: str) -> None:
     """A statement on a frozen connection is ``DatabaseUnavailable`` after the statement timeout; that
     connection is not lent again (after the thaw the pool's one connection is a new backend); and the
-    listening connection, frozen too, is given up (its ``on_lost`` runs) instead of waiting silently."""
+    listening connection, frozen too, is given up (its ``on_lost`` runs) instead of waiting silently,
+    and opened again once the relay forwards again (its ``on_restored`` runs)."""
     relay, url = relayed(postgres_ready)
-    lost = asyncio.Event()
+    lost, restored = asyncio.Event(), asyncio.Event()
     db = await open_database(url, pool_size=1, timeouts=Timeouts(connect=1, statement=1, pool=1))
     try:
-        assert await db.subscribe("twofold_test_outage", lambda _payload: None, lost.set)
+        assert await db.subscribe("twofold_test_outage", lambda _payload: None, lost.set, restored.set)
         async with db.read() as conn:
             before = await conn.fetch_value("SELECT pg_backend_pid()")
         relay.freeze()
@@ -144,7 +158,105 @@ async def test_a_connection_that_stops_answering_is_dropped_and_the_listener_giv
         relay.thaw()
         async with db.read() as conn:
             assert await conn.fetch_value("SELECT pg_backend_pid()") != before
+        await asyncio.wait_for(restored.wait(), 60)  # listening again, on a new connection
     finally:
         relay.thaw()
         await db.close()
         relay.cut()
+
+
+def listening_backends(url: str) -> list[int]:
+    """The backends that listen for access-key changes (the last statement they ran was the LISTEN)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = %s",
+            (f'LISTEN "{KEY_CHANGES_CHANNEL}"',),
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+async def until(condition: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the (generous) deadline"
+        await asyncio.sleep(0.02)
+
+
+async def refused(server: Services, token: str) -> bool:
+    try:
+        await server.keys.authenticate_bearer(token, {})
+    except AuthenticationFailed:
+        return True
+    return False
+
+
+@pytest.fixture
+async def relayed_services(postgres_ready: str, tmp_path: Path) -> AsyncIterator[tuple[Services, Services, Relay]]:
+    """The services of a server that reaches PostgreSQL through a relay, and of a CLI that does not."""
+    wipe_postgres(postgres_ready)
+    relay, url = relayed(postgres_ready)
+    settings = Settings(database_url=postgres_ready, data_dir=tmp_path / "data", secret_key=SECRET_KEY)
+    cli = await build_services(settings)
+    server = await build_services(settings.model_copy(update={"database_url": url}))
+    try:
+        yield server, cli, relay
+    finally:
+        await server.close()
+        await cli.close()
+        relay.cut()
+        wipe_postgres(postgres_ready)
+
+
+async def test_a_lost_listener_is_renewed_and_keys_trusted_again(
+    relayed_services: tuple[Services, Services, Relay], postgres_ready: str
+) -> None:
+    """PostgreSQL ends the server's listening connection (``pg_terminate_backend``, as a restart does)
+    while the relay refuses new connections, so that it cannot listen again yet: keys are looked up on
+    every request.  Once connections are let through it listens again by itself, forgetting the keys
+    it looked up meanwhile (a revocation made meanwhile was announced to no one), and a revocation made
+    after that reaches the keys it remembers again through the announcement."""
+    server, cli, relay = relayed_services
+    pool, _ = await cli.keys.ensure_default_pool()
+    keys: list[NewAccessKey] = [await cli.keys.create_key(pool.id) for _ in range(3)]
+    kept, revoked_while_lost, revoked_unseen = keys
+    await server.keys.watch_for_changes()
+    assert server.keys.told_of_changes
+    tokens = [(await server.keys.issue_token(k.id, k.secret)).access_token for k in keys]  # each remembered
+    [listener] = listening_backends(postgres_ready)
+
+    relay.refuse()  # the server's pooled connection carries on; no new one gets through
+    with psycopg.connect(postgres_ready, autocommit=True) as conn:
+        assert conn.execute("SELECT pg_terminate_backend(%s)", (listener,)).fetchone() == (True,)
+    await until(lambda: not server.keys.told_of_changes)
+    await cli.keys.revoke_key(revoked_while_lost.id)
+    assert await refused(server, tokens[1])  # at once: looked up, not remembered
+    assert not await refused(server, tokens[2])  # looked up (and kept) while not listening...
+    await cli.keys.revoke_key(revoked_unseen.id)  # ...then revoked: announced to no one
+    assert not server.keys.told_of_changes  # it cannot listen again while the relay refuses
+
+    relay.restore()
+    await until(lambda: server.keys.told_of_changes)
+    assert listening_backends(postgres_ready) not in ([], [listener])
+    assert await refused(server, tokens[2])  # forgotten when listening again
+    for _ in range(3):  # remembered again: no lookup on these
+        assert (await server.keys.authenticate_bearer(tokens[0], {})).access_key_id == kept.id
+    await cli.keys.revoke_key(kept.id)
+    deadline = time.monotonic() + 60  # a NOTIFY arrives within milliseconds of the commit
+    while not await refused(server, tokens[0]):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    assert server.keys.told_of_changes
+
+
+async def test_a_shutdown_ends_the_listener_without_a_warning_or_a_renewal(
+    postgres_ready: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(database_url=postgres_ready, data_dir=tmp_path / "data", secret_key=SECRET_KEY)
+    server = await build_services(settings)
+    await server.keys.watch_for_changes()
+    assert listening_backends(postgres_ready)
+    with caplog.at_level(logging.INFO, logger="twofold"):
+        await server.close()
+        await asyncio.sleep(0)  # asyncpg runs termination listeners on the next turn of the loop
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("twofold")] == []
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []  # no renewal pending

@@ -27,14 +27,15 @@ err_console = Console(stderr=True)
 
 @contextmanager
 def one_line_errors() -> Iterator[None]:
-    """User mistakes and startup errors (domain errors, a bad master key, an unreachable database)
-    print one line and exit 1, never a traceback."""
+    """User mistakes and startup errors (domain errors, a bad master key, an unreachable database, a
+    role that may not migrate it) print one line and exit 1, never a traceback."""
     from twofold.auth.vault import MasterKeyError
     from twofold.errors import TwofoldError
+    from twofold.storage.errors import MigrationRefused
 
     try:
         yield
-    except (TwofoldError, MasterKeyError, ValueError) as exc:
+    except (TwofoldError, MasterKeyError, MigrationRefused, ValueError) as exc:
         message = exc.message("en-US") if isinstance(exc, TwofoldError) else str(exc)
         reason = getattr(exc, "reason", None)  # storage errors: why the database cannot be used
         if isinstance(reason, str) and reason:

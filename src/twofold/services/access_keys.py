@@ -267,11 +267,13 @@ class AccessKeyService:
     async def watch_for_changes(self) -> None:
         """Where the database can announce key changes (PostgreSQL LISTEN/NOTIFY), stop looking keys up
         on every request: a remembered key stays valid until a revocation or a new secret is announced,
-        which reaches every process within milliseconds of its commit.  If the listening connection is
-        lost, every request looks its key up again.  Call once per process, from the server."""
+        which reaches every process within milliseconds of its commit.  While the listening connection
+        is lost, every request looks its key up again; once it listens again (it is renewed in the
+        background), everything remembered is forgotten, since changes made meanwhile went unannounced.
+        Call once per process, from the server."""
         self._forget_all()
         self._told_of_changes = await self._db.subscribe(
-            keys_repo.KEY_CHANGES_CHANNEL, self._forget, self._stop_trusting
+            keys_repo.KEY_CHANGES_CHANNEL, self._forget, self._stop_trusting, self._trust_again
         )
 
     @property
@@ -287,6 +289,11 @@ class AccessKeyService:
         log.warning("lost the access-key change notifications; looking keys up on every request")
         self._told_of_changes = False
         self._forget_all()
+
+    def _trust_again(self) -> None:
+        self._forget_all()
+        self._told_of_changes = True
+        log.info("access-key change notifications are back; remembered keys are trusted again")
 
     def _forget_all(self) -> None:
         self._changes += 1

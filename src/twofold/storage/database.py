@@ -60,9 +60,16 @@ class Database(Protocol):
     def transaction(self) -> Any: ...  # async context manager yielding a Connection
     async def atomic(self, fn: Callable[[Connection], Awaitable[T]]) -> T: ...  # see the module docstring
     async def subscribe(
-        self, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
+        self,
+        channel: str,
+        on_message: Callable[[str], None],
+        on_lost: Callable[[], None],
+        on_restored: Callable[[], None],
     ) -> bool:
-        """Be told of ``notify(channel, payload)`` by any process; False where the database cannot."""
+        """Be told of ``notify(channel, payload)`` by any process; False where the database cannot.
+        ``on_lost`` runs when the subscription stops (never for ``close``); it is renewed in the
+        background then, and ``on_restored`` runs once it listens again.  Whatever was notified in
+        between is missed."""
         ...
 
     def read(self) -> Any: ...  # async context manager yielding a Connection for reads

@@ -50,6 +50,11 @@ class DatabaseUnavailable(StorageError, errors.DatabaseUnavailable):
         self.args = (reason,)  # for the log; the envelope's message stays the generic one
 
 
+class MigrationRefused(StorageError):
+    """The database refused a schema change to the role migrating it (a startup error, never a
+    request's): the message says what failed and which permission is missing."""
+
+
 class WriteLockTimeout(StorageError, errors.DatabaseBusy):
     """SQLite's write lock did not come within the configured wait (another process holds it)."""
 

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool, text
 
-from twofold.storage.errors import DatabaseUnavailable
+from twofold.storage.errors import DatabaseUnavailable, MigrationRefused
 from twofold.storage.migrations_lock import STARTUP_LOCK
 from twofold.storage.urls import DatabaseUrl
 
@@ -31,12 +31,26 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+_INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE
+
+
 def upgrade_to_head(url: str) -> None:
-    """Migrate to the latest revision; a server that cannot be reached is ``DatabaseUnavailable``."""
+    """Migrate to the latest revision; a server that cannot be reached is ``DatabaseUnavailable``, a
+    role without the permissions a migration needs ``MigrationRefused``."""
     try:
         command.upgrade(alembic_config(url), "head")
     except sqlalchemy.exc.OperationalError as exc:
         raise DatabaseUnavailable("cannot migrate: " + " ".join(str(exc.orig).split())) from exc
+    except sqlalchemy.exc.DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
+            raise
+        refusal = str(exc.orig).splitlines()[0]  # "permission denied for schema public"
+        statement = " ".join((exc.statement or "").split()[:3])  # "CREATE TABLE alembic_version"
+        raise MigrationRefused(
+            f"cannot migrate the database: {refusal} ({statement}); the role that runs the migrations"
+            " (twofold db upgrade, or twofold serve on start) needs CREATE on the schema and must own"
+            " Twofold's tables: GRANT CREATE ON SCHEMA <schema> TO <role>, or run it as the schema's owner"
+        ) from None
 
 
 def is_at_head(url: str, connect_timeout_seconds: float | None = None) -> bool:

@@ -11,15 +11,19 @@ connection, one statement (asyncpg's client-side ``command_timeout``), getting a
 (and giving it back).  Each is ``DatabaseUnavailable``.  A connection that failed that way is
 terminated, never handed to the next request, and the listening connections are checked, since a
 silent one would miss every notification without being told it lost its server.
+
+A listening connection that ends (other than by ``close``) is opened again in the background, at
+doubling intervals with jitter (``_RENEW_FIRST_DELAY`` to ``_RENEW_MAX_DELAY``), until it listens.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -52,6 +56,8 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,  # "connection is closed", "pool is closing" (DataError is handled first)
 )
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+_RENEW_FIRST_DELAY = 0.5  # seconds after a listening connection is lost; doubled after each failure
+_RENEW_MAX_DELAY = 30.0
 
 
 def translate_postgres(exc: BaseException) -> BaseException:
@@ -163,6 +169,15 @@ class PostgresConnection:
             raise self._failed(exc) from exc
 
 
+@dataclass(eq=False)
+class _Subscription:
+    channel: str
+    on_message: Callable[[str], None]
+    on_lost: Callable[[], None]
+    on_restored: Callable[[], None]
+    conn: asyncpg.Connection | None = field(default=None, repr=False)  # None while not listening
+
+
 async def _keep_session(conn: asyncpg.Connection) -> None:
     """Pool release without asyncpg's default reset query (``RESET ALL; UNLISTEN *; ...``): a round trip
     per request, for session state Twofold never creates (no SET, LISTEN, cursors or advisory locks).
@@ -176,8 +191,10 @@ class PostgresDatabase:
         self._pool = pool
         self._dsn = dsn
         self._timeouts = timeouts
-        self._listeners: list[asyncpg.Connection] = []
+        self._subscriptions: list[_Subscription] = []
+        self._renewals: set[asyncio.Task[None]] = set()
         self._listener_check: asyncio.Task[None] | None = None
+        self._closed = False
 
     @classmethod
     async def connect(cls, dsn: str, size: int, timeouts: Timeouts | None = None) -> PostgresDatabase:
@@ -193,33 +210,71 @@ class PostgresDatabase:
         return cls(pool, dsn, timeouts)
 
     async def subscribe(
-        self, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
+        self,
+        channel: str,
+        on_message: Callable[[str], None],
+        on_lost: Callable[[], None],
+        on_restored: Callable[[], None],
     ) -> bool:
-        """LISTEN on a connection of its own; ``on_lost`` runs if that connection ends."""
+        """LISTEN on a connection of its own.  If it ends other than by ``close``, ``on_lost`` runs and
+        a new one is opened in the background until it listens; then ``on_restored`` runs."""
+        subscription = _Subscription(channel, on_message, on_lost, on_restored)
         try:
-            conn = await asyncpg.connect(
-                self._dsn, timeout=self._timeouts.connect, command_timeout=self._timeouts.statement
-            )
-            await conn.add_listener(channel, lambda _conn, _pid, _channel, payload: on_message(payload))
+            await self._listen(subscription)
         except DRIVER_ERRORS as exc:
             raise translate_postgres(exc) from exc
-        conn.add_termination_listener(lambda _conn: on_lost())
-        self._listeners.append(conn)
+        self._subscriptions.append(subscription)
         return True
 
+    async def _listen(self, subscription: _Subscription) -> None:
+        conn = await asyncpg.connect(
+            self._dsn, timeout=self._timeouts.connect, command_timeout=self._timeouts.statement
+        )
+        try:
+            await conn.add_listener(
+                subscription.channel, lambda _conn, _pid, _channel, payload: subscription.on_message(payload)
+            )
+        except BaseException:
+            conn.terminate()
+            raise
+        conn.add_termination_listener(lambda _conn: self._lost(subscription, conn))
+        if conn.is_closed():  # it ended before the termination listener was added: it would never run
+            raise ConnectionResetError("the listening connection closed as it opened")
+        subscription.conn = conn
+
+    def _lost(self, subscription: _Subscription, conn: asyncpg.Connection) -> None:
+        if self._closed or subscription.conn is not conn:
+            return
+        subscription.conn = None
+        subscription.on_lost()
+        task = asyncio.get_running_loop().create_task(self._renew(subscription))
+        self._renewals.add(task)
+        task.add_done_callback(self._renewals.discard)
+
+    async def _renew(self, subscription: _Subscription) -> None:
+        delay = _RENEW_FIRST_DELAY
+        while True:
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not security
+            try:
+                await self._listen(subscription)
+            except DRIVER_ERRORS:
+                delay = min(delay * 2, _RENEW_MAX_DELAY)
+                continue
+            subscription.on_restored()
+            return
+
     def _connection_broken(self) -> None:
-        if self._listeners and (self._listener_check is None or self._listener_check.done()):
+        if self._subscriptions and (self._listener_check is None or self._listener_check.done()):
             self._listener_check = asyncio.get_running_loop().create_task(self._check_listeners())
 
     async def _check_listeners(self) -> None:
         """A pooled connection stopped answering: a listening one that does not answer either is
         terminated (which runs its ``on_lost``) rather than left waiting for notifications."""
-        for conn in list(self._listeners):
+        for conn in [s.conn for s in self._subscriptions if s.conn is not None]:
             try:
                 await conn.fetchval("SELECT 1")
             except DRIVER_ERRORS:
                 conn.terminate()
-                self._listeners.remove(conn)
 
     def _acquire(self) -> Any:
         return self._pool.acquire(timeout=self._timeouts.pool)
@@ -254,10 +309,14 @@ class PostgresDatabase:
             return bool(await conn.fetch_value("SELECT 1") == 1)
 
     async def close(self) -> None:
-        if self._listener_check is not None:
-            self._listener_check.cancel()
-        for conn in self._listeners:
-            conn.terminate()  # nothing to finish on a listening connection; close() could wait on a silent one
+        self._closed = True  # what ends now is not lost: no on_lost, no renewal
+        tasks = [*self._renewals, *([self._listener_check] if self._listener_check is not None else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for subscription in self._subscriptions:
+            if subscription.conn is not None:
+                subscription.conn.terminate()  # nothing to finish; close() could wait on a silent one
         try:
             await asyncio.wait_for(self._pool.close(), self._timeouts.statement)
         except TimeoutError:

@@ -264,7 +264,11 @@ class SqliteDatabase:
         return await self._group.submit(fn)
 
     async def subscribe(
-        self, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
+        self,
+        channel: str,
+        on_message: Callable[[str], None],
+        on_lost: Callable[[], None],
+        on_restored: Callable[[], None],
     ) -> bool:
         return False
 
