@@ -17,7 +17,6 @@ from twofold.domain.mfa import MfaStatus
 from twofold.services import audit
 from twofold.services.context import Caller, Clock
 from twofold.storage.database import Connection
-from twofold.storage.repositories import audit as audit_repo
 from twofold.storage.repositories import mfa as mfa_repo
 from twofold.storage.repositories.audit import AuditRow
 from twofold.storage.repositories.mfa import StoredStatus
@@ -67,12 +66,11 @@ async def write_initial(
     conn: Connection, clock: Clock, caller: Caller, statuses: Sequence[tuple[str, MfaStatus]]
 ) -> None:
     """The initial statuses (user id, status) of users created in this transaction, where nothing can
-    be stored yet: every status and then every event, each kind in one round trip."""
+    be stored yet: every status and then every event, each kind in one pipelined batch."""
     writes = [prepare(clock, caller, user_id, status, None) for user_id, status in statuses]
     await mfa_repo.insert_new(
-        conn, caller.pool_id, [(w.user_id, w.status, w.document, w.event.at) for w in writes]
+        conn, caller.pool_id, [(w.user_id, w.status, w.document) for w in writes], [w.event for w in writes]
     )
-    await audit_repo.insert_many(conn, [w.event for w in writes])
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ in the same atomic write.  The hot paths are one statement each way where the da
 * ``find_with_status``: the user, their stored status and whether a TOTP secret is bound, in one query.
 * ``write``: on PostgreSQL one data-modifying statement (which also takes the user's row lock, so
   writers of one user serialise), on SQLite two statements in the caller's transaction.
+* ``insert_new``: the first statuses of users created in the same transaction (a batch), with their
+  events, in two pipelined batches.
 * ``write_direct``: the write of a caller that needs nothing read first (set-mfa-status without a
   ``version`` or a profile field to check, by a unique key): on PostgreSQL one statement resolves the
   user and locks it, reads the stored status under its lock (what the audit event records as its
@@ -186,14 +188,23 @@ async def write(
     return None if version is None else int(version)
 
 
-async def insert_new(conn: Connection, pool_id: str, rows: Sequence[tuple[str, MfaStatus, str, int]]) -> None:
-    """The first status of each user ``rows`` names (user id, status, its ``encode``, time), for users
-    inserted in this same transaction: no other writer can have stored one, so there is nothing to
-    compare and every row is one INSERT of a single pipelined batch.  The caller appends the events."""
+async def insert_new(
+    conn: Connection, pool_id: str, rows: Sequence[tuple[str, MfaStatus, str]], audit: Sequence[AuditRow]
+) -> None:
+    """``write`` for users inserted in this same transaction: the first status of each (user id,
+    status, its ``encode``), stamped with its event's time, and ``audit[i]`` the event of ``rows[i]``.
+    No other writer can have stored a status for them, so there is nothing to compare: the statuses
+    are one pipelined batch of INSERTs, the events another."""
+    if len(rows) != len(audit):
+        raise ValueError("one audit event per status")
     await conn.execute_many(
         f"INSERT INTO mfa_statuses ({_COLUMNS}) VALUES ({_VALUES})",
-        [{**_params(pool_id, status, at, document), "uid": uid} for uid, status, document, at in rows],
+        [
+            {**_params(pool_id, status, event.at, document), "uid": uid}
+            for (uid, status, document), event in zip(rows, audit, strict=True)
+        ],
     )
+    await audit_repo.insert_many(conn, audit)
 
 
 async def write_direct(
