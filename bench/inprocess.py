@@ -94,6 +94,9 @@ async def _lifespan(app: Asgi) -> Callable[[], Any]:
     return stop
 
 
+CLOCK = time.perf_counter  # --cpu: time.process_time, this process's CPU (not PostgreSQL's, not waits)
+
+
 async def _time(app: Asgi, requests: list[bytes], check: bytes, rounds: int = 5) -> float:
     """Microseconds per request: the best of ``rounds`` equal slices (the least disturbed by the machine)."""
     first = await call(app, requests[0])
@@ -103,10 +106,10 @@ async def _time(app: Asgi, requests: list[bytes], check: bytes, rounds: int = 5)
     best = float("inf")
     for r in range(rounds):
         chunk = requests[1 + r * size : 1 + (r + 1) * size]
-        started = time.perf_counter()
+        started = CLOCK()
         for raw in chunk:
             await call(app, raw)
-        best = min(best, (time.perf_counter() - started) / len(chunk) * 1e6)
+        best = min(best, (CLOCK() - started) / len(chunk) * 1e6)
     return best
 
 
@@ -128,7 +131,7 @@ async def main(args: argparse.Namespace) -> None:
         if args.backend == "sqlite":
             url = seed.sqlite_url(Path(tmp), "inprocess")
         else:
-            url = seed.postgres_url(args.postgres_url, "inprocess")
+            url = seed.postgres_url(args.postgres_url, "inprocess", args.postgres_one_database)
         db = await asyncio.to_thread(seed.prepare, args.backend, url, args.users)
         env = db.server_env(Path(tmp))
         os.environ.update(env)
@@ -173,7 +176,7 @@ async def main(args: argparse.Namespace) -> None:
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats(args.sort).print_stats(int(args.limit) if args.limit.isdigit() else args.limit)
         await stop()
-        if args.backend == "postgresql":
+        if args.backend == "postgresql" and not args.postgres_one_database:
             seed.drop_postgres(url)
         if not args.scenarios or any(name.startswith("mfa-totp-verify") for name in args.scenarios):
             results.update(await _totp(args, Path(tmp)))
@@ -196,7 +199,7 @@ async def _totp(args: argparse.Namespace, tmp: Path) -> dict[str, float]:
     if args.backend == "sqlite":
         url = seed.sqlite_url(tmp, "inprocess-signin")
     else:
-        url = seed.postgres_url(args.postgres_url, "inprocess_signin")
+        url = seed.postgres_url(args.postgres_url, "inprocess_signin", args.postgres_one_database)
     db = await asyncio.to_thread(signin_seed.prepare, args.backend, url, n, max(50, n // 20), 10)
     os.environ.update(db.base.server_env(tmp / "signin"))
     app = create_app(Settings())
@@ -218,7 +221,7 @@ async def _totp(args: argparse.Namespace, tmp: Path) -> dict[str, float]:
                 pstats.Stats(profiler).sort_stats(args.sort).print_stats(limit)
     finally:
         await stop()
-        if args.backend == "postgresql":
+        if args.backend == "postgresql" and not args.postgres_one_database:
             seed.drop_postgres(url)
     return out
 
@@ -229,10 +232,19 @@ if __name__ == "__main__":
     parser.add_argument(
         "--postgres-url", default=os.environ.get("TWOFOLD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/twofold_bench")
     )
+    parser.add_argument(
+        "--postgres-one-database",
+        action="store_true",
+        help="use the --postgres-url database itself (any name; its schema is reset, never dropped)",
+    )
+    parser.add_argument("--cpu", action="store_true", help="this process's CPU time instead of wall time")
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--n", type=int, default=4000)
     parser.add_argument("--scenarios", nargs="*")
     parser.add_argument("--profile")
     parser.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative)")
     parser.add_argument("--limit", default="35", help="cProfile rows (a count, or a regex such as twofold)")
-    asyncio.run(main(parser.parse_args()))
+    parsed = parser.parse_args()
+    if parsed.cpu:
+        CLOCK = time.process_time
+    asyncio.run(main(parsed))

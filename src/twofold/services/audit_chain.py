@@ -2,17 +2,18 @@
 
 Events are written by the request path exactly as before (``chain_seq`` and ``mac`` NULL), so sealing
 adds no lock and no round trip to any write.  A sealer, running in every server process (``start``)
-and before ``twofold audit verify``, takes one pool's chain lock, reads up to ``BATCH`` unsealed
-events by id, and gives them the next ``chain_seq`` values and
+and before ``twofold audit verify``, reads the pool's head and up to ``BATCH`` unsealed events by id,
+gives them the next ``chain_seq`` values and
 
     mac_n = HMAC-SHA256(key, "event" NUL canonical(event_n) || mac_{n-1})
 
 where ``canonical`` is the JSON array of every column but the mac, in a fixed order, ``chain_seq``
-included, and mac_0 is empty.  The chain's order is the seal order: an event committed after one with a higher id
-is sealed in the next batch.  The pool's head row holds the last seq and mac, and ``head_mac``, a MAC
-over the head itself, so that the head cannot be moved back over deleted events without the key; a
-sealer refuses to continue a chain whose head does not verify.  See docs/reliability.md#audit-chain
-for what this detects and what it cannot.
+included, and mac_0 is empty; then it takes the pool's chain lock and writes them if the head is still
+the one it read (else another sealer came first, and it reads again).  The chain's order is the seal
+order: an event committed after one with a higher id is sealed in the next batch.  The pool's head row
+holds the last seq and mac, and ``head_mac``, a MAC over the head itself, so that the head cannot be
+moved back over deleted events without the key; a sealer refuses to continue a chain whose head does
+not verify.  See docs/reliability.md#audit-chain for what this detects and what it cannot.
 """
 
 from __future__ import annotations
@@ -84,12 +85,17 @@ class Anchor:
     mac: str
 
 
+def _position(head: Mapping[str, Any] | None) -> tuple[Any, ...] | None:
+    return None if head is None else (head["seq"], head["mac"], head["sealed_at"], head["head_mac"])
+
+
 class ChainBroken(Exception):
     """The pool's head does not verify: sealing on top of it would hide what was done."""
 
 
 class AuditChain:
-    BATCH = 500
+    # Events per seal.  SQLite: small, as its write transaction holds every process's writers.
+    BATCH = {"postgresql": 500, "sqlite": 100}
     PAGE = 1000
 
     def __init__(self, db: Database, key: bytes, clock: Clock = system_clock) -> None:
@@ -126,10 +132,11 @@ class AuditChain:
         total = 0
         for pool in pools:
             try:
-                while (count := await self._seal_batch(pool)) > 0:
-                    total += count
-                    if count < self.BATCH:
+                while (count := await self._seal_batch(pool)) != 0:
+                    total += max(count, 0)
+                    if 0 < count < self.BATCH[self._db.dialect]:
                         break
+                    await asyncio.sleep(0)  # SQLite runs on the event loop: let requests in between
             except (ChainBroken, UniqueViolation) as exc:
                 if pool not in self._broken:
                     self._broken.add(pool)
@@ -137,25 +144,31 @@ class AuditChain:
         return total
 
     async def _seal_batch(self, pool_id: str) -> int:
+        """Seal the pool's next unsealed events; how many.  Everything is read and computed before the
+        write transaction, which only checks that the head is still the one read and writes: on SQLite
+        that transaction holds the write lock of every process, so it is kept to the UPDATEs."""
+        async with self._db.read() as conn:
+            head = await repo.head(conn, pool_id)
+            events = await repo.unsealed(conn, pool_id, self.BATCH[self._db.dialect])
+        if head is not None and not self._head_verifies(head):
+            raise ChainBroken("its head does not verify")
+        if not events:
+            return 0
+        seq, mac = (0, "") if head is None else (int(head["seq"]), str(head["mac"]))
+        sealed = []
+        for event in events:
+            seq += 1
+            content = dict(event)
+            content["chain_seq"] = seq
+            mac = self.event_mac(content, mac)
+            sealed.append({"id": event["id"], "seq": seq, "mac": mac})
+        now = self._clock()
+        head_mac = self.head_mac(pool_id, seq, mac, now)
         async with self._db.transaction() as conn:
             await repo.lock_pool(conn, pool_id)
-            head = await repo.head(conn, pool_id)
-            if head is not None and not self._head_verifies(head):
-                raise ChainBroken("its head does not verify")
-            seq, mac = (0, "") if head is None else (int(head["seq"]), str(head["mac"]))
-            events = await repo.unsealed(conn, pool_id, self.BATCH)
-            if not events:
-                return 0
-            sealed = []
-            for event in events:
-                seq += 1
-                content = dict(event)
-                content["chain_seq"] = seq
-                mac = self.event_mac(content, mac)
-                sealed.append({"id": event["id"], "seq": seq, "mac": mac})
+            if _position(await repo.head(conn, pool_id)) != _position(head):
+                return -1  # another sealer came first: its events are sealed, read the rest again
             await repo.seal(conn, sealed)
-            now = self._clock()
-            head_mac = self.head_mac(pool_id, seq, mac, now)
             await repo.write_head(conn, pool_id, seq, mac, now, head_mac)
         metrics.AUDIT_EVENTS_SEALED.labels(pool_id).inc(len(sealed))
         # The anchor: kept outside the database by the log pipeline, it shows a head moved back later.
