@@ -83,3 +83,16 @@ async def test_an_address_is_throttled_across_accounts(throttled: Factory) -> No
         assert answers == [401, 401, 429]
         right = await sign_in(client, app, {"email": users[0]["email"], "password": PASSWORD})
         assert right["statusCode"] == 429
+
+
+async def test_successes_give_the_address_its_slots_back(throttled: Factory) -> None:
+    """A success gives its address slot back in the write that ends the sign-in (with its tokens, audit
+    event and login history): successes alone never throttle an address, and failures still count."""
+    async with throttled(FakeClock(), signin_max_failures_per_ip=2) as client:
+        api = await Api(client).login()
+        app, user = await make_app(api), await make_user(api)
+        assert [(await sign_in(client, app, {"email": user["email"]}))["statusCode"] for _ in range(4)] == [200] * 4
+        wrong = {"email": user["email"], "password": "wrong"}
+        assert [(await sign_in(client, app, wrong))["statusCode"] for _ in range(3)] == [401, 401, 429]
+        events = await api.ok("GET", "twofold/list-audit-events", {"action": "signin.success"})
+        assert len(events) == 4

@@ -1,7 +1,8 @@
 """Login history (docs/signin.md#login-history): every sign-in outcome of a user, newest first.
 
-``record`` is called by ``SignInService`` in the transaction that writes the sign-in's audit event, so
-each way of signing in (password, passcode, the MFA step) lands here without doing anything itself.
+``login_row`` is written by ``SignInService`` with the sign-in's audit event, in the same write
+(``repositories/signin_outcomes.py``), so each way of signing in (password, passcode, the MFA step)
+lands here without doing anything itself.
 An outcome is kept only when the account is known: an attempt on no account belongs to nobody's
 history (the audit trail still has it).  Nothing secret reaches the table: the password, the code and
 the tokens are never in ``after``, and the free-text columns are cut to their column's length.
@@ -17,12 +18,12 @@ import orjson
 from twofold.domain.identifiers import parse_user_id_type, parse_user_ref
 from twofold.services.context import Caller, Clock
 from twofold.services.user_support import the_one
-from twofold.storage.database import Connection, Database
+from twofold.storage.database import Database
 from twofold.storage.repositories import login_history as history_repo
 from twofold.storage.repositories import users as users_repo
 from twofold.storage.repositories.login_history import LoginFilter, LoginRow
 
-__all__ = ["LoginEntry", "LoginHistoryService", "LoginQuery", "record"]
+__all__ = ["LoginEntry", "LoginHistoryService", "LoginQuery", "login_row"]
 
 # the sign-in's audit action -> the outcome the history keeps; other actions are not sign-in outcomes
 OUTCOMES = {"signin.success": "success", "signin.failure": "failure", "signin.mfa.challenge": "mfa_challenge"}
@@ -51,16 +52,16 @@ class LoginEntry:
         return self.outcome == "success"
 
 
-async def record(
-    conn: Connection, clock: Clock, caller: Caller, action: str, user_id: str | None, after: dict[str, Any]
-) -> None:
-    """Keep the outcome of a sign-in, when ``action`` is one and the account is known."""
+def login_row(
+    clock: Clock, caller: Caller, action: str, user_id: str | None, after: dict[str, Any]
+) -> LoginRow | None:
+    """The outcome of a sign-in to keep; None when ``action`` is none or the account is unknown."""
     outcome = OUTCOMES.get(action)
     if outcome is None or user_id is None:
-        return
+        return None
     factor = after.get("factor")
     reason = after.get("reason")
-    row = LoginRow(
+    return LoginRow(
         pool_id=caller.pool_id,
         user_id=user_id,
         app_id=str(after.get("appId") or caller.principal.access_key_id.removeprefix("app:"))[:32],
@@ -73,7 +74,6 @@ async def record(
         reason=str(reason)[:200] if reason and outcome == "failure" else None,
         request_id=caller.request_id[:64],
     )
-    await history_repo.insert(conn, row)
 
 
 @dataclass(frozen=True)

@@ -144,14 +144,17 @@ class MfaService:
                 raise UserNotFound()
             return await over(seen).run(conn)
 
-    async def _state(self, conn: Connection, pool_id: str, ref: UserRef) -> UserMfa:
+    async def _state(
+        self, conn: Connection, pool_id: str, ref: UserRef, pool_factors: list[Factor] | None = None
+    ) -> UserMfa:
+        """``pool_factors``: the pool's factors when the caller has read them already."""
         found = the_one(await mfa_repo.find_with_status(conn, pool_id, ref))
         if found.stored is not None:
             status = found.stored.status()
         else:
-            pool = await pools_repo.get(conn, pool_id)
-            factors = parse_factors(pool.mfa_enabled_factors if pool else [], "enabledFactors")
-            status = default_status(factors, found.has_totp_secret)
+            if pool_factors is None:
+                pool_factors = await self._global_factors(conn, pool_id)
+            status = default_status(pool_factors, found.has_totp_secret)
         return UserMfa(found.user, status, found.has_totp_secret)
 
     async def get_status(self, pool_id: str, user_id: str | None, user_id_type: str | None) -> UserMfa:
@@ -178,10 +181,15 @@ class MfaService:
 
     async def requirement(self, pool_id: str, app_id: str, user: User) -> Requirement:
         """What a sign-in of ``user`` to ``app_id`` must challenge, in order (for the sign-in flow): the
-        policy's factors that are on and offered, each to be verified if enrolled, else enrolled first."""
+        policy's factors that are on and offered, each to be verified if enrolled, else enrolled first.
+        Two reads: the application's and the pool's factor lists together, then the user's status."""
         async with self._db.read() as conn:
-            app_factors = await self._app_factors(conn, pool_id, app_id)
-            state = await self._state(conn, pool_id, UserRef(UserIdType.USER_ID, user.id))
+            lists = await apps_repo.mfa_factor_lists(conn, pool_id, app_id)
+            if lists is None:
+                raise ApplicationNotFound()
+            pool_factors = parse_factors(lists[1], "enabledFactors")
+            app_factors = pool_factors if lists[0] is None else parse_factors(lists[0], "enabledFactors")
+            state = await self._state(conn, pool_id, UserRef(UserIdType.USER_ID, user.id), pool_factors)
         return evaluate(state.status, app_factors, self._bindings(state))
 
     async def app_factors(self, pool_id: str, app_id: str) -> list[Factor]:

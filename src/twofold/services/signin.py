@@ -11,6 +11,7 @@ no token is issued: the outcome is an ``MfaChallenge`` carrying the trigger data
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from twofold.domain.identifiers import UserIdType, UserRef, parse_user_ref
@@ -31,10 +32,12 @@ from twofold.services.mfa import MfaService, UserMfa
 from twofold.services.mfa_tickets import MfaTicket, MfaTicketService
 from twofold.services.passcodes import PasscodeService
 from twofold.services.passwords import verify_password
-from twofold.services.signin_throttle import SignInThrottle
+from twofold.services.signin_throttle import SignInThrottle, Slots
 from twofold.services.tokens import TokenService
 from twofold.storage.database import Connection, Database
+from twofold.storage.repositories import signin_outcomes as outcomes_repo
 from twofold.storage.repositories import users as users_repo
+from twofold.storage.repositories.refresh_tokens import NewFamily
 
 _IDENTIFIERS = ("email", "username", "phone", "account")
 PASSCODE = "PASSCODE"
@@ -144,8 +147,8 @@ class SignInService:
                 caller = app_caller(check.app.pool_id, check.app.app_id, facts)
                 await self._record(caller, "signin.failure", user.id if user else None, reason)
             raise InvalidCredentials(reason or "refused")
-        await self._throttle.succeeded(slots)  # the password was right: its failures are forgiven
-        return await self._first_factor_passed(check.client, user, scope, facts, "PASSWORD", ["pwd"])
+        # the password was right: its failures are forgiven, in the write that ends the sign-in
+        return await self._first_factor_passed(check.client, user, scope, facts, "PASSWORD", ["pwd"], slots)
 
     async def sign_in_by_passcode(
         self, presented: ClientCredentials, request: PasscodeSignIn, facts: RequestFacts
@@ -184,13 +187,21 @@ class SignInService:
                 caller = app_caller(check.app.pool_id, check.app.app_id, facts)
                 await self._record(caller, "signin.failure", user.id if user else None, reason, connection=PASSCODE)
             raise InvalidCredentials(reason or "refused")
-        await self._throttle.succeeded(slots)
-        return await self._first_factor_passed(check.client, user, scope, facts, PASSCODE, ["otp"])
+        return await self._first_factor_passed(check.client, user, scope, facts, PASSCODE, ["otp"], slots)
 
     async def _first_factor_passed(
-        self, client: AppClient, user: User, scope: str, facts: RequestFacts, connection: str, amr: list[str]
+        self,
+        client: AppClient,
+        user: User,
+        scope: str,
+        facts: RequestFacts,
+        connection: str,
+        amr: list[str],
+        slots: Slots,
     ) -> SignInOutcome:
-        """The MFA decision: a challenge with an mfaToken when the policy asks for MFA, else the tokens."""
+        """The MFA decision: a challenge with an mfaToken when the policy asks for MFA, else the tokens.
+        Either way one write ends the sign-in: the throttle's ``slots`` given back, the audit event, the
+        login history and (with tokens) the new family (``_record``)."""
         caller = app_caller(client.pool_id, client.app_id, facts)
         requirement = await self._mfa.requirement(client.pool_id, client.app_id, user)
         if requirement.required:
@@ -199,10 +210,11 @@ class SignInService:
             state = replace(seen, status=replace(seen.status, policies=enabled))
             token = self._tickets.mint(client.pool_id, user.id, client.app_id, scope, connection)
             factors = [str(c.factor) for c in requirement.challenges]
-            await self._record(caller, "signin.mfa.challenge", user.id, None, {"factors": factors}, connection)
+            extra: dict[str, object] = {"factors": factors}
+            await self._record(caller, "signin.mfa.challenge", user.id, None, extra, connection, slots=slots)
             return MfaChallenge(state, token)
-        tokens = await self._tokens.issue(user, client.app_id, scope, amr)
-        await self._record(caller, "signin.success", user.id, None, connection=connection)
+        family, tokens = self._tokens.new_family(user, client.app_id, scope, amr)
+        await self._record(caller, "signin.success", user.id, None, connection=connection, slots=slots, family=family)
         return tokens
 
     async def complete_mfa(self, ticket: MfaTicket, factor: str, facts: RequestFacts) -> TokenSet:
@@ -215,9 +227,9 @@ class SignInService:
         if user is None or user.status is not UserStatus.ACTIVATED:
             raise MfaTokenInvalid("the user of this mfaToken is gone or may not sign in")
         amr = [_FIRST_FACTOR_AMR.get(ticket.connection, "pwd"), "mfa", factor.lower()]
-        tokens = await self._tokens.issue(user, ticket.app_id, ticket.scope, amr)
+        family, tokens = self._tokens.new_family(user, ticket.app_id, ticket.scope, amr)
         caller = app_caller(ticket.pool_id, ticket.app_id, facts)
-        await self._record(caller, "signin.success", user.id, None, {"factor": factor}, ticket.connection)
+        await self._record(caller, "signin.success", user.id, None, {"factor": factor}, ticket.connection, family=family)
         return tokens
 
     async def _record(
@@ -228,14 +240,28 @@ class SignInService:
         reason: str | None,
         extra: dict[str, object] | None = None,
         connection: str = "PASSWORD",
+        slots: Slots | None = None,
+        family: NewFamily | None = None,
     ) -> None:
+        """The write that ends a sign-in (``signin_outcomes``): the audit event, the login history, the
+        new ``family``, and the throttle's ``slots`` given back, all in one."""
         after: dict[str, object] = {"appId": caller.principal.access_key_id[4:], "connection": connection}
         if reason:
             after["reason"] = reason
         after.update(extra or {})
-        async with self._db.transaction() as conn:
-            await audit.record(conn, self._clock, caller, action, user_id, after=after)
-            await login_history.record(conn, self._clock, caller, action, user_id, after)
+        outcome = outcomes_repo.SignInOutcome(
+            audit.event(self._clock, caller, action, user_id, after=after),
+            login_history.login_row(self._clock, caller, action, user_id, after),
+            family,
+        )
+
+        async def write(conn: Connection, forget: Sequence[str] = (), give_back: Sequence[str] = ()) -> None:
+            await outcomes_repo.write(conn, outcome, forget, give_back)
+
+        if slots is None:
+            await self._db.atomic(write)
+        else:
+            await self._throttle.succeeded(slots, write)
 
 
 def _passcode_target(request: PasscodeSignIn) -> Target:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from twofold.config import Settings
 from twofold.errors import SignInThrottled
 from twofold.services.context import Clock
-from twofold.storage.counters import Counters
+from twofold.storage.counters import Counters, SettleWrite
 
 
 def _key(*parts: str) -> str:
@@ -70,9 +70,10 @@ class SignInThrottle:
             raise SignInThrottled()
         return Slots(account_key, ip_key)
 
-    async def succeeded(self, slots: Slots) -> None:
+    async def succeeded(self, slots: Slots, then: SettleWrite | None = None) -> None:
+        """Give the slots back; ``then``: the sign-in's own writes, made with it (``Counters.settle``)."""
         await self._counters.settle(
-            [slots.account] if slots.account else [], [slots.ip] if slots.ip else []
+            [slots.account] if slots.account else [], [slots.ip] if slots.ip else [], then
         )
 
 

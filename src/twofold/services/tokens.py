@@ -35,6 +35,7 @@ from twofold.storage.errors import UniqueViolation
 from twofold.storage.repositories import refresh_tokens as rt_repo
 from twofold.storage.repositories import signing_keys as keys_repo
 from twofold.storage.repositories import users as users_repo
+from twofold.storage.repositories.refresh_tokens import NewFamily
 
 log = logging.getLogger("twofold.tokens")
 _KEY_RELOAD_MS = 10_000
@@ -102,13 +103,22 @@ class TokenService:
     # ----------------------------------------------------------------------------------- issue
     async def issue(self, user: User, app_id: str, scope: str, amr: list[str]) -> TokenSet:
         """A new family and its first token set, for a sign-in that has passed every factor."""
+        family, tokens = self.new_family(user, app_id, scope, amr)
+        async with self._db.transaction() as conn:
+            await rt_repo.insert_family(conn, family)
+        return tokens
+
+    def new_family(self, user: User, app_id: str, scope: str, amr: list[str]) -> tuple[NewFamily, TokenSet]:
+        """``issue`` without its write: the family to store (with the sign-in's other writes) and the
+        token set, valid once the family is stored."""
         family_id = new_id()
         refresh = secrets.token_urlsafe(32)
         now = self._clock()
-        async with self._db.transaction() as conn:
-            await rt_repo.insert_family(conn, family_id, user.pool_id, app_id, user.id, scope[:200], now)
-            await rt_repo.insert_token(conn, refresh_digest(refresh), family_id, now, now + self._refresh_ttl * 1000)
-        return self._token_set(user, app_id, scope, family_id, refresh, amr, now // 1000)
+        family = NewFamily(
+            family_id, user.pool_id, app_id, user.id, scope[:200], now, refresh_digest(refresh),
+            now + self._refresh_ttl * 1000,
+        )
+        return family, self._token_set(user, app_id, scope, family_id, refresh, amr, now // 1000)
 
     def _token_set(
         self, user: User, app_id: str, scope: str, family_id: str, refresh: str, amr: list[str], now: int

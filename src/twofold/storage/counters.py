@@ -4,7 +4,7 @@ Two implementations of one protocol, ``Counters``, chosen once by ``services/con
 
 * ``DatabaseCounters`` (the default): the counter tables (``passcode_throttles``, ``passcode_quotas``,
   ``signin_attempts``), each check-and-count one atomic upsert (``repositories/passcodes.py`` and
-  ``repositories/signin_attempts.py``).
+  ``repositories/signin_attempts.py``: a sign-in's two counters in one statement).
 * ``RedisCounters`` (``TWOFOLD_REDIS_URL`` set): the same counts in Redis, each check-and-count one
   Lua script (sent once, then called by its SHA: EVALSHA), so it is exact however many requests,
   processes or instances race.  Times come from the application's clock, as in the database, and a
@@ -46,6 +46,8 @@ from twofold.storage.repositories import signin_attempts as attempts_repo
 log = logging.getLogger("twofold.counters")
 T = TypeVar("T")
 Write = Callable[[Connection], Awaitable[None]]
+# The caller's write that also settles, in the database, the counters it is given (``settle``).
+SettleWrite = Callable[[Connection, Sequence[str], Sequence[str]], Awaitable[None]]
 GRACE_MS = 60_000  # a Redis key outlives what it counts by this much (real time; its value decides)
 
 
@@ -87,8 +89,13 @@ class Counters(Protocol):
         a window that has ended starts again); the new counts, in order."""
         ...
 
-    async def settle(self, forget: Sequence[str], give_back: Sequence[str]) -> None:
-        """Delete the counters of ``forget``; take one attempt back from each of ``give_back``."""
+    async def settle(
+        self, forget: Sequence[str], give_back: Sequence[str], then: SettleWrite | None = None
+    ) -> None:
+        """Delete the counters of ``forget``; take one attempt back from each of ``give_back``.
+        ``then(conn, forget, give_back)`` writes the caller's rows and settles the counters it is given
+        (``signin_attempts.settle``, or its CTEs) in one write: given these ones when they are in the
+        database, none when they were settled in Redis."""
         ...
 
     async def close(self) -> None: ...
@@ -120,17 +127,15 @@ class DatabaseCounters:
         return None
 
     async def take(self, keys: Sequence[str], now: int, window_ms: int) -> list[int]:
-        async with self.db.transaction() as conn:
-            return [await attempts_repo.take(conn, key, now, window_ms) for key in keys]
+        return await self.db.atomic(lambda conn: attempts_repo.take(conn, keys, now, window_ms))
 
-    async def settle(self, forget: Sequence[str], give_back: Sequence[str]) -> None:
-        if not forget and not give_back:
-            return
-        async with self.db.transaction() as conn:
-            for key in forget:
-                await attempts_repo.forget(conn, key)
-            for key in give_back:
-                await attempts_repo.give_back(conn, key)
+    async def settle(
+        self, forget: Sequence[str], give_back: Sequence[str], then: SettleWrite | None = None
+    ) -> None:
+        if then is not None:
+            await self.db.atomic(lambda conn: then(conn, forget, give_back))
+        elif forget or give_back:
+            await self.db.atomic(lambda conn: attempts_repo.settle(conn, forget, give_back))
 
     async def close(self) -> None:
         return None  # the database is the container's to close
@@ -237,15 +242,19 @@ class RedisCounters:
 
         return (await self._run(in_redis, lambda: self._fallback.take(keys, now, window_ms)))[1]
 
-    async def settle(self, forget: Sequence[str], give_back: Sequence[str]) -> None:
-        if not forget and not give_back:
-            return
+    async def settle(
+        self, forget: Sequence[str], give_back: Sequence[str], then: SettleWrite | None = None
+    ) -> None:
+        used_redis = True
+        if forget or give_back:
 
-        async def in_redis() -> None:
-            names = [self._name("attempts", k) for k in (*forget, *give_back)]
-            await self._settle(keys=names, args=[len(forget)])
+            async def in_redis() -> None:
+                names = [self._name("attempts", k) for k in (*forget, *give_back)]
+                await self._settle(keys=names, args=[len(forget)])
 
-        await self._run(in_redis, lambda: self._fallback.settle(forget, give_back))
+            used_redis, _ = await self._run(in_redis, lambda: self._fallback.settle(forget, give_back, then))
+        if used_redis and then is not None:
+            await self._fallback.db.atomic(lambda conn: then(conn, (), ()))
 
     async def _run(
         self, in_redis: Callable[[], Awaitable[T]], in_database: Callable[[], Awaitable[T]]

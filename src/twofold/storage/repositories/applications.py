@@ -50,6 +50,22 @@ async def get(conn: Connection, pool_id: str, app_id: str) -> Application | None
     return None if row is None else _record(row)
 
 
+async def mfa_factor_lists(
+    conn: Connection, pool_id: str, app_id: str
+) -> tuple[list[str] | None, list[str]] | None:
+    """In one read, the application's own MFA factors (None: it inherits them) and its pool's; None
+    when there is no such application."""
+    row = await conn.fetch_one(
+        "SELECT a.mfa_enabled_factors AS app_factors, p.mfa_enabled_factors AS pool_factors"
+        " FROM applications a LEFT JOIN user_pools p ON p.id = a.pool_id WHERE a.pool_id = :pool AND a.id = :id",
+        {"pool": pool_id, "id": app_id},
+    )
+    if row is None:
+        return None
+    own, pool = row["app_factors"], row["pool_factors"]
+    return None if own is None else orjson.loads(own), [] if pool is None else orjson.loads(pool)
+
+
 async def set_mfa_factors(conn: Connection, pool_id: str, app_id: str, factors: list[str], at: int) -> None:
     await conn.execute(
         "UPDATE applications SET mfa_enabled_factors = :f, updated_at = :at WHERE pool_id = :pool AND id = :id",

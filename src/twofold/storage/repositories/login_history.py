@@ -37,25 +37,32 @@ class LoginFilter:
     end: int | None = None  # ms, inclusive
 
 
+INSERT = (
+    "INSERT INTO login_history (pool_id, user_id, app_id, at, outcome, connection, factor, client_ip,"
+    " user_agent, reason, request_id) VALUES (:l_pool, :l_user, :l_app, :l_at, :l_outcome, :l_connection,"
+    " :l_factor, :l_ip, :l_ua, :l_reason, :l_rid)"
+)
+
+
+def params(row: LoginRow) -> dict[str, Any]:
+    """The parameters of ``INSERT`` (prefixed ``l_``: it is also a CTE of a sign-in's one write)."""
+    return {
+        "l_pool": row.pool_id,
+        "l_user": row.user_id,
+        "l_app": row.app_id,
+        "l_at": row.at,
+        "l_outcome": row.outcome,
+        "l_connection": row.connection,
+        "l_factor": row.factor,
+        "l_ip": row.client_ip,
+        "l_ua": row.user_agent,
+        "l_reason": row.reason,
+        "l_rid": row.request_id,
+    }
+
+
 async def insert(conn: Connection, row: LoginRow) -> None:
-    await conn.execute(
-        "INSERT INTO login_history (pool_id, user_id, app_id, at, outcome, connection, factor, client_ip,"
-        " user_agent, reason, request_id) VALUES (:pool, :user, :app, :at, :outcome, :connection, :factor,"
-        " :ip, :ua, :reason, :rid)",
-        {
-            "pool": row.pool_id,
-            "user": row.user_id,
-            "app": row.app_id,
-            "at": row.at,
-            "outcome": row.outcome,
-            "connection": row.connection,
-            "factor": row.factor,
-            "ip": row.client_ip,
-            "ua": row.user_agent,
-            "reason": row.reason,
-            "rid": row.request_id,
-        },
-    )
+    await conn.execute(INSERT, params(row))
 
 
 def _where(f: LoginFilter) -> tuple[str, dict[str, Any]]:

@@ -3,19 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from twofold.storage.database import Connection
 
 
-async def insert_family(
-    conn: Connection, family_id: str, pool_id: str, app_id: str, user_id: str, scope: str, at: int
-) -> None:
-    await conn.execute(
-        "INSERT INTO token_families (id, pool_id, app_id, user_id, scope, created_at)"
-        " VALUES (:id, :pool, :app, :user, :scope, :at)",
-        {"id": family_id, "pool": pool_id, "app": app_id, "user": user_id, "scope": scope, "at": at},
-    )
+@dataclass(frozen=True)
+class NewFamily:
+    """A sign-in's family and its first refresh token (``token_hash``), to be written together."""
+
+    id: str
+    pool_id: str
+    app_id: str
+    user_id: str
+    scope: str
+    created_at: int
+    token_hash: str
+    expires_at: int
+
+    def params(self) -> dict[str, Any]:
+        """The parameters of ``INSERT_FAMILY`` and ``INSERT_FIRST_REFRESH``."""
+        return {
+            "f_id": self.id,
+            "f_pool": self.pool_id,
+            "f_app": self.app_id,
+            "f_user": self.user_id,
+            "f_scope": self.scope,
+            "f_at": self.created_at,
+            "f_hash": self.token_hash,
+            "f_exp": self.expires_at,
+        }
+
+
+INSERT_FAMILY = (
+    "INSERT INTO token_families (id, pool_id, app_id, user_id, scope, created_at)"
+    " VALUES (:f_id, :f_pool, :f_app, :f_user, :f_scope, :f_at)"
+)
+INSERT_FIRST_REFRESH = (
+    "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at)"
+    " VALUES (:f_hash, :f_id, :f_at, :f_exp)"
+)
+
+
+async def insert_family(conn: Connection, family: NewFamily) -> None:
+    """The family and its first token (two statements; as CTEs of one in ``signin_outcomes``)."""
+    await conn.execute(INSERT_FAMILY, family.params())
+    await conn.execute(INSERT_FIRST_REFRESH, family.params())
 
 
 async def insert_token(conn: Connection, token_hash: str, family_id: str, at: int, expires_at: int) -> None:
