@@ -81,6 +81,15 @@ def test_is_at_head_is_false_before_and_true_after_upgrade(empty_database_url: s
     assert is_at_head(empty_database_url) is True
 
 
+def test_a_percent_sign_in_the_url_reaches_the_database_unchanged(tmp_path: Path) -> None:
+    # as in a percent-encoded password (docs/deployment.md, step 1): Alembic's ConfigParser once read it
+    # as interpolation, and the upgrade failed with "invalid interpolation syntax"
+    url = f"sqlite:///{tmp_path / '100%done' / 'twofold.db'}"
+    upgrade_to_head(url)
+    assert is_at_head(url)
+    assert (tmp_path / "100%done" / "twofold.db").exists()
+
+
 def test_upgrading_twice_is_idempotent(empty_database_url: str) -> None:
     upgrade_to_head(empty_database_url)
     upgrade_to_head(empty_database_url)

@@ -103,9 +103,8 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes (TWOFOLD_WORKERS).")] = None,
 ) -> None:
     """Migrate the database and run the API server."""
-    import uvicorn
-
     from twofold import metrics
+    from twofold.cli import serving
     from twofold.config import Settings
     from twofold.logs import configure_logging
     from twofold.services.container import bootstrap
@@ -135,7 +134,7 @@ def serve(
         # Each worker writes its metrics here and /metrics sums them (twofold/metrics.py); a fresh
         # directory per start, as prometheus-client requires.
         os.environ[metrics.MULTIPROCESS_ENV] = tempfile.mkdtemp(prefix="twofold-metrics-")
-    uvicorn.run(
+    serving.run(
         "twofold.api.asgi:app",
         host=host or settings.bind_host,
         port=port or settings.port,

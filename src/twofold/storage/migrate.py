@@ -27,7 +27,8 @@ def alembic_config(url: str) -> Config:
         parsed.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", parsed.sqlalchemy_url)
+    # "%%": Alembic keeps options in a ConfigParser, which reads "%" (a percent-encoded password) as interpolation
+    config.set_main_option("sqlalchemy.url", parsed.sqlalchemy_url.replace("%", "%%"))
     return config
 
 
