@@ -1,11 +1,16 @@
 """Per-request CPU cost in-process: the ASGI app called directly, no sockets, no load generator.
 
     python bench/inprocess.py [--backend sqlite|postgresql] [--n 5000] [--profile set-mfa-status.user_id.token]
+    python bench/inprocess.py --backend postgresql --postgres-url postgresql://.../mydb --postgres-one-database --cpu
 
 Reports microseconds per request for the parse-only baseline and for Twofold's hot scenarios, on one
 event loop, one request at a time.  This is where the wrk figures come from once the HTTP server's own
 cost is added; ``--profile`` prints a cProfile of one scenario.  The numbers are relative, like the
-harness's: compare rows of the same run.
+harness's: compare rows of the same run.  ``--cpu`` measures this process's CPU time
+(``time.process_time``) instead of the wall clock: on PostgreSQL that leaves out the round trips and the
+server's own work, i.e. what the Python side costs.  ``--postgres-one-database`` uses the database of
+``--postgres-url`` itself (its schema emptied for each phase, the database kept) instead of creating and
+dropping ``twofold_bench_*`` databases.
 """
 
 from __future__ import annotations
@@ -94,6 +99,9 @@ async def _lifespan(app: Asgi) -> Callable[[], Any]:
     return stop
 
 
+CLOCK: Callable[[], float] = time.perf_counter
+
+
 async def _time(app: Asgi, requests: list[bytes], check: bytes, rounds: int = 5) -> float:
     """Microseconds per request: the best of ``rounds`` equal slices (the least disturbed by the machine)."""
     first = await call(app, requests[0])
@@ -103,10 +111,10 @@ async def _time(app: Asgi, requests: list[bytes], check: bytes, rounds: int = 5)
     best = float("inf")
     for r in range(rounds):
         chunk = requests[1 + r * size : 1 + (r + 1) * size]
-        started = time.perf_counter()
+        started = CLOCK()
         for raw in chunk:
             await call(app, raw)
-        best = min(best, (time.perf_counter() - started) / len(chunk) * 1e6)
+        best = min(best, (CLOCK() - started) / len(chunk) * 1e6)
     return best
 
 
@@ -128,7 +136,7 @@ async def main(args: argparse.Namespace) -> None:
         if args.backend == "sqlite":
             url = seed.sqlite_url(Path(tmp), "inprocess")
         else:
-            url = seed.postgres_url(args.postgres_url, "inprocess")
+            url = seed.postgres_url(args.postgres_url, "inprocess", args.postgres_one_database)
         db = await asyncio.to_thread(seed.prepare, args.backend, url, args.users)
         env = db.server_env(Path(tmp))
         os.environ.update(env)
@@ -173,7 +181,7 @@ async def main(args: argparse.Namespace) -> None:
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats(args.sort).print_stats(int(args.limit) if args.limit.isdigit() else args.limit)
         await stop()
-        if args.backend == "postgresql":
+        if args.backend == "postgresql" and not args.postgres_one_database:
             seed.drop_postgres(url)
         if not args.scenarios or any(name.startswith("mfa-totp-verify") for name in args.scenarios):
             results.update(await _totp(args, Path(tmp)))
@@ -196,7 +204,7 @@ async def _totp(args: argparse.Namespace, tmp: Path) -> dict[str, float]:
     if args.backend == "sqlite":
         url = seed.sqlite_url(tmp, "inprocess-signin")
     else:
-        url = seed.postgres_url(args.postgres_url, "inprocess_signin")
+        url = seed.postgres_url(args.postgres_url, "inprocess_signin", args.postgres_one_database)
     db = await asyncio.to_thread(signin_seed.prepare, args.backend, url, n, max(50, n // 20), 10)
     os.environ.update(db.base.server_env(tmp / "signin"))
     app = create_app(Settings())
@@ -218,7 +226,7 @@ async def _totp(args: argparse.Namespace, tmp: Path) -> dict[str, float]:
                 pstats.Stats(profiler).sort_stats(args.sort).print_stats(limit)
     finally:
         await stop()
-        if args.backend == "postgresql":
+        if args.backend == "postgresql" and not args.postgres_one_database:
             seed.drop_postgres(url)
     return out
 
@@ -229,10 +237,15 @@ if __name__ == "__main__":
     parser.add_argument(
         "--postgres-url", default=os.environ.get("TWOFOLD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/twofold_bench")
     )
+    parser.add_argument("--postgres-one-database", action="store_true", help="use --postgres-url's database itself (emptied)")
+    parser.add_argument("--cpu", action="store_true", help="this process's CPU time per request, not the wall clock")
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--n", type=int, default=4000)
     parser.add_argument("--scenarios", nargs="*")
     parser.add_argument("--profile")
     parser.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative)")
     parser.add_argument("--limit", default="35", help="cProfile rows (a count, or a regex such as twofold)")
-    asyncio.run(main(parser.parse_args()))
+    options = parser.parse_args()
+    if options.cpu:
+        CLOCK = time.process_time
+    asyncio.run(main(options))
