@@ -8,7 +8,8 @@ event loop, one request at a time.  This is where the wrk figures come from once
 cost is added; ``--profile`` prints a cProfile of one scenario.  The numbers are relative, like the
 harness's: compare rows of the same run.  ``--cpu`` measures this process's CPU time
 (``time.process_time``) instead of the wall clock: on PostgreSQL that leaves out the round trips and the
-server's own work, i.e. what the Python side costs.  ``--postgres-one-database`` uses the database of
+server's own work, i.e. what the Python side costs; ``--user-cpu`` also leaves out the system calls
+(on a loaded machine the socket sends to PostgreSQL vary most).  ``--postgres-one-database`` uses the database of
 ``--postgres-url`` itself (its schema emptied for each phase, the database kept) instead of creating and
 dropping ``twofold_bench_*`` databases.
 """
@@ -21,6 +22,7 @@ import cProfile
 import importlib.util
 import os
 import pstats
+import resource
 import sys
 import tempfile
 import time
@@ -239,6 +241,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--postgres-one-database", action="store_true", help="use --postgres-url's database itself (emptied)")
     parser.add_argument("--cpu", action="store_true", help="this process's CPU time per request, not the wall clock")
+    parser.add_argument("--user-cpu", action="store_true", help="its user CPU time only (no system calls)")
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--n", type=int, default=4000)
     parser.add_argument("--scenarios", nargs="*")
@@ -248,4 +251,6 @@ if __name__ == "__main__":
     options = parser.parse_args()
     if options.cpu:
         CLOCK = time.process_time
+    if options.user_cpu:
+        CLOCK = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_utime  # noqa: E731
     asyncio.run(main(options))

@@ -86,13 +86,13 @@ def sign(key: SigningKey, claims: dict[str, Any], token_type: str) -> str:
 def unverified_header(token: str) -> dict[str, Any] | None:
     """The JOSE header of a compact JWT, *not verified*: only to choose a key (``kid``) or which kind of
     token to verify it as; None when it does not parse.  Cheaper than ``jwt.get_unverified_header``,
-    which validates and decodes every segment: the one verification that follows (PyJWT) does that."""
+    which validates and decodes every segment: the one verification that follows (``verify``) does that."""
     head, dot, _ = token.partition(".")
     if not dot or len(head) > 1024:
         return None
     try:
-        value = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
-    except (ValueError, binascii.Error):
+        value = orjson.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, binascii.Error):  # orjson.JSONDecodeError is a ValueError
         return None
     return value if isinstance(value, dict) else None
 
