@@ -1,11 +1,17 @@
 """Per-request CPU cost in-process: the ASGI app called directly, no sockets, no load generator.
 
     python bench/inprocess.py [--backend sqlite|postgresql] [--n 5000] [--profile set-mfa-status.user_id.token]
+    python bench/inprocess.py --backend postgresql --postgres-url postgresql://.../mydb --postgres-one-database --cpu
 
 Reports microseconds per request for the parse-only baseline and for Twofold's hot scenarios, on one
 event loop, one request at a time.  This is where the wrk figures come from once the HTTP server's own
 cost is added; ``--profile`` prints a cProfile of one scenario.  The numbers are relative, like the
-harness's: compare rows of the same run.
+harness's: compare rows of the same run.  ``--cpu`` measures this process's CPU time
+(``time.process_time``) instead of the wall clock: on PostgreSQL that leaves out the round trips and the
+server's own work, i.e. what the Python side costs; ``--user-cpu`` also leaves out the system calls
+(on a loaded machine the socket sends to PostgreSQL vary most).  ``--postgres-one-database`` uses the database of
+``--postgres-url`` itself (its schema emptied for each phase, the database kept) instead of creating and
+dropping ``twofold_bench_*`` databases.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import cProfile
 import importlib.util
 import os
 import pstats
+import resource
 import sys
 import tempfile
 import time
@@ -94,7 +101,7 @@ async def _lifespan(app: Asgi) -> Callable[[], Any]:
     return stop
 
 
-CLOCK = time.perf_counter  # --cpu: time.process_time, this process's CPU (not PostgreSQL's, not waits)
+CLOCK: Callable[[], float] = time.perf_counter
 
 
 async def _time(app: Asgi, requests: list[bytes], check: bytes, rounds: int = 5) -> float:
@@ -232,19 +239,18 @@ if __name__ == "__main__":
     parser.add_argument(
         "--postgres-url", default=os.environ.get("TWOFOLD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/twofold_bench")
     )
-    parser.add_argument(
-        "--postgres-one-database",
-        action="store_true",
-        help="use the --postgres-url database itself (any name; its schema is reset, never dropped)",
-    )
-    parser.add_argument("--cpu", action="store_true", help="this process's CPU time instead of wall time")
+    parser.add_argument("--postgres-one-database", action="store_true", help="use --postgres-url's database itself (emptied)")
+    parser.add_argument("--cpu", action="store_true", help="this process's CPU time per request, not the wall clock")
+    parser.add_argument("--user-cpu", action="store_true", help="its user CPU time only (no system calls)")
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--n", type=int, default=4000)
     parser.add_argument("--scenarios", nargs="*")
     parser.add_argument("--profile")
     parser.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative)")
     parser.add_argument("--limit", default="35", help="cProfile rows (a count, or a regex such as twofold)")
-    parsed = parser.parse_args()
-    if parsed.cpu:
+    options = parser.parse_args()
+    if options.cpu:
         CLOCK = time.process_time
-    asyncio.run(main(parsed))
+    if options.user_cpu:
+        CLOCK = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_utime  # noqa: E731
+    asyncio.run(main(options))

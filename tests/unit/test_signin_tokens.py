@@ -129,3 +129,51 @@ def test_the_unverified_header_only_chooses_how_to_verify(signing_key: user_toke
     public = {signing_key.kid: signing_key.private_key.public_key()}
     with pytest.raises(jwt.InvalidSignatureError):
         user_tokens.verify(public, relabelled, user_tokens.ACCESS_TYPE, ISSUER, 1500)
+
+
+def _resigned(key: user_tokens.SigningKey, header: dict[str, object], payload: dict[str, object]) -> str:
+    """A compact JWS over any header and payload, RS256-signed with ``key`` (what a bug in our own
+    issuing, or a stolen key with odd headers, would produce)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(payload).encode())}"
+    signature = key.private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{b64(signature)}"
+
+
+def test_every_way_of_breaking_a_token_is_refused(signing_key: user_tokens.SigningKey) -> None:
+    """What verify accepts are the claims PyJWT decodes, and each way of breaking a token (or of
+    signing something odd with our own key) is refused."""
+    public = {signing_key.kid: signing_key.private_key.public_key()}
+    token = user_tokens.sign(signing_key, claims(scope="openid"), user_tokens.ACCESS_TYPE)
+    ours = user_tokens.verify(public, token, user_tokens.ACCESS_TYPE, ISSUER, 1500)
+    assert ours == jwt.decode(token, public[signing_key.kid], algorithms=["RS256"], issuer=ISSUER,
+                              options={"verify_aud": False, "verify_exp": False})
+    head, body, signature = token.split(".")
+    other = user_tokens.sign(signing_key, claims(sub="u2"), user_tokens.ACCESS_TYPE).split(".")[1]
+    sibling = signature[:-1] + chr(ord(signature[-1]) + 1)  # 256 bytes: the last character's 4 low bits are unused
+    assert base64.urlsafe_b64decode(sibling + "==") == base64.urlsafe_b64decode(signature + "==")
+    kid = {"kid": signing_key.kid, "typ": user_tokens.ACCESS_TYPE}
+    broken = {
+        "another payload under this signature": f"{head}.{other}.{signature}",
+        "no signature": f"{head}.{body}.",
+        "non-canonical base64url": f"{head}.{body}.{sibling}",
+        "a character outside base64url": f"{head}.{body}.{signature[:-1]}+",
+        "four segments": f"{token}.{body}",
+        "two segments": f"{head}.{body}",
+        "alg none": _resigned(signing_key, {**kid, "alg": "none"}, claims()),
+        "a crit extension": _resigned(signing_key, {**kid, "alg": "RS256", "crit": ["exp"]}, claims()),
+        "no jti": _resigned(signing_key, {**kid, "alg": "RS256"}, {k: v for k, v in claims().items() if k != "jti"}),
+        "a numeric sub": _resigned(signing_key, {**kid, "alg": "RS256"}, claims(sub=7)),
+        "a payload that is no object": _resigned(signing_key, {**kid, "alg": "RS256"}, [1]),  # type: ignore[arg-type]
+    }
+    for reason, bad in broken.items():
+        with pytest.raises(jwt.InvalidTokenError):
+            user_tokens.verify(public, bad, user_tokens.ACCESS_TYPE, ISSUER, 1500)
+            pytest.fail(reason)
+    fine = _resigned(signing_key, {**kid, "alg": "RS256"}, claims(nbf=1500))
+    assert user_tokens.verify(public, fine, user_tokens.ACCESS_TYPE, ISSUER, 1500)["nbf"] == 1500

@@ -32,6 +32,7 @@ from twofold.storage.database import Connection, Database
 from twofold.storage.errors import ForeignKeyViolation
 from twofold.storage.repositories import audit as audit_repo
 from twofold.storage.repositories import mfa_failures as failures_repo
+from twofold.storage.repositories.otp import StoredAuthenticator
 
 VERIFIED = "mfa.factor.verified"
 FAILED = "mfa.factor.failed"
@@ -67,6 +68,19 @@ class MfaCheck:
         """True iff the factor is not locked and ``code`` is the user's TOTP code of a step not used yet.
         The lock and the authenticator are read in one query; the code is compared only if not locked."""
         stored, until = await self.totp.read_with_lock(pool_id, user_id, str(Factor.OTP))
+        return await self.check_totp_read(pool_id, user_id, code, stored, until, attempt)
+
+    async def check_totp_read(
+        self,
+        pool_id: str,
+        user_id: str,
+        code: str,
+        stored: StoredAuthenticator | None,
+        until: int | None,
+        attempt: Attempt | None = None,
+    ) -> bool:
+        """``check_totp`` with the authenticator and the lock already read (``TotpChecker.read_with_lock``
+        or ``read_by_sign_in``)."""
 
         async def prepare() -> CodeCandidate:
             return await self.totp.totp_candidate(pool_id, user_id, stored, code)

@@ -68,12 +68,17 @@ class MfaStepService:
         ``typ`` says which of the two to verify it as, so it is verified once: an access token can never
         pass as an mfaToken (another algorithm and key), nor the other way round."""
         if token and is_of_type(token, ACCESS_TYPE):
-            try:
-                claims = await self._tokens.verify_access_token(token)
+            try:  # the revocation state of the token's sign-in is read with the authenticator: one query
+                signed = await self._tokens.signed_claims(token)
+                read = await self._check.totp.read_by_sign_in(signed.family_id, signed.user_id, str(Factor.OTP))
+                claims = self._tokens.live_claims(signed, read.family)
             except InvalidUserToken:
                 raise MfaTokenInvalid("neither a live mfaToken nor an access token") from None
             attempt = Attempt(facts.request_id, facts.client_ip, claims.app_id)
-            return StepResult(await self._check.check_totp(claims.pool_id, claims.user_id, code, attempt))
+            passed = await self._check.check_totp_read(
+                claims.pool_id, claims.user_id, code, read.stored, read.locked_until, attempt
+            )
+            return StepResult(passed)
         try:
             ticket = await self._tickets.verify_mfa_token(token)
         except MfaTokenInvalid:

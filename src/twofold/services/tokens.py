@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -44,6 +45,15 @@ _KEY_RELOAD_MS = 10_000
 def refresh_digest(token: str) -> str:
     """Refresh tokens carry 256 random bits: a plain SHA-256 is enough to store them safely."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignedClaims:
+    """An access token whose signature, type, issuer and expiry were checked, but not its revocation."""
+
+    family_id: str  # ``sid``
+    user_id: str  # ``sub``
+    claims: dict[str, Any]
 
 
 class TokenService:
@@ -150,6 +160,15 @@ class TokenService:
 
     async def verify_access_token(self, token: str | None) -> AccessClaims:
         """Signature, type, issuer, expiry, and that its family (sign-in) is not revoked."""
+        signed = await self.signed_claims(token)
+        async with self._db.read() as conn:
+            family = await rt_repo.family_state(conn, signed.family_id)
+        return self.live_claims(signed, family)
+
+    async def signed_claims(self, token: str | None) -> SignedClaims:
+        """The first half of ``verify_access_token``: signature, type, issuer, expiry, no database read.
+        Not a verified token yet: ``live_claims`` with the state of ``family_id`` read in the caller's
+        query is the other half (for a caller that reads the family along with its own rows)."""
         if not token:
             raise InvalidUserToken("no access token")
         try:
@@ -163,13 +182,17 @@ class TokenService:
                 claims = self._decode(token)
         except (jwt.InvalidTokenError, ValueError, TypeError, KeyError) as exc:
             raise InvalidUserToken(f"access token refused: {exc}") from None
-        async with self._db.read() as conn:
-            family = await rt_repo.family_state(conn, str(claims.get("sid")))
-        if family is None or family["revoked_at"] is not None or family["user_id"] != claims["sub"]:
+        return SignedClaims(str(claims.get("sid")), str(claims["sub"]), claims)
+
+    def live_claims(self, signed: SignedClaims, family: Mapping[str, Any] | None) -> AccessClaims:
+        """The second half: the token's family (``rt_repo.family_state``'s row) exists, belongs to its
+        user and is not revoked, so a revoked sign-in fails at once."""
+        if family is None or family["revoked_at"] is not None or family["user_id"] != signed.user_id:
             raise InvalidUserToken("the sign-in of this token was revoked")
+        claims = signed.claims
         return AccessClaims(
             family["pool_id"],
-            str(claims["sub"]),
+            signed.user_id,
             str(claims["aud"]),
             str(claims.get("scope", "")),
             family["id"],

@@ -37,7 +37,7 @@ from twofold.services.keyring import Keyring
 from twofold.storage.database import Connection, Database
 from twofold.storage.repositories import otp as otp_repo
 from twofold.storage.repositories.mfa_failures import OnAccept, after_accept
-from twofold.storage.repositories.otp import StoredAuthenticator
+from twofold.storage.repositories.otp import SignedInAuthenticator, StoredAuthenticator
 
 PERIOD_SECONDS = 30
 DIGITS = 6
@@ -150,6 +150,12 @@ class TotpChecker:
         """The authenticator and the lock of ``factor`` (``locked_until``, ms), in one query."""
         async with self._db.read() as conn:
             return await otp_repo.find_with_lock(conn, pool_id, user_id, factor)
+
+    async def read_by_sign_in(self, family_id: str, user_id: str, factor: str) -> SignedInAuthenticator:
+        """``read_with_lock`` for the user of an access token, with its sign-in's (family's) state, in one
+        query: for ``TokenService.live_claims`` (services/mfa_step.py)."""
+        async with self._db.read() as conn:
+            return await otp_repo.find_with_lock_by_family(conn, family_id, user_id, factor)
 
     async def totp_candidate(self, pool_id: str, user_id: str, stored: StoredAuthenticator | None, code: str) -> Candidate:
         """``code`` compared with what was read (no database read; the keyring may reload on a new key)."""

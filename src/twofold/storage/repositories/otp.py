@@ -88,13 +88,50 @@ async def find_with_lock(
     row = await conn.fetch_one(_FIND_WITH_LOCK, {"pool": pool_id, "uid": user_id, "factor": factor})
     assert row is not None  # the LEFT JOIN from one row always answers one
     until = row["locked_until"]
+    return _stored(row), None if until is None else int(until)
+
+
+_FIND_WITH_LOCK_BY_FAMILY = (
+    "SELECT t.id, t.pool_id, t.app_id, t.user_id, t.revoked_at,"
+    " a.secret_ciphertext, a.recovery_code_ciphertext, a.last_used_step,"
+    " (SELECT f.locked_until FROM mfa_failures f WHERE f.pool_id = t.pool_id AND f.user_id = t.user_id"
+    " AND f.factor = :factor) AS locked_until"
+    " FROM token_families t"
+    " LEFT JOIN otp_authenticators a ON a.pool_id = t.pool_id AND a.user_id = t.user_id"
+    " WHERE t.id = :family AND t.user_id = :uid"
+)
+
+
+@dataclass(frozen=True)
+class SignedInAuthenticator:
+    """What ``find_with_lock_by_family`` read: the token family, and for its user the authenticator
+    and the lock; all None when the family does not exist or is another user's."""
+
+    family: Mapping[str, Any] | None  # ``refresh_tokens.family_state``'s columns
+    stored: StoredAuthenticator | None
+    locked_until: int | None
+
+
+async def find_with_lock_by_family(
+    conn: Connection, family_id: str, user_id: str, factor: str
+) -> SignedInAuthenticator:
+    """``refresh_tokens.family_state`` of an access token's sign-in and, for its user, ``find_with_lock``,
+    in one query: the user's pool is the family's."""
+    row = await conn.fetch_one(_FIND_WITH_LOCK_BY_FAMILY, {"family": family_id, "uid": user_id, "factor": factor})
+    if row is None:
+        return SignedInAuthenticator(None, None, None)
+    family = {k: row[k] for k in ("id", "pool_id", "app_id", "user_id", "revoked_at")}
+    until = row["locked_until"]
+    return SignedInAuthenticator(family, _stored(row), None if until is None else int(until))
+
+
+def _stored(row: Mapping[str, Any]) -> StoredAuthenticator | None:
     if row["secret_ciphertext"] is None:
-        return None, None if until is None else int(until)
+        return None
     step = row["last_used_step"]
-    stored = StoredAuthenticator(
+    return StoredAuthenticator(
         row["secret_ciphertext"], row["recovery_code_ciphertext"], None if step is None else int(step)
     )
-    return stored, None if until is None else int(until)
 
 
 async def exists(conn: Connection, pool_id: str, user_id: str) -> bool:
