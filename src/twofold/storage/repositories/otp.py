@@ -12,6 +12,7 @@ from typing import Any
 
 from twofold.storage.database import Connection
 from twofold.storage.repositories.mfa_failures import AFTER_ACCEPT_CTES, OnAccept, after_accept
+from twofold.storage.repositories.refresh_tokens import FAMILY_STATE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,7 @@ async def find(conn: Connection, pool_id: str, user_id: str) -> StoredAuthentica
         " WHERE pool_id = :pool AND user_id = :uid",
         {"pool": pool_id, "uid": user_id},
     )
-    if row is None:
-        return None
-    step = row["last_used_step"]
-    return StoredAuthenticator(
-        row["secret_ciphertext"], row["recovery_code_ciphertext"], None if step is None else int(step)
-    )
+    return None if row is None else _stored(row)
 
 
 _FIND_WITH_LOCK = (
@@ -92,7 +88,7 @@ async def find_with_lock(
 
 
 _FIND_WITH_LOCK_BY_FAMILY = (
-    "SELECT t.id, t.pool_id, t.app_id, t.user_id, t.revoked_at,"
+    "SELECT " + ", ".join(f"t.{c}" for c in FAMILY_STATE_COLUMNS) + ","
     " a.secret_ciphertext, a.recovery_code_ciphertext, a.last_used_step,"
     " (SELECT f.locked_until FROM mfa_failures f WHERE f.pool_id = t.pool_id AND f.user_id = t.user_id"
     " AND f.factor = :factor) AS locked_until"
@@ -120,7 +116,7 @@ async def find_with_lock_by_family(
     row = await conn.fetch_one(_FIND_WITH_LOCK_BY_FAMILY, {"family": family_id, "uid": user_id, "factor": factor})
     if row is None:
         return SignedInAuthenticator(None, None, None)
-    family = {k: row[k] for k in ("id", "pool_id", "app_id", "user_id", "revoked_at")}
+    family = {k: row[k] for k in FAMILY_STATE_COLUMNS}
     until = row["locked_until"]
     return SignedInAuthenticator(family, _stored(row), None if until is None else int(until))
 

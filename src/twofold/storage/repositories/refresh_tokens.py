@@ -93,7 +93,10 @@ async def revoke_user(conn: Connection, pool_id: str, user_id: str, at: int) -> 
     )
 
 
+FAMILY_STATE_COLUMNS = ("id", "pool_id", "app_id", "user_id", "revoked_at")  # what ``family_state`` answers
+
+
 async def family_state(conn: Connection, family_id: str) -> Mapping[str, Any] | None:
     return await conn.fetch_one(
-        "SELECT id, pool_id, app_id, user_id, revoked_at FROM token_families WHERE id = :id", {"id": family_id}
+        f"SELECT {', '.join(FAMILY_STATE_COLUMNS)} FROM token_families WHERE id = :id", {"id": family_id}
     )
